@@ -1,0 +1,1 @@
+"""How each model is made: one runnable module per experiment."""
