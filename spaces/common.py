@@ -1,0 +1,98 @@
+"""Pieces every tab shares: the Experiment record, model loading, the model-card panel."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+
+from spaces.weights import MissingWeights, resolve
+
+DISCLAIMER = (
+    "These are experiments: the models are small, were trained on small offline data "
+    "and make mistakes."
+)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """What the Home tab and README know about one experiment."""
+
+    id: str  # names the module, training module, weights folder and API endpoint
+    title: str
+    description: str  # one line
+    input_kind: str  # "Sketchpad", "Webcam or image", "Textbox", ...
+    data: str  # the data actually used, in a few words
+    metric: str  # key in metrics.json shown on the card, e.g. "test_accuracy"
+    metric_label: str  # what that figure measures, e.g. "held-out MNIST accuracy"
+    upstream: str  # upstream's figure, with what it measured
+    similar: str | None = None  # id of the similar experiment, linked from the tab
+
+    def metrics(self) -> dict:
+        """metrics.json from the resolved weights, or {} when there are none."""
+        try:
+            return json.loads((resolve(self.id) / "metrics.json").read_text())
+        except (MissingWeights, FileNotFoundError):
+            return {}
+
+    def figure(self) -> str:
+        value = self.metrics().get(self.metric)
+        if value is None:
+            return "not measured yet"
+        return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def load_keras(experiment_id: str, filename: str = "model.keras"):
+    """Load a Keras model from the weight store once (safe_mode on, no compile)."""
+    import keras
+
+    path = resolve(experiment_id) / filename
+    return keras.saving.load_model(path, compile=False, safe_mode=True)
+
+
+def weights_file(experiment_id: str, filename: str) -> Path:
+    return resolve(experiment_id) / filename
+
+
+def tab_header(experiment: Experiment) -> None:
+    """Title, description and the similar-experiment link, inside the current Blocks."""
+    text = f"## {experiment.title}\n{experiment.description}"
+    if experiment.similar:
+        text += f"\n\nSimilar experiment: **{_title_of(experiment.similar)}** (see its tab)."
+    gr.Markdown(text)
+
+
+def model_card_panel(experiment: Experiment, extra: dict[str, str] | None = None) -> None:
+    """A short panel of the model-card figures, inside the current Blocks."""
+    metrics = experiment.metrics()
+    rows = [
+        ("Data", experiment.data),
+        (experiment.metric_label, experiment.figure()),
+        ("Upstream", experiment.upstream),
+    ]
+    for key in ("train_size", "test_size", "params"):
+        if key in metrics:
+            rows.append((key.replace("_", " ").capitalize(), f"{metrics[key]:,}"))
+    rows += list((extra or {}).items())
+    table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+    with gr.Accordion("Model card", open=False):
+        gr.Markdown(
+            f"| | |\n|---|---|\n{table}\n\nFull card: `weights/{experiment.id}/README.md`. "
+            f"{DISCLAIMER}"
+        )
+
+
+def unavailable(experiment: Experiment, error: Exception) -> gr.Blocks:
+    """The tab shown when an experiment cannot be served: says why and how to fix it."""
+    with gr.Blocks() as tab:
+        tab_header(experiment)
+        gr.Markdown(f"⚠️ **This experiment is unavailable.** {error}")
+    return tab
+
+
+def _title_of(experiment_id: str) -> str:
+    from spaces.registry import experiments
+
+    return next((e.title for e in experiments() if e.id == experiment_id), experiment_id)
