@@ -73,14 +73,14 @@ def hub_repo(experiment_id: str) -> HubRepo:
     return HubRepo(f"{HUB_NAMESPACE}/{experiment_id}", revisions.get(experiment_id))
 
 
-def resolve(experiment_id: str, local_root: Path = WEIGHTS_DIR, repo: HubRepo | None = None) -> Path:
+def resolve(experiment_id: str, repo: HubRepo | None = None) -> Path:
     """Return a verified folder holding the weights of ``experiment_id``.
 
     Raises ``MissingWeights`` with a visitor-readable explanation when neither the
     checkout nor the Hub (at the pinned revision) can provide them.
     """
     problems = []
-    local = local_root / experiment_id
+    local = WEIGHTS_DIR / experiment_id
     try:
         verify_manifest(local)
         return local

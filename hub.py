@@ -1,0 +1,75 @@
+"""The ML experiments hub: a Home tab and one tab per experiment, in one Gradio app.
+
+    python hub.py                       # every experiment, on 127.0.0.1:7860
+    python hub.py --share               # plus a public link
+    python hub.py --only digits_recognition_cnn,digits_recognition_mlp --port 7861
+
+On Hugging Face Spaces the same file is the app (README front matter: app_file: hub.py);
+Spaces sets GRADIO_SERVER_NAME and the port, so nothing here hard-codes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from spaces.common import DISCLAIMER, Experiment  # noqa: E402
+from spaces.registry import build_tab, experiments  # noqa: E402
+
+TITLE = "Interactive Machine Learning Experiments"
+# Uploaded files are removed after a day, checked every hour.
+DELETE_CACHE = (3600, 86400)
+
+
+def home(chosen: list[Experiment]) -> gr.Blocks:
+    """The landing tab: a card per experiment with its measured figure next to upstream's."""
+    with gr.Blocks() as tab:
+        gr.Markdown(
+            f"# {TITLE}\nRe-creations of trekhleb's machine-learning-experiments, with "
+            f"models trained by this project's own scripts. {DISCLAIMER}"
+        )
+        for row_start in range(0, len(chosen), 3):
+            with gr.Row(equal_height=True):
+                for experiment in chosen[row_start : row_start + 3]:
+                    with gr.Group():
+                        gr.Markdown(
+                            f"### {experiment.title}\n{experiment.description}\n\n"
+                            f"- **Input:** {experiment.input_kind}\n"
+                            f"- **Data:** {experiment.data}\n"
+                            f"- **{experiment.metric_label}:** {experiment.figure()} "
+                            f"(upstream: {experiment.upstream})",
+                            padding=True,
+                        )
+    return tab
+
+
+def build_hub(only: list[str] | None = None) -> gr.TabbedInterface:
+    """The whole app; ``only`` serves a subset of experiment ids."""
+    chosen = [e for e in experiments() if not only or e.id in only]
+    unknown = set(only or []) - {e.id for e in chosen}
+    if unknown:
+        raise SystemExit(f"unknown experiment id(s): {', '.join(sorted(unknown))}")
+    tabs = [home(chosen)] + [build_tab(e) for e in chosen]
+    names = ["Home"] + [e.title for e in chosen]
+    app = gr.TabbedInterface(tabs, names, title=TITLE)
+    app.delete_cache = DELETE_CACHE  # TabbedInterface does not pass it on to Blocks
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=TITLE)
+    parser.add_argument("--host", default=None, help="server name (default: Gradio's)")
+    parser.add_argument("--port", type=int, default=None, help="port (default: Gradio's)")
+    parser.add_argument("--share", action="store_true", help="also create a public link")
+    parser.add_argument("--only", default="", help="comma-separated experiment ids")
+    args = parser.parse_args()
+    only = [name.strip() for name in args.only.split(",") if name.strip()]
+    build_hub(only).launch(server_name=args.host, server_port=args.port, share=args.share)
+
+
+if __name__ == "__main__":
+    main()

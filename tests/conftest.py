@@ -1,0 +1,41 @@
+"""Test setup shared by every test: an offline, private environment and one hub server.
+
+The environment is set before gradio or huggingface_hub are imported: no telemetry, a
+private HF cache and Gradio temp folder, and HF_HUB_OFFLINE=1 (nothing here may reach
+the network).
+"""
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+SCRATCH = Path(tempfile.mkdtemp(prefix="hub-tests-"))
+os.environ.update(
+    GRADIO_ANALYTICS_ENABLED="False",
+    GRADIO_TEMP_DIR=str(SCRATCH / "gradio"),
+    HF_HOME=str(SCRATCH / "hf"),
+    HF_HUB_OFFLINE="1",
+    HF_HUB_DISABLE_TELEMETRY="1",
+    TF_CPP_MIN_LOG_LEVEL="2",
+)
+os.environ.pop("HF_TOKEN", None)
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import pytest  # noqa: E402
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def hub_client():
+    """A gradio_client.Client on the full hub, launched once on 127.0.0.1."""
+    from gradio_client import Client
+
+    from hub import build_hub
+
+    app = build_hub()
+    _, url, _ = app.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    yield Client(url, verbose=False, analytics_enabled=False)
+    app.close()

@@ -1,0 +1,82 @@
+"""Numbers summation: the codec, the held-out split, the shipped model's sums, the tab."""
+
+from __future__ import annotations
+
+import json
+
+import gradio as gr
+import numpy as np
+import pytest
+
+from spaces import numbers_summation_rnn as nsr
+from spaces.common import load_keras, weights_file
+from training import numbers_summation_rnn as training
+
+BAD_INPUTS = ["", "   ", "abc", "99+99+1", "100+1", "0+5", "5+", "3-2", "1" * 10_000]
+
+
+def test_questions_and_answers_round_trip_through_the_one_hot_codec():
+    pairs = nsr.all_pairs()
+    questions, answers = nsr.encode_questions(pairs), nsr.encode_answers(pairs)
+    assert questions.shape == (9801, nsr.QUESTION_LEN, len(nsr.VOCAB))
+    assert answers.shape == (9801, nsr.ANSWER_LEN, len(nsr.VOCAB))
+    for (a, b), question, answer in zip(pairs, questions, answers, strict=True):
+        assert nsr.decode(question[::-1]) == f"{a}+{b}"  # questions are fed reversed
+        assert nsr.decode(answer) == str(a + b)
+
+
+def test_heldout_split_is_fixed_disjoint_and_committed():
+    train, heldout = training.split(nsr.all_pairs())
+    assert len(heldout) == 1960 and len(train) + len(heldout) == 9801
+    assert not set(train) & set(heldout)
+    committed = json.loads(weights_file(nsr.ID, "heldout.json").read_text())
+    assert [tuple(pair) for pair in committed] == heldout
+
+
+def test_shipped_model_adds_sums_it_never_saw():
+    model = load_keras(nsr.ID)
+    heldout = [tuple(p) for p in json.loads(weights_file(nsr.ID, "heldout.json").read_text())]
+    pairs = nsr.all_pairs()
+    probabilities = np.asarray(model.predict_on_batch(nsr.encode_questions(pairs)))
+    answers = dict(zip(pairs, map(nsr.decode, probabilities), strict=True))
+    right = {pair: answer == str(sum(pair)) for pair, answer in answers.items()}
+    exact_heldout = np.mean([right[pair] for pair in heldout])
+    exact_all = np.mean(list(right.values()))
+    assert exact_heldout >= 0.995
+    assert exact_all >= 0.999
+    # metrics.json reports what the shipped weights actually do.
+    metrics = json.loads(weights_file(nsr.ID, "metrics.json").read_text())
+    assert metrics["exact_match_heldout"] == pytest.approx(exact_heldout, abs=1e-4)
+    assert metrics["exact_match"] == pytest.approx(exact_all, abs=1e-4)
+
+
+def test_answer_is_the_sum_text_with_a_probability_row_per_position():
+    text, table, note = nsr.predict("  74+83 ")
+    assert text == "74+83 = 157"
+    assert list(table["answer position"]) == ["1", "2", "3"]
+    assert np.allclose(table.drop(columns="answer position").sum(axis=1), 1, atol=0.01)
+    assert "right" in note
+
+
+@pytest.mark.parametrize("text", BAD_INPUTS, ids=lambda t: repr(t[:12]))
+def test_anything_but_two_numbers_of_up_to_two_digits_is_refused(text):
+    with pytest.raises(gr.Error, match="Max 2 digits per number"):
+        nsr.predict(text)
+
+
+def test_smoke_training_writes_a_sealed_weights_folder(tmp_path):
+    training.main(["--smoke", "--out", str(tmp_path)])
+    names = {path.name for path in tmp_path.iterdir()}
+    assert {"model.keras", "heldout.json", "metrics.json", "README.md", "SHA256SUMS"} <= names
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert 0 <= metrics["exact_match_heldout"] <= 1
+
+
+def test_api_returns_the_sum_text_first(hub_client):
+    result = hub_client.predict("3+98", api_name=f"/{nsr.ID}")
+    assert result[0] == "3+98 = 101"
+
+
+def test_api_refuses_a_bad_sum_with_the_rule(hub_client):
+    with pytest.raises(Exception, match="Max 2 digits per number"):
+        hub_client.predict("99+99+1", api_name=f"/{nsr.ID}")
