@@ -44,6 +44,9 @@ def home(chosen: list[Experiment]) -> gr.Blocks:
                             f"(upstream: {experiment.upstream})",
                             padding=True,
                         )
+        # A trivial endpoint: health checks, and the framework floor for benchmarks.
+        pong = gr.Textbox(visible=False)
+        gr.Button(visible=False).click(lambda: "pong", outputs=pong, api_name="ping")
     return tab
 
 

@@ -107,7 +107,9 @@ def fake_hub():
             return httpx2.Response(200, json={"url": "https://hub.invalid/ns/x", "name": "ns/x"})
         if "/preupload/" in path:
             files = json.loads(request.content)["files"]
-            modes = [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]
+            modes = [
+                {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files
+            ]
             return httpx2.Response(200, json={"files": modes})
         if "/commit/" in path:
             import base64

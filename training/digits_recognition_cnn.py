@@ -59,8 +59,13 @@ if __name__ == "__main__":
 
     # Evaluate on the held-out digits and write weights/<id>/.
     folder = digits.save(
-        EXPERIMENT_ID, model, history.history, test, len(x_train), args, 0.9916,
-        "Digits recognition (CNN)",
+        EXPERIMENT_ID,
+        model,
+        history.history,
+        test,
+        args,
+        upstream=0.9916,
+        title="Digits recognition (CNN)",
     )
     if args.push:
         common.push(EXPERIMENT_ID, folder)

@@ -58,8 +58,13 @@ if __name__ == "__main__":
 
     # Evaluate on the held-out digits and write weights/<id>/.
     folder = digits.save(
-        EXPERIMENT_ID, model, history.history, test, len(x_train), args, 0.9646,
-        "Digits recognition (MLP)",
+        EXPERIMENT_ID,
+        model,
+        history.history,
+        test,
+        args,
+        upstream=0.9646,
+        title="Digits recognition (MLP)",
     )
     if args.push:
         common.push(EXPERIMENT_ID, folder)

@@ -1,0 +1,66 @@
+"""Benchmark helpers: start the hub as a visitor's server would run, time requests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_hub(only: list[str]) -> tuple[subprocess.Popen, str, float]:
+    """Start `python hub.py --only ...`; return the process, its URL and the seconds until
+    its /ping endpoint first answered."""
+    from gradio_client import Client
+
+    port = free_port()
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "hub.py", "--host", "127.0.0.1", "--port", str(port)]
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [*command, "--only", ",".join(only)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    while True:
+        try:
+            Client(url, verbose=False, analytics_enabled=False).predict(api_name="/ping")
+            return process, url, time.perf_counter() - start
+        except Exception:
+            if process.poll() is not None:
+                raise RuntimeError("the hub exited during start-up") from None
+            time.sleep(0.2)
+
+
+def timed(call, repeats: int) -> np.ndarray:
+    """Seconds per call, after one warm-up call."""
+    call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return np.asarray(times)
+
+
+def report(name: str, seconds: np.ndarray, floor: np.ndarray | None = None) -> None:
+    p50, p95 = np.percentile(seconds, [50, 95]) * 1000
+    line = f"{name:<34} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms"
+    if floor is not None:
+        line += f"   p50 ratio to floor {np.median(seconds) / np.median(floor):.2f}x"
+    print(line)

@@ -1,0 +1,49 @@
+"""Digits speed: hub start-up to first answer, request latency through gradio_client
+next to the trivial /ping endpoint (the framework floor) and the raw model call.
+
+    python bench/digits.py [--repeats 50]
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gradio_client import Client, handle_file  # noqa: E402
+
+from bench.common import ROOT, report, start_hub, timed  # noqa: E402
+
+IDS = ["digits_recognition_mlp", "digits_recognition_cnn"]
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=50)
+    repeats = parser.parse_args().repeats
+
+    process, url, ready = start_hub(IDS)
+    try:
+        client = Client(url, verbose=False, analytics_enabled=False)
+        example = str(ROOT / "spaces" / "examples" / "digits" / "7.png")
+        drawing = {"background": None, "layers": [], "composite": handle_file(example)}
+        print(f"start-up to first answer: {ready:.1f} s")
+        floor = timed(lambda: client.predict(api_name="/ping"), repeats)
+        report("/ping (framework floor)", floor)
+        for experiment_id in IDS:
+            seconds = timed(
+                lambda i=experiment_id: client.predict(drawing, api_name=f"/{i}"), repeats
+            )
+            report(f"/{experiment_id}", seconds, floor)
+    finally:
+        process.terminate()
+
+    # The same work without the server: preprocessing + one model call.
+    from PIL import Image
+
+    from spaces import digits
+    from spaces.common import load_keras
+
+    canvas = Image.open(example)
+    for experiment_id in IDS:
+        recognise = digits.recogniser(load_keras(experiment_id))
+        report(f"{experiment_id} in-process", timed(lambda r=recognise: r(canvas), repeats))

@@ -1,0 +1,89 @@
+"""The two digit recognisers: shipped-weight quality on committed held-out digits drawn
+as a visitor would, the request function, the API end to end, and training's smoke run."""
+
+import subprocess
+import sys
+
+import gradio as gr
+import numpy as np
+import pytest
+from gradio_client import handle_file
+
+from conftest import DATA, ROOT
+from spaces import digits as space
+from spaces.common import load_keras
+from spaces.sketch import to_mnist
+from training.digits import as_canvas, through_canvas
+
+TARGETS = {"digits_recognition_cnn": 0.990, "digits_recognition_mlp": 0.970}
+MARGIN = 0.01  # 500 digits: one digit is 0.002
+IDS = list(TARGETS)
+
+
+@pytest.fixture(scope="module")
+def heldout():
+    sample = np.load(DATA / "digits_heldout.npz")
+    return sample["images"] / 255.0, sample["labels"]
+
+
+@pytest.fixture(scope="module", params=IDS)
+def recognise(request):
+    return request.param, space.recogniser(load_keras(request.param))
+
+
+def accuracy(recognise, canvases, labels):
+    answers = [max(recognise(c)[0].items(), key=lambda kv: kv[1])[0] for c in canvases]
+    return np.mean(np.asarray(answers, int) == labels)
+
+
+def test_heldout_digits_drawn_centred_reach_the_target(recognise, heldout):
+    experiment_id, fn = recognise
+    images, labels = heldout
+    assert accuracy(fn, [as_canvas(i) for i in images], labels) >= TARGETS[experiment_id] - MARGIN
+
+
+def test_small_off_centre_thin_or_thick_drawings_are_still_recognised(recognise, heldout):
+    experiment_id, fn = recognise
+    images, labels = heldout
+    rng = np.random.default_rng(7)
+    canvases = [as_canvas(i, rng) for i in images[:200]]
+    assert accuracy(fn, canvases, labels[:200]) >= TARGETS[experiment_id] - 2 * MARGIN
+
+
+def test_answer_has_all_ten_probabilities_and_the_model_input(recognise, heldout):
+    _, fn = recognise
+    probabilities, seen = fn(as_canvas(heldout[0][0]))
+    assert sorted(probabilities) == [str(d) for d in range(10)]
+    assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-4)
+    assert seen.shape == (28, 28) and seen.dtype == np.uint8
+
+
+def test_empty_canvas_asks_for_a_drawing(recognise):
+    _, fn = recognise
+    for empty in ({"background": None, "layers": [], "composite": None}, None):
+        with pytest.raises(gr.Error, match="Draw a digit first"):
+            fn(empty)
+
+
+def test_training_canvases_go_through_the_serving_preprocessing(heldout):
+    digit = heldout[0][:1]
+    np.testing.assert_array_equal(through_canvas(digit)[0], to_mnist(as_canvas(digit[0])))
+
+
+@pytest.mark.parametrize("experiment_id", IDS)
+def test_api_recognises_every_example_digit(hub_client, experiment_id):
+    for digit in range(10):
+        example = ROOT / "spaces" / "examples" / "digits" / f"{digit}.png"
+        value = {"background": None, "layers": [], "composite": handle_file(str(example))}
+        label, _ = hub_client.predict(value, api_name=f"/{experiment_id}")
+        assert label["label"] == str(digit)
+        assert len(label["confidences"]) == 10
+
+
+@pytest.mark.parametrize("experiment_id", IDS)
+def test_training_module_runs_end_to_end_on_tiny_data(experiment_id, tmp_path):
+    out = tmp_path / experiment_id
+    command = [sys.executable, "-m", f"training.{experiment_id}", "--smoke", "--epochs", "1"]
+    subprocess.run([*command, "--out", str(out)], cwd=ROOT, check=True, capture_output=True)
+    for name in ("model.keras", "metrics.json", "README.md", "SHA256SUMS", "confusion_matrix.png"):
+        assert (out / name).is_file()
