@@ -1,0 +1,156 @@
+"""Clothes DCGAN: drawing -> latent, seeded generation, the sample-quality metrics, the tab."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import gradio as gr
+import numpy as np
+import pytest
+from PIL import Image
+
+from spaces import clothes_generation_dcgan as dcgan
+from spaces.common import load_keras, weights_file
+from training import clothes_generation_dcgan as training
+
+EXAMPLES = sorted(dcgan.EXAMPLES.glob("*.png"))
+
+
+@pytest.fixture(scope="module")
+def generate():
+    """The two request functions around the shipped generator."""
+    return dcgan.generators(load_keras(dcgan.ID))
+
+
+def half_inked_canvas() -> np.ndarray:
+    """A 400x400 white RGB canvas whose left 200 columns are black ink."""
+    canvas = np.full((400, 400, 3), 255, np.uint8)
+    canvas[:, :200] = 0
+    return canvas
+
+
+def test_drawing_becomes_the_latent_ink_plus_one_paper_minus_one_row_by_row():
+    latent = dcgan.latent_from_drawing({"composite": half_inked_canvas(), "layers": []})
+    assert latent.shape == (1, 100) and latent.dtype == np.float32
+    rows = latent.reshape(10, 10)
+    assert np.allclose(rows[:, :5], 1.0) and np.allclose(rows[:, 5:], -1.0)
+
+
+def test_drawing_is_averaged_over_each_tenth_of_the_canvas():
+    canvas = np.full((400, 400), 255, np.uint8)
+    canvas[:40, :20] = 0  # half of the top-left 40x40 cell
+    rows = dcgan.latent_from_drawing(Image.fromarray(canvas)).reshape(10, 10)
+    assert rows[0, 0] == pytest.approx(0.0, abs=1e-6)
+    assert np.allclose(rows.ravel()[1:], -1.0)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, {"composite": None, "layers": []}, np.full((300, 300, 3), 255, np.uint8)],
+    ids=["nothing", "untouched sketchpad", "white canvas"],
+)
+def test_empty_canvas_has_no_latent_and_gets_a_clear_error(value, generate):
+    assert dcgan.latent_from_drawing(value) is None
+    with pytest.raises(gr.Error, match="canvas is empty"):
+        generate[1](value)
+
+
+def test_same_seed_gives_the_same_grid_and_another_seed_another(generate):
+    from_noise = generate[0]
+    first, again, other = from_noise(7, 9), from_noise(7, 9), from_noise(8, 9)
+    assert first.shape == (3 * 28 * dcgan.ZOOM, 3 * 28 * dcgan.ZOOM) and first.dtype == np.uint8
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
+    assert np.array_equal(dcgan.noise(7, 9), dcgan.noise(7, 9))
+
+
+def test_drawing_generates_one_image_and_shows_the_latent(generate):
+    image, latent = generate[1](Image.open(EXAMPLES[0]))
+    assert image.shape == (28 * 8, 28 * 8) and latent.shape == (160, 160)
+    assert image.std() > 0  # a picture, not a flat square
+
+
+@pytest.mark.parametrize(
+    ("seed", "count"), [(-1, 4), (1.5, 4), ("abc", 4), (None, 4), (2**32, 4), (1, 0), (1, 65)]
+)
+def test_bad_seed_or_sample_count_is_refused(seed, count, generate):
+    with pytest.raises(gr.Error, match="whole number"):
+        generate[0](seed, count)
+
+
+def test_frechet_distance_on_known_sets():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4000, 8))
+    assert training.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    # a pure shift of the mean by (1, ..., 1) adds exactly |shift|^2 = 8
+    assert training.frechet_distance(a, a + 1.0) == pytest.approx(8.0, abs=1e-6)
+    # doubling: the means differ by mean(a), the covariances add tr(C + 4C - 2 * 2C) = tr(C)
+    expected = np.sum(a.mean(axis=0) ** 2) + np.trace(np.cov(a.T))
+    assert training.frechet_distance(a, 2 * a) == pytest.approx(expected, rel=1e-9)
+    b = rng.standard_normal((4000, 8))  # the same distribution: small but not zero
+    assert 0 < training.frechet_distance(a, b) < 0.05
+
+
+def test_sample_quality_counts_confident_samples_and_covered_classes():
+    probabilities = np.full((100, 10), 0.01)
+    probabilities[:, 0] = 0.91  # 91 confident samples of class 0
+    probabilities[91:, 0], probabilities[91:, 3] = 0.05, 0.87  # 8 unsure samples of class 3
+    probabilities[99] = 0.1
+    probabilities[99, 5] = 0.1 + 1e-3  # one sample of class 5: exactly 1%, still covered
+    features = np.random.default_rng(1).standard_normal((100, 4))
+    quality = training.sample_quality(features, probabilities, features)
+    assert quality["fid"] == 0.0
+    assert quality["confident_share"] == 0.91
+    assert quality["class_coverage"] == 3
+    assert quality["class_shares"]["T-shirt/top"] == 0.91
+    assert quality["class_shares"]["Dress"] == 0.08
+
+
+def test_idx_reader_reads_the_fashion_mnist_format(tmp_path):
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    header = bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in images.shape)
+    path = tmp_path / "images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(header + images.tobytes()))
+    assert np.array_equal(training._idx(path), images)
+
+
+def test_shipped_metrics_compare_generated_with_real_images():
+    metrics = json.loads(weights_file(dcgan.ID, "metrics.json").read_text())
+    real = metrics["real_reference"]
+    assert metrics["eval_samples"] == 10_000 and metrics["source"] == "registry"
+    assert metrics["classifier_test_accuracy"] > 0.85
+    assert 0 <= real["fid"] < metrics["fid"]
+    assert real["class_coverage"] == 10
+    assert 0 <= metrics["confident_share"] <= 1
+    gif = Image.open(weights_file(dcgan.ID, "training.gif"))
+    assert gif.n_frames > 1
+
+
+def test_smoke_training_writes_a_sealed_weights_folder(tmp_path):
+    training.main(["--smoke", "--out", str(tmp_path)])
+    names = {path.name for path in tmp_path.iterdir()}
+    assert names == {
+        "model.keras",
+        "training.gif",
+        "samples.png",
+        "metrics.json",
+        "README.md",
+        "SHA256SUMS",
+    }
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["steps"] == 1 and metrics["fid"] >= 0
+
+
+def test_api_returns_the_image_of_a_seed(hub_client, generate):
+    path = hub_client.predict(42, 16, api_name=f"/{dcgan.ID}")
+    assert np.array_equal(np.asarray(Image.open(path).convert("L")), generate[0](42, 16))
+
+
+def test_api_generates_from_a_drawing(hub_client):
+    from gradio_client import handle_file
+
+    drawing = {"background": None, "layers": [], "composite": handle_file(str(EXAMPLES[0]))}
+    image, latent = hub_client.predict(drawing, api_name=f"/{dcgan.ID}_drawing")
+    assert Image.open(image).size == (28 * 8, 28 * 8)
+    assert Image.open(latent).size == (160, 160)
