@@ -60,7 +60,33 @@ def build_hub(only: list[str] | None = None) -> gr.TabbedInterface:
     names = ["Home"] + [e.title for e in chosen]
     app = gr.TabbedInterface(tabs, names, title=TITLE)
     app.delete_cache = DELETE_CACHE  # TabbedInterface does not pass it on to Blocks
+    link_similar_tabs(app, chosen)
     return app
+
+
+def link_similar_tabs(app: gr.TabbedInterface, chosen: list[Experiment]) -> None:
+    """Make each "Similar experiment" button select the similar experiment's tab."""
+    blocks = list(app.blocks.values())
+    tab_set = next(b for b in blocks if isinstance(b, gr.Tabs))
+    for tab, tab_id in zip(
+        [b for b in blocks if isinstance(b, gr.Tab)], ["home"] + [e.id for e in chosen], strict=True
+    ):
+        tab.id = tab_id  # TabbedInterface leaves tabs without ids, which selection needs
+    served = {e.id for e in chosen}
+    buttons = {b.elem_id: b for b in blocks if isinstance(b, gr.Button) and b.elem_id}
+    with app:
+        for experiment in chosen:
+            button = buttons.get(f"{experiment.id}-similar")
+            if button is None:
+                continue
+            if experiment.similar not in served:
+                button.visible = False
+                continue
+            button.click(
+                lambda target=experiment.similar: gr.Tabs(selected=target),
+                outputs=tab_set,
+                api_visibility="private",
+            )
 
 
 def main() -> None:

@@ -57,11 +57,33 @@ def weights_file(experiment_id: str, filename: str) -> Path:
 
 
 def tab_header(experiment: Experiment) -> None:
-    """Title, description and the similar-experiment link, inside the current Blocks."""
-    text = f"## {experiment.title}\n{experiment.description}"
-    if experiment.similar:
-        text += f"\n\nSimilar experiment: **{_title_of(experiment.similar)}** (see its tab)."
-    gr.Markdown(text)
+    """Title, description and the similar-experiment link, inside the current Blocks.
+
+    The link is a button that hub.py wires to select the similar experiment's tab.
+    """
+    with gr.Row():
+        gr.Markdown(f"## {experiment.title}\n{experiment.description}")
+        if experiment.similar:
+            gr.Button(
+                f"Similar experiment: {_title_of(experiment.similar)} →",
+                size="sm",
+                scale=0,
+                elem_id=f"{experiment.id}-similar",
+            )
+
+
+def sketchpad(label: str, brush_size: int = 24) -> gr.Sketchpad:
+    """A white canvas with a thick black brush, shared by every drawing tab.
+
+    The function gets a dict whose "composite" is the drawing (RGBA, opaque); pass it to
+    spaces.sketch.to_mnist. A visitor picks the brush tool first, as in Gradio itself.
+    """
+    return gr.Sketchpad(
+        label=label,
+        canvas_size=(400, 400),
+        brush=gr.Brush(default_size=brush_size, colors=["#000000"], color_mode="fixed"),
+        type="numpy",
+    )
 
 
 def model_card_panel(experiment: Experiment, extra: dict[str, str] | None = None) -> None:

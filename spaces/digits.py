@@ -7,7 +7,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from spaces.common import Experiment, load_keras, model_card_panel, tab_header
+from spaces.common import Experiment, load_keras, model_card_panel, sketchpad, tab_header
 from spaces.sketch import to_mnist
 
 EXAMPLES = Path(__file__).parent / "examples" / "digits"
@@ -39,16 +39,6 @@ EXPERIMENTS = [
 ]
 
 
-def sketchpad(label: str, brush_size: int = 24) -> gr.Sketchpad:
-    """A white canvas with a thick black brush, shared by every drawing tab."""
-    return gr.Sketchpad(
-        label=label,
-        canvas_size=(400, 400),
-        brush=gr.Brush(default_size=brush_size, colors=["#000000"], color_mode="fixed"),
-        type="numpy",
-    )
-
-
 def recogniser(model):
     """The request function: a drawing -> {digit: probability} and what the model saw."""
 
@@ -57,7 +47,8 @@ def recogniser(model):
         if digit is None:
             raise gr.Error("Draw a digit first: the canvas is empty.")
         probabilities = np.asarray(model.predict_on_batch(digit[None, ..., None]))[0]
-        seen = (255 - digit * 255).astype(np.uint8)  # shown dark on light, like the canvas
+        # Shown dark on light like the canvas, each model pixel as a 5x5 block.
+        seen = np.kron(255 - digit * 255, np.ones((5, 5))).astype(np.uint8)
         return {str(d): float(p) for d, p in enumerate(probabilities)}, seen
 
     return recognise
@@ -72,7 +63,7 @@ def build(experiment: Experiment) -> gr.Blocks:
             inputs=sketchpad("Draw a digit (pick the brush first)"),
             outputs=[
                 gr.Label(num_top_classes=10, label="Recognised digit and probabilities"),
-                gr.Image(label="What the network sees (28×28)", height=140, format="png"),
+                gr.Image(label="What the network sees (28×28)", height=160, format="png"),
             ],
             examples=sorted(str(p) for p in EXAMPLES.glob("*.png")),
             cache_examples=False,

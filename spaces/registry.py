@@ -24,7 +24,11 @@ def _modules() -> dict[str, ModuleType]:
     for info in pkgutil.iter_modules(spaces.__path__):
         if info.name in SHARED or info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"spaces.{info.name}")
+        try:
+            module = importlib.import_module(f"spaces.{info.name}")
+        except Exception:  # a broken module costs its own tabs, never the hub
+            log.exception("spaces.%s cannot be imported; its experiments are left out", info.name)
+            continue
         for experiment in getattr(module, "EXPERIMENTS", []):
             found[experiment.id] = module
     return found

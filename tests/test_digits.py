@@ -55,7 +55,7 @@ def test_answer_has_all_ten_probabilities_and_the_model_input(recognise, heldout
     probabilities, seen = fn(as_canvas(heldout[0][0]))
     assert sorted(probabilities) == [str(d) for d in range(10)]
     assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-4)
-    assert seen.shape == (28, 28) and seen.dtype == np.uint8
+    assert seen.shape == (140, 140) and seen.dtype == np.uint8
 
 
 def test_empty_canvas_asks_for_a_drawing(recognise):

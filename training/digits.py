@@ -86,6 +86,32 @@ def augment(x: np.ndarray, y: np.ndarray, copies: int = AUGMENTED_COPIES):
     return np.concatenate(xs)[..., None], np.tile(y, copies + 1)
 
 
+def datasets(x: np.ndarray, y: np.ndarray, copies: int = AUGMENTED_COPIES, batch_size: int = 128):
+    """Training batches (canvas renderings, then a fresh random affine warp every epoch)
+    and a validation set of digits kept apart from them (10%, as served)."""
+    import keras
+    import tensorflow as tf
+
+    split = len(x) // 10
+    x_val, y_val = through_canvas(x[:split])[..., None], y[:split]
+    x_train, y_train = augment(x[split:], y[split:], copies)
+    warp = keras.Sequential(
+        [
+            keras.layers.RandomRotation(0.03, fill_mode="constant"),  # +-11 degrees
+            keras.layers.RandomZoom(0.12, fill_mode="constant"),
+            keras.layers.RandomTranslation(0.06, 0.06, fill_mode="constant"),
+        ]
+    )
+    train = (
+        tf.data.Dataset.from_tensor_slices((x_train, y_train))
+        .shuffle(len(x_train), seed=SEED)
+        .batch(batch_size)
+        .map(lambda images, labels: (warp(images, training=True), labels))
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    return train, (x_val, y_val)
+
+
 def sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 1,797 8x8 digits (another population of writers) as canvases."""
     from sklearn.datasets import load_digits

@@ -12,8 +12,7 @@ import keras
 from training import common, digits
 
 EXPERIMENT_ID = "digits_recognition_cnn"
-EPOCHS = 15
-BATCH_SIZE = 128
+EPOCHS = 30
 
 if __name__ == "__main__":
     args = common.parse_args(__doc__, EPOCHS)
@@ -23,7 +22,7 @@ if __name__ == "__main__":
     (x_train, y_train), test = digits.load(args.source)
     if args.smoke:
         x_train, y_train, test = x_train[:64], y_train[:64], (test[0][:32], test[1][:32])
-    x_train, y_train = digits.augment(x_train, y_train, copies=0 if args.smoke else 3)
+    train, validation = digits.datasets(x_train, y_train, copies=0 if args.smoke else 3)
 
     # Model: upstream's architecture.
     model = keras.Sequential(
@@ -41,21 +40,14 @@ if __name__ == "__main__":
     )
 
     # Train: Adam, with the learning rate decayed to a tenth over the run.
-    steps = args.epochs * -(-len(x_train) // BATCH_SIZE)
+    steps = args.epochs * len(train)
     schedule = keras.optimizers.schedules.CosineDecay(1e-3, steps, alpha=0.1)
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    history = model.fit(
-        x_train,
-        y_train,
-        batch_size=BATCH_SIZE,
-        epochs=args.epochs,
-        validation_split=0.1,
-        verbose=2,
-    )
+    history = model.fit(train, epochs=args.epochs, validation_data=validation, verbose=2)
 
     # Evaluate on the held-out digits and write weights/<id>/.
     folder = digits.save(

@@ -11,8 +11,7 @@ import keras
 from training import common, digits
 
 EXPERIMENT_ID = "digits_recognition_mlp"
-EPOCHS = 15
-BATCH_SIZE = 128
+EPOCHS = 30
 L2 = keras.regularizers.l2(0.002)
 
 if __name__ == "__main__":
@@ -26,7 +25,7 @@ if __name__ == "__main__":
     if args.source == "registry" and not args.smoke:
         digits.write_test_sample(test)
         digits.write_examples(test)
-    x_train, y_train = digits.augment(x_train, y_train, copies=0 if args.smoke else 3)
+    train, validation = digits.datasets(x_train, y_train, copies=0 if args.smoke else 3)
 
     # Model: upstream's architecture.
     model = keras.Sequential(
@@ -40,21 +39,14 @@ if __name__ == "__main__":
     )
 
     # Train: Adam, with the learning rate decayed to a tenth over the run.
-    steps = args.epochs * -(-len(x_train) // BATCH_SIZE)
+    steps = args.epochs * len(train)
     schedule = keras.optimizers.schedules.CosineDecay(1e-3, steps, alpha=0.1)
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    history = model.fit(
-        x_train,
-        y_train,
-        batch_size=BATCH_SIZE,
-        epochs=args.epochs,
-        validation_split=0.1,
-        verbose=2,
-    )
+    history = model.fit(train, epochs=args.epochs, validation_data=validation, verbose=2)
 
     # Evaluate on the held-out digits and write weights/<id>/.
     folder = digits.save(

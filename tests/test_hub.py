@@ -1,0 +1,62 @@
+"""The hub as a whole: Home cards, --only, and one broken model never taking it down."""
+
+import shutil
+
+import gradio as gr
+import pytest
+from gradio_client import Client, handle_file
+
+from conftest import ROOT
+from hub import build_hub, home
+from spaces import weights
+from spaces.registry import experiments
+
+DIGITS = ["digits_recognition_mlp", "digits_recognition_cnn"]
+
+
+def markdown_text(blocks: gr.Blocks) -> str:
+    return "\n".join(str(b.value) for b in blocks.blocks.values() if isinstance(b, gr.Markdown))
+
+
+def test_every_experiment_has_a_unique_id_in_upstream_order():
+    ids = [e.id for e in experiments()]
+    assert len(ids) == len(set(ids)) and set(DIGITS) <= set(ids)
+    assert ids.index("digits_recognition_mlp") < ids.index("digits_recognition_cnn")
+
+
+def test_home_card_shows_measured_metric_next_to_upstream():
+    chosen = [e for e in experiments() if e.id in DIGITS]
+    text = markdown_text(home(chosen))
+    for experiment in chosen:
+        assert experiment.title in text
+        figure = experiment.figure()
+        assert figure != "not measured yet"
+        assert f"{figure} (upstream: {experiment.upstream})" in text
+
+
+def test_unknown_only_id_is_refused():
+    with pytest.raises(SystemExit, match="no_such_experiment"):
+        build_hub(["no_such_experiment"])
+
+
+def test_corrupt_model_leaves_its_tab_explaining_and_the_others_working(tmp_path, monkeypatch):
+    for experiment_id in DIGITS:
+        shutil.copytree(weights.WEIGHTS_DIR / experiment_id, tmp_path / experiment_id)
+    (tmp_path / "digits_recognition_mlp" / "model.keras").write_bytes(b"not a model")
+    monkeypatch.setattr(weights, "WEIGHTS_DIR", tmp_path)
+
+    app = build_hub(DIGITS)
+    assert "This experiment is unavailable" in markdown_text(app)
+    _, url, _ = app.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(url, verbose=False, analytics_enabled=False)
+        endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+        assert "/digits_recognition_cnn" in endpoints
+        assert "/digits_recognition_mlp" not in endpoints
+        example = str(ROOT / "spaces" / "examples" / "digits" / "3.png")
+        value = {"background": None, "layers": [], "composite": handle_file(example)}
+        label, _ = client.predict(value, api_name="/digits_recognition_cnn")
+        assert label["label"] == "3"
+        assert client.predict(api_name="/ping") == "pong"
+    finally:
+        app.close()
