@@ -1,0 +1,468 @@
+"""Procedural rock / paper / scissors hands: a posed 3-D hand skeleton and its rendering.
+
+No photo dataset of hands exists in the package registries, so both rock-paper-scissors
+experiments learn from hands made here, the way upstream's dataset was CGI:
+
+- ``pose(label, rng)`` gives the 21 landmarks of a hand (MediaPipe's order: wrist, then
+  thumb, index, middle, ring, pinky, four points each) posed as rock, paper or scissors
+  with random joint angles, finger spread, hand proportions and a 3-D rotation;
+- ``render(label, rng, size, split)`` draws that hand with a forearm (sometimes a
+  sleeve), finger and palm thickness, a skin tone, shading, a light direction and a
+  background, and also returns the landmarks in the image's pixels (x, y, and z in the
+  same scale, relative to the wrist, smaller = nearer the camera, as MediaPipe's are).
+
+``split="test"`` draws from skin tones and background families that ``"train"`` never
+uses, so a held-out set measures generalisation to unseen render parameters.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+LABELS = ["rock", "paper", "scissors"]
+FINGERS = [(1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20)]
+
+# Skin tones (RGB); the test split's tones lie between and beyond the training ones.
+TRAIN_TONES = [
+    (255, 224, 196),
+    (241, 194, 160),
+    (224, 172, 105),
+    (198, 134, 66),
+    (141, 85, 36),
+    (92, 58, 38),
+    (250, 208, 185),
+]
+TEST_TONES = [(232, 190, 150), (170, 110, 70), (120, 75, 50), (255, 215, 170)]
+TRAIN_BACKGROUNDS = ("solid", "gradient", "stripes", "blocks")
+TEST_BACKGROUNDS = ("blobs", "noise")
+
+# The hand at rest, right hand, palm towards the camera, fingers up (-y), thumb at +x.
+# Units: wrist to middle knuckle = 1.
+_KNUCKLES = np.array(
+    [[0.30, -0.93, 0.0], [0.05, -1.0, 0.0], [-0.18, -0.94, 0.0], [-0.38, -0.82, 0.0]]
+)
+_SEGMENTS = np.array(
+    [[0.44, 0.27, 0.21], [0.50, 0.30, 0.23], [0.46, 0.29, 0.22], [0.36, 0.21, 0.19]]
+)
+_THUMB_BASE = np.array([0.22, -0.22, -0.05])
+_THUMB_SEGMENTS = np.array([0.36, 0.30, 0.25])
+
+
+def _rotation(roll: float, yaw: float, pitch: float) -> np.ndarray:
+    """Rz(roll) @ Ry(yaw) @ Rx(pitch), angles in radians."""
+    cr, sr, cy, sy, cp, sp = (np.cos(roll), np.sin(roll), np.cos(yaw), np.sin(yaw),
+                              np.cos(pitch), np.sin(pitch))  # fmt: skip
+    rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    rx = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
+    return rz @ ry @ rx
+
+
+def _chain(base: np.ndarray, up: np.ndarray, normal: np.ndarray, lengths, flex) -> list:
+    """Joint positions of one finger: each joint bends the finger towards the palm."""
+    points, angle, at = [], 0.0, base
+    for length, bend in zip(lengths, flex, strict=True):
+        angle += bend
+        at = at + length * (np.cos(angle) * up + np.sin(angle) * normal)
+        points.append(at)
+    return points
+
+
+def _finger_flex(rng: np.random.Generator, extended: bool) -> np.ndarray:
+    if extended:
+        return np.radians(rng.uniform([-5, 0, 0], [18, 15, 12]))
+    return np.radians(rng.uniform([65, 85, 35], [100, 115, 75]))
+
+
+def hand_pose(label: str, rng: np.random.Generator) -> np.ndarray:
+    """21 3-D landmarks of a canonical (unrotated) hand posed as ``label``."""
+    if label not in LABELS:
+        raise ValueError(f"unknown label {label!r}")
+    normal = np.array([0.0, 0.0, -1.0])  # the palm faces the camera (-z)
+    extended = {"rock": [False] * 4, "paper": [True] * 4, "scissors": [True, True, False, False]}
+    spread = rng.uniform(0.02, 0.22) if label == "paper" else rng.uniform(0.0, 0.08)
+    if label == "scissors":
+        v_angle = rng.uniform(0.12, 0.35)  # the V between index and middle
+        splay = [v_angle / 2, -v_angle / 2, -0.1, -0.2]
+    else:
+        splay = [spread * 1.2, spread * 0.2, -spread * 0.8, -spread * 1.8]
+    scale = rng.uniform(0.9, 1.1, size=3) * np.array([rng.uniform(0.9, 1.1), 1.0, 1.0])
+    points = [np.zeros(3)] + [None] * 20
+    for f, (joints, knuckle, lengths) in enumerate(
+        zip(FINGERS[1:], _KNUCKLES, _SEGMENTS, strict=True)
+    ):
+        up = np.array([np.sin(splay[f]), -np.cos(splay[f]), 0.0])
+        base = knuckle * scale + rng.normal(0, 0.015, 3)
+        lengths = lengths * rng.uniform(0.9, 1.12)
+        flex = _finger_flex(rng, extended[label][f])
+        points[joints[0]] = base
+        for index, point in zip(joints[1:], _chain(base, up, normal, lengths, flex), strict=True):
+            points[index] = point
+    # The thumb: out to the side for paper, folded across the curled fingers otherwise.
+    thumb_base = _THUMB_BASE * scale
+    points[1] = thumb_base
+    if label == "paper":
+        direction = np.radians(rng.uniform(25, 60))  # away from the index finger
+        up = np.array([np.sin(direction), -np.cos(direction), -rng.uniform(0.0, 0.3)])
+        flex = np.radians(rng.uniform([0, 0, 0], [15, 20, 20]))
+    else:
+        direction = np.radians(rng.uniform(-20, 15))
+        up = np.array([np.sin(direction), -np.cos(direction), -rng.uniform(0.5, 0.9)])
+        flex = np.radians(rng.uniform([10, 30, 20], [35, 60, 50]))
+    up /= np.linalg.norm(up)
+    thumb_normal = np.cross(up, np.array([0.0, 0.0, 1.0]))
+    thumb_normal = thumb_normal / (np.linalg.norm(thumb_normal) + 1e-9)
+    for index, point in zip(
+        (2, 3, 4),
+        _chain(thumb_base, up, thumb_normal, _THUMB_SEGMENTS * rng.uniform(0.9, 1.1), flex),
+        strict=True,
+    ):
+        points[index] = point
+    return np.array(points)
+
+
+def random_rotation(rng: np.random.Generator) -> np.ndarray:
+    """A camera's view of the hand: any in-plane roll, turned and tilted, sometimes its back."""
+    roll = rng.uniform(-np.pi, np.pi) if rng.random() < 0.4 else rng.normal(0, 0.5)
+    yaw = rng.uniform(-1.1, 1.1) + (np.pi if rng.random() < 0.3 else 0.0)
+    pitch = rng.uniform(-0.8, 0.8)
+    return _rotation(roll, yaw, pitch)
+
+
+def pose(label: str, rng: np.random.Generator) -> np.ndarray:
+    """21 rotated 3-D landmarks (wrist at the origin, wrist to middle knuckle about 1)."""
+    return hand_pose(label, rng) @ random_rotation(rng).T
+
+
+# ---------------------------------------------------------------- drawing
+
+
+def _background(kind: str, size: int, rng: np.random.Generator) -> Image.Image:
+    colour = rng.integers(0, 256, 3)
+    if kind == "solid":
+        return Image.new("RGB", (size, size), tuple(int(c) for c in colour))
+    if kind == "gradient":
+        other = rng.integers(0, 256, 3)
+        t = np.linspace(0, 1, size)[:, None, None]
+        image = (1 - t) * colour + t * other
+        image = np.broadcast_to(image, (size, size, 3))
+        if rng.random() < 0.5:
+            image = image.transpose(1, 0, 2)
+        return Image.fromarray(image.astype(np.uint8))
+    if kind == "stripes":
+        other = rng.integers(0, 256, 3)
+        period = int(rng.integers(6, max(7, size // 4)))
+        band = (np.arange(size) // period) % 2
+        image = np.where(band[:, None, None] == 1, colour, other)
+        image = np.broadcast_to(image, (size, size, 3)).astype(np.uint8)
+        image = Image.fromarray(np.ascontiguousarray(image))
+        return image.rotate(float(rng.uniform(0, 180)), fillcolor=tuple(int(c) for c in colour))
+    image = Image.new("RGB", (size, size), tuple(int(c) for c in colour))
+    draw = ImageDraw.Draw(image)
+    if kind == "blocks":  # a room: walls, shelves, a door
+        for _ in range(int(rng.integers(2, 7))):
+            x0, y0 = rng.integers(-size // 4, size, 2)
+            w, h = rng.integers(size // 8, size, 2)
+            fill = tuple(int(c) for c in rng.integers(0, 256, 3))
+            draw.rectangle([x0, y0, x0 + w, y0 + h], fill=fill)
+        return image
+    if kind == "blobs":
+        for _ in range(int(rng.integers(3, 12))):
+            x0, y0 = rng.integers(-size // 4, size, 2)
+            r = int(rng.integers(size // 12, size // 2))
+            fill = tuple(int(c) for c in rng.integers(0, 256, 3))
+            draw.ellipse([x0, y0, x0 + r, y0 + r], fill=fill)
+        return image.filter(ImageFilter.GaussianBlur(size / 60))
+    if kind == "noise":
+        coarse = rng.integers(0, 256, (6, 6, 3)).astype(np.uint8)
+        return Image.fromarray(coarse).resize((size, size), Image.BICUBIC)
+    raise ValueError(f"unknown background {kind!r}")
+
+
+def _shade(colour, factor: float) -> tuple[int, int, int]:
+    return tuple(int(np.clip(c * factor, 0, 255)) for c in colour)
+
+
+def _capsule(draw: ImageDraw.ImageDraw, a, b, radius: float, fill) -> None:
+    draw.line([tuple(a), tuple(b)], fill=fill, width=max(1, int(round(2 * radius))))
+    for x, y in (a, b):
+        draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=fill)
+
+
+def render(
+    label: str, rng: np.random.Generator, size: int = 96, split: str = "train"
+) -> tuple[np.ndarray, np.ndarray]:
+    """An RGB uint8 (size, size, 3) picture of a ``label`` hand and its 21 landmarks.
+
+    The landmarks are (x, y) in the picture's pixels and z in the same scale relative
+    to the wrist (smaller = nearer), MediaPipe's convention.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"unknown split {split!r}")
+    big = 2 * size  # draw at twice the size, then downsample: smooth edges
+    tones = TRAIN_TONES if split == "train" else TEST_TONES
+    skin = np.array(tones[rng.integers(len(tones))], float) * rng.uniform(0.85, 1.1, 3)
+    image = _background(
+        rng.choice(TRAIN_BACKGROUNDS if split == "train" else TEST_BACKGROUNDS), big, rng
+    )
+    rotation = random_rotation(rng)
+    canonical = hand_pose(label, rng)
+    world = canonical @ rotation.T
+    # The forearm leaves the wrist away from the fingers; the palm's sides at the wrist.
+    arm_length = rng.uniform(1.5, 3.5)
+    arm_end = np.array([0.0, arm_length, 0.1]) @ rotation.T
+    wrist_sides = np.array([[0.32, 0.0, 0.0], [-0.36, 0.0, 0.0]]) @ rotation.T
+    # Frame the hand: scale so it spans 35-80% of the picture, anywhere inside it.
+    extent = np.ptp(world[:, :2], axis=0).max() + 0.4
+    scale = rng.uniform(0.35, 0.8) * big / extent
+    centre = (world[:, :2].max(0) + world[:, :2].min(0)) / 2
+    margin = big / 2 - scale * extent / 2
+    offset = np.array([big / 2, big / 2]) + rng.uniform(-1, 1, 2) * max(margin, 0) * 0.8
+    to_px = lambda p: (p[..., :2] - centre) * scale + offset  # noqa: E731
+
+    finger_r = rng.uniform(0.075, 0.11) * scale
+    thumb_r = finger_r * rng.uniform(1.1, 1.3)
+    arm_r = rng.uniform(0.28, 0.4) * scale
+    light = rng.uniform(0.85, 1.15)
+    outline = rng.uniform(0.55, 0.8)
+    sleeve = rng.integers(0, 256, 3) if rng.random() < 0.4 else None
+
+    # Parts, drawn far to near (larger z is farther from the camera).
+    parts = []  # (depth, kind, points, radius)
+    parts.append((0.05 + arm_end[2] / 2, "arm", [np.zeros(3), arm_end], arm_r))
+    palm = [wrist_sides[0], world[1], world[5], world[9], world[13], world[17], wrist_sides[1]]
+    parts.append((float(np.mean([p[2] for p in palm])), "palm", palm, finger_r))
+    for joints in FINGERS:
+        chain = [world[0] if joints[0] == 1 else None] + [world[j] for j in joints]
+        chain = [p for p in chain if p is not None]
+        radius = thumb_r if joints[0] == 1 else finger_r
+        for a, b in zip(chain[:-1], chain[1:], strict=True):
+            taper = 0.9 if b is chain[-1] else 1.0
+            parts.append(((a[2] + b[2]) / 2 - 0.01, "bone", [a, b], radius * taper))
+    parts.sort(key=lambda part: -part[0])
+
+    draw = ImageDraw.Draw(image)
+    zs = world[:, 2]
+    span = max(np.ptp(zs), 1e-6)
+    for depth, kind, points, radius in parts:
+        nearness = float(np.clip((zs.max() - depth) / span, 0, 1))
+        colour = _shade(skin, light * (0.8 + 0.3 * nearness))
+        dark = _shade(skin, light * outline)
+        px = [to_px(p) for p in points]
+        if kind == "arm":
+            arm_colour = _shade(sleeve, light) if sleeve is not None else colour
+            _capsule(draw, px[0], px[1], radius + 2, _shade(arm_colour, outline))
+            _capsule(draw, px[0], px[1], radius, arm_colour)
+        elif kind == "palm":
+            polygon = [tuple(p) for p in px]
+            for a, b in zip(px, px[1:] + px[:1], strict=True):
+                _capsule(draw, a, b, radius + 2, dark)
+            draw.polygon(polygon, fill=dark)
+            shrunk = [tuple(np.mean(px, 0) + (p - np.mean(px, 0)) * 0.97) for p in px]
+            for a, b in zip(px, px[1:] + px[:1], strict=True):
+                _capsule(draw, a, b, radius, colour)
+            draw.polygon(shrunk, fill=colour)
+        else:
+            _capsule(draw, px[0], px[1], radius + 2, dark)
+            _capsule(draw, px[0], px[1], radius, colour)
+            shine = np.array([-0.35, -0.35]) * radius
+            _capsule(draw, px[0] + shine, px[1] + shine, radius * 0.35, _shade(colour, 1.12))
+
+    image = augment(image, rng).resize((size, size), Image.LANCZOS)
+    landmarks = np.concatenate([to_px(world) / 2, (world[:, 2:] - world[0, 2]) * scale / 2], 1)
+    return np.asarray(image), landmarks.astype(np.float32)
+
+
+def augment(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Camera-like changes that keep the label: blur, brightness, contrast, colour cast, noise."""
+    array = np.asarray(image, np.float32)
+    if rng.random() < 0.3:
+        blurred = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 2.5)))
+        array = np.asarray(blurred, np.float32)
+    mean = array.mean()
+    array = (array - mean) * rng.uniform(0.7, 1.3) + mean * rng.uniform(0.7, 1.3)
+    array = array * rng.uniform(0.9, 1.1, 3)
+    array = array + rng.normal(0, rng.uniform(0, 8), array.shape)
+    return Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
+
+
+def dataset(
+    count: int, size: int, split: str, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``count`` renders (balanced labels): images uint8 (N, size, size, 3), labels, landmarks."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(count) % len(LABELS)
+    rng.shuffle(labels)
+    images = np.empty((count, size, size, 3), np.uint8)
+    landmarks = np.empty((count, 21, 3), np.float32)
+    for i, label in enumerate(labels):
+        images[i], landmarks[i] = render(LABELS[label], rng, size, split)
+    return images, labels.astype(np.int64), landmarks
+
+
+# ---------------------------------------------------------------- datasets, cached
+
+
+def cached_dataset(
+    count: int, size: int, split: str, seed: int, workers: int = 2
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``dataset(...)`` rendered in ``workers`` processes once, then read from the cache."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from training.common import CACHE
+
+    path = CACHE / "rps" / f"{split}-{count}-{size}-{seed}.npz"
+    if path.is_file():
+        data = np.load(path)
+        return data["images"], data["labels"], data["landmarks"]
+    chunks = [count // workers + (i < count % workers) for i in range(workers)]
+    with ProcessPoolExecutor(workers) as pool:
+        seeds = [seed * 1000 + i for i in range(workers)]
+        parts = list(pool.map(dataset, chunks, [size] * workers, [split] * workers, seeds))
+    images, labels, landmarks = (np.concatenate(p) for p in zip(*parts, strict=True))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, images=images, labels=labels, landmarks=landmarks)
+    return images, labels, landmarks
+
+
+# ---------------------------------------------------------------- evaluation, weights folder
+
+
+def save(
+    experiment_id: str,
+    model,
+    history: dict,
+    probabilities: np.ndarray,
+    y_test: np.ndarray,
+    train_size: int,
+    args,
+    upstream: float,
+    title: str,
+    extra_metrics: dict | None = None,
+    card_notes: str = "",
+) -> Path:
+    """Measure on the held-out set and write weights/<id>/ (model, labels, metrics, card)."""
+    import json
+
+    from huggingface_hub import ModelCardData
+    from huggingface_hub.repocard_data import EvalResult
+
+    from training import common
+
+    folder = common.weights_folder(experiment_id, args.out)
+    # A row of zeros means "no hand seen": always wrong, left out of the confusion matrix.
+    predicted = np.where(probabilities.sum(1) > 0, np.argmax(probabilities, axis=1), -1)
+    confusion = np.zeros((3, 3), int)
+    seen = predicted >= 0
+    np.add.at(confusion, (y_test[seen], predicted[seen]), 1)
+    metrics = {
+        "test_accuracy": round(float(np.mean(predicted == y_test)), 4),
+        "per_class_accuracy": {
+            name: round(float(confusion[i, i] / max(np.sum(y_test == i), 1)), 4)
+            for i, name in enumerate(LABELS)
+        },
+        "confusion_matrix": confusion.tolist(),
+        "dataset": "rendered hands (training/rps_hands.py)"
+        if args.source == "registry"
+        else "tfds rock_paper_scissors (CGI)",
+        "test_set": "held-out renders: unseen skin tones and background families",
+        "train_size": int(train_size),
+        "test_size": int(len(y_test)),
+        "params": int(model.count_params()),
+        "epochs": int(args.epochs),
+        "upstream_test_accuracy": upstream,
+        "upstream_note": "upstream: tfds rock_paper_scissors CGI test set, 372 images",
+        **(extra_metrics or {}),
+    }
+    model.save(folder / "model.keras")
+    (folder / "labels.json").write_text(json.dumps(LABELS) + "\n")
+    common.save_metrics(folder, metrics)
+    _plots(folder, history, confusion)
+    card = ModelCardData(
+        license="apache-2.0",
+        library_name="keras",
+        tags=["image-classification", "rock-paper-scissors", "hands", "gradio"],
+        model_name=experiment_id,
+        eval_results=[
+            EvalResult(
+                task_type="image-classification",
+                dataset_type="synthetic-hands",
+                dataset_name=f"rendered hands, {len(y_test):,} held out",
+                metric_type="accuracy",
+                metric_value=metrics["test_accuracy"],
+            )
+        ],
+    )
+    body = f"""
+# {title}
+
+Plays rock-paper-scissors against a webcam: rock, paper or scissors from a photo of a
+hand. Re-creation of upstream's experiment (trekhleb/machine-learning-experiments).
+
+| | ours | upstream |
+|---|---|---|
+| data | {metrics["dataset"]} | tfds CGI hands |
+| train / held out | {train_size:,} / {len(y_test):,} | 2,520 / 372 |
+| test accuracy | {metrics["test_accuracy"]} | {upstream} |
+| parameters | {metrics["params"]:,} | |
+
+{card_notes}
+
+The held-out renders use skin tones and background families that training never saw.
+They are still renders, not photos: accuracy on real webcam photos is not measured
+(no photos of hands exist in the package registries this project may use).
+
+![training curves](training_curves.png) ![confusion matrix](confusion_matrix.png)
+"""
+    common.write_model_card(folder, card, body)
+    return folder
+
+
+def _plots(folder, history: dict, confusion: np.ndarray) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for axis, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        for key in (metric, f"val_{metric}"):
+            if key in history:
+                axis.plot(history[key], label=key)
+        axis.set(title=metric, xlabel="epoch")
+        axis.legend()
+    fig.tight_layout()
+    fig.savefig(folder / "training_curves.png", dpi=70)
+    plt.close(fig)
+    fig, axis = plt.subplots(figsize=(3.6, 3.2))
+    axis.imshow(confusion, cmap="Blues")
+    for (row, col), count in np.ndenumerate(confusion):
+        axis.text(col, row, count, ha="center", va="center", fontsize=8)
+    axis.set(xlabel="predicted", ylabel="true", xticks=range(3), yticks=range(3))
+    axis.set_xticklabels(LABELS)
+    axis.set_yticklabels(LABELS)
+    fig.tight_layout()
+    fig.savefig(folder / "confusion_matrix.png", dpi=70)
+    plt.close(fig)
+
+
+def write_heldout_sample(path, count: int = 48, size: int = 128, seed: int = 2026) -> None:
+    """The small held-out sample committed for the quality tests (test split, own seed)."""
+    images, labels, landmarks = dataset(count, size, "test", seed)
+    np.savez_compressed(path, images=images, labels=labels.astype(np.uint8), landmarks=landmarks)
+
+
+def write_examples(folder, seed: int = 77, size: int = 300) -> list:
+    """One rendered test-split hand per move as PNGs for the tabs' examples."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    paths = []
+    for label in LABELS:
+        image, _ = render(label, rng, size, "test")
+        paths.append(folder / f"{label}.png")
+        Image.fromarray(image).save(paths[-1], optimize=True)
+    return paths
