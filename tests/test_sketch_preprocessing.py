@@ -56,6 +56,13 @@ def test_aspect_ratio_is_kept():
     assert len(rows) >= BOX - 1 and len(cols) <= 6
 
 
+def test_one_pixel_vertical_line_is_thickened_not_fatal():
+    one = to_mnist(canvas(size=800, lines=[((400, 100), (400, 700))], width=1))
+    rows = np.flatnonzero(one.max(axis=1) > 0.5)
+    cols = np.flatnonzero(one.max(axis=0) > 0.5)
+    assert len(rows) >= BOX - 1 and 1 <= len(cols) <= 4
+
+
 def test_thin_brush_on_big_canvas_is_thickened_to_mnist_strokes():
     thin = to_mnist(seven(size=800, scale=2, width=2))
     thick = to_mnist(seven(size=800, scale=2, width=40))
