@@ -1,0 +1,68 @@
+"""Sketch recognition speed: hub start-up to first answer, request latency through
+gradio_client next to the trivial /ping endpoint, the in-process request function, and
+how fast the training renderer makes hand-drawn doodles.
+
+    python bench/sketches.py [--repeats 50]
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gradio_client import Client, handle_file  # noqa: E402
+
+from bench.common import report, start_hub, timed  # noqa: E402
+
+IDS = ["sketch_recognition_mlp", "sketch_recognition_cnn"]
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=50)
+    repeats = parser.parse_args().repeats
+
+    from spaces import sketches
+
+    example = str(sorted(sketches.EXAMPLES.glob("*.png"))[0])
+    process, url, ready = start_hub(IDS)
+    try:
+        client = Client(url, verbose=False, analytics_enabled=False)
+        drawing = {"background": None, "layers": [], "composite": handle_file(example)}
+        print(f"start-up to first answer: {ready:.1f} s")
+        floor = timed(lambda: client.predict(api_name="/ping"), repeats)
+        report("/ping (framework floor)", floor)
+        for experiment_id in IDS:
+            seconds = timed(
+                lambda i=experiment_id: client.predict(drawing, api_name=f"/{i}"), repeats
+            )
+            report(f"/{experiment_id}", seconds, floor)
+    finally:
+        process.terminate()
+
+    # The same work without the server: preprocessing + one model call + top 5.
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    from spaces.common import load_keras, weights_file
+    from training import sketch_data
+
+    canvas = Image.open(example)
+    for experiment_id in IDS:
+        model = load_keras(experiment_id)
+        labels = json.loads(weights_file(experiment_id, "labels.json").read_text())
+        report(
+            f"{experiment_id} in-process",
+            timed(lambda m=model, n=labels: sketches.guesses(m, n, canvas), repeats),
+        )
+
+    # Training renderer: hand-drawn strokes -> 256-px canvas -> to_mnist.
+    strokes = sketch_data.svg_strokes('<circle cx="12" cy="12" r="9"/><path d="M8 9h8M12 9v8"/>')
+    rng = np.random.default_rng(0)
+    start = time.process_time()
+    for _ in range(200):
+        sketch_data.render(strokes, rng)
+    print(f"renderer: {(time.process_time() - start) / 200 * 1000:.1f} ms CPU per doodle")

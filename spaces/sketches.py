@@ -1,0 +1,93 @@
+"""Sketch recognition, MLP and CNN (upstream experiments 3 and 4): draw a doodle, the
+model says what it looks like."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from spaces.common import Experiment, load_keras, model_card_panel, tab_header, weights_file
+from spaces.digits import sketchpad
+from spaces.sketch import to_mnist
+
+EXAMPLES = Path(__file__).parent / "examples" / "sketches"
+DATA = (
+    "Not QuickDraw: outline icons from ten npm icon sets, mapped to QuickDraw categories "
+    "and re-drawn by hand (augmented); an eleventh set held out"
+)
+TOP_K = 5  # guesses returned by the API (the first is "It looks like ...")
+
+EXPERIMENTS = [
+    Experiment(
+        id="sketch_recognition_mlp",
+        title="Sketch recognition (MLP)",
+        description="Doodle an everyday object; a multilayer perceptron guesses what it is.",
+        input_kind="Sketchpad",
+        data=DATA,
+        metric="test_accuracy",
+        metric_label="Top-1 accuracy on a held-out icon set",
+        upstream="0.61 (real QuickDraw doodles: different data)",
+        similar="sketch_recognition_cnn",
+    ),
+    Experiment(
+        id="sketch_recognition_cnn",
+        title="Sketch recognition (CNN)",
+        description="Doodle an everyday object; a convolutional network guesses what it is.",
+        input_kind="Sketchpad",
+        data=DATA,
+        metric="test_accuracy",
+        metric_label="Top-1 accuracy on a held-out icon set",
+        upstream="0.67 (real QuickDraw doodles: different data)",
+        similar="sketch_recognition_mlp",
+    ),
+]
+
+
+def guesses(model, labels: list[str], drawing) -> dict[str, float]:
+    """A drawing -> the TOP_K most likely categories with their probabilities.
+
+    Raises gr.Error for an empty canvas rather than guessing from nothing."""
+    image = to_mnist(drawing)
+    if image is None:
+        raise gr.Error("Draw something first: the canvas is empty.")
+    probabilities = np.asarray(model.predict_on_batch(image[None, ..., None]))[0]
+    best = np.argsort(probabilities)[::-1][:TOP_K]
+    return {labels[i]: float(probabilities[i]) for i in best}
+
+
+def headline(top: dict[str, float]) -> str:
+    """Upstream's phrasing: "It looks like <top-1>" (the next guesses are listed under it)."""
+    return f"It looks like {next(iter(top))}"
+
+
+def build(experiment: Experiment) -> gr.Blocks:
+    model = load_keras(experiment.id)
+    labels = json.loads(weights_file(experiment.id, "labels.json").read_text())
+
+    def recognise(drawing) -> gr.Label:
+        top = guesses(model, labels, drawing)
+        return gr.Label(value=top, label=headline(top))
+
+    metrics = experiment.metrics()
+    extra = {
+        "Categories": f"{len(labels)} of QuickDraw's 345 (list in the card)",
+        "Top-3 accuracy on the held-out icon set": str(metrics.get("test_top3_accuracy", "-")),
+    }
+    with gr.Blocks() as tab:
+        tab_header(experiment)
+        gr.Interface(
+            fn=recognise,
+            inputs=sketchpad("Doodle something (pick the brush first)", brush_size=12),
+            outputs=gr.Label(num_top_classes=TOP_K, label="It looks like ..."),
+            examples=sorted(str(p) for p in EXAMPLES.glob("*.png")),
+            cache_examples=False,
+            flagging_mode="never",
+            api_name=experiment.id,
+        )
+        with gr.Accordion(f"The {len(labels)} categories it knows", open=False):
+            gr.Markdown(", ".join(sorted(labels, key=str.lower)))
+        model_card_panel(experiment, extra)
+    return tab
