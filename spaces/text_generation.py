@@ -230,10 +230,16 @@ def load_generator(experiment_id: str) -> Generator:
 def build(experiment: Experiment) -> gr.Blocks:
     generator = load_generator(experiment.id)
     spec = generator.spec
+
+    def generate(prompt: str, length: float, temperature: float, seed: float | None = None):
+        # A plain generator function, so that Gradio streams it (a callable object is
+        # not recognised as one).
+        yield from generator(prompt, length, temperature, seed)
+
     with gr.Blocks() as tab:
         tab_header(experiment)
         gr.Interface(
-            fn=generator,
+            fn=generate,
             inputs=[
                 gr.Textbox(label=spec.prompt_label, max_length=MAX_PROMPT),
                 gr.Slider(

@@ -248,6 +248,7 @@ def train(config: Config, argv: list[str] | None = None) -> dict:
         model.load_weights(last_file)
         print(f"resuming after epoch {state['epoch']} (best validation loss {state['best']:.4f})")
     epoch, best = state.get("epoch", 0), state.get("best", float("inf"))
+    seconds = state.get("seconds", 0.0)  # training time over every (resumed) run
     epochs = 1 if args.smoke else args.epochs
     started = time.time()
     history = state.get("history", [])
@@ -268,7 +269,10 @@ def train(config: Config, argv: list[str] | None = None) -> dict:
             best = val_loss
             model.save_weights(best_file)
         model.save_weights(last_file)
-        state_file.write_text(json.dumps({"epoch": epoch, "best": best, "history": history}))
+        seconds += time.time() - started
+        started = time.time()
+        state = {"epoch": epoch, "best": best, "history": history, "seconds": seconds}
+        state_file.write_text(json.dumps(state))
     model.load_weights(best_file)
 
     # Evaluate the kept (best) model on the held-out documents.
@@ -294,7 +298,7 @@ def train(config: Config, argv: list[str] | None = None) -> dict:
             "upstream's training loss on its own, different corpus with no held-out set: "
             "NOT comparable with the validation loss above"
         ),
-        "training_seconds_this_run": round(time.time() - started),
+        "training_seconds": round(seconds),
     }
     print(json.dumps({k: v for k, v in metrics.items() if k != "history"}, indent=2))
 
