@@ -238,5 +238,7 @@ def build(experiment: Experiment) -> gr.Blocks:
         api_label = gr.Label(num_top_classes=3, visible=False)
         api_button = gr.Button(visible=False)
         api_button.click(api_function(classify), api_image, api_label, api_name=experiment.id)
-        model_card_panel(experiment)
+        real = experiment.metrics().get("real_photo_accuracy")
+        extra = {} if real is None else {"Real photos (20, npm fingerpose)": f"{real:.2f}"}
+        model_card_panel(experiment, extra)
     return tab

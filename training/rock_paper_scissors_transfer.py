@@ -28,9 +28,9 @@ TFLITE = {
     "palm_detection_full.tflite": "mediapipe/modules/palm_detection/palm_detection_full.tflite",
 }
 POSES = 30000  # skeleton poses for the head (cheap: no rendering)
-RENDERS = 1500  # rendered training hands read by MediaPipe
-TEST_SIZE = 600  # held-out renders, through the served pipeline
-RENDER_SIZE = 224
+RENDERS = 300  # rendered training hands read by MediaPipe
+TEST_SIZE = 300  # held-out renders, through the served pipeline
+RENDER_SIZE = 160
 NOISE = 0.04  # landmark jitter, in wrist-to-knuckle lengths, like MediaPipe's own error
 EPOCHS = 30
 SEED = 6
@@ -95,8 +95,8 @@ if __name__ == "__main__":
     images, labels, _ = rps_hands.dataset(renders, RENDER_SIZE, "train", SEED)
     x_read, y_read, keep = read_renders(backbone, images, labels)
     print(f"MediaPipe found a hand in {keep.mean():.1%} of {renders} training renders")
-    x_train = np.concatenate([x_pose, mirrored(x_pose)] + [x_read, mirrored(x_read)] * 4)
-    y_train = np.concatenate([y_pose, y_pose] + [y_read, y_read] * 4)
+    x_train = np.concatenate([x_pose, mirrored(x_pose)] + [x_read, mirrored(x_read)] * 10)
+    y_train = np.concatenate([y_pose, y_pose] + [y_read, y_read] * 10)
 
     # The head: a small MLP on the 42 normalised coordinates.
     model = build_head()
@@ -147,6 +147,10 @@ real hands; the head's own figure is the last row.
         EXPERIMENT_ID, model, history.history, probabilities, y_test, len(x_train), args,
         UPSTREAM_TEST_ACCURACY, "Rock-paper-scissors (transfer learning)", extra, notes,
     )  # fmt: skip
+    if not args.smoke:  # the served function on the few real photos in the registries
+        from spaces.rock_paper_scissors import transfer_classifier
+
+        rps_hands.add_real_photo_metrics(folder, transfer_classifier(backbone, model))
     common.finish(folder)
     if args.push:
         common.push(EXPERIMENT_ID, folder)

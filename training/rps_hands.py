@@ -466,3 +466,68 @@ def write_examples(folder, seed: int = 77, size: int = 300) -> list:
         paths.append(folder / f"{label}.png")
         Image.fromarray(image).save(paths[-1], optimize=True)
     return paths
+
+
+# ---------------------------------------------------------------- real photos (a few)
+
+# The only real hand photos found in the registries: npm `fingerpose` 0.1.0 (MIT) ships a
+# photo of a fist and its demo GIF, whose frames show a man making a V (its classifier's
+# ✌️ overlay in the corner; frames at the start and end of each V run are transitions).
+FINGERPOSE_NPM = "fingerpose@0.1.0"
+FINGERPOSE_SHA256 = "0d771feb4a95846a07fa5e6c43f5438e462e2a4676bc2f14a65e3a797787f056"
+SCISSORS_FRAMES = [*range(3, 12), *range(26, 36)]
+OVERLAY_X = 275  # the GIF's emoji overlay sits right of this column: cropped off
+
+
+def real_photos() -> tuple[list[np.ndarray], np.ndarray]:
+    """20 real photos: fingerpose's fist (rock) and 19 GIF frames of a V (scissors)."""
+    import io
+
+    from training import common
+
+    tgz = common.npm_package(FINGERPOSE_NPM, FINGERPOSE_SHA256)
+    fist = Image.open(io.BytesIO(common.read_member(tgz, "package/assets/fullcurl.jpg")))
+    photos = [np.asarray(fist.convert("RGB"))]
+    gif = Image.open(io.BytesIO(common.read_member(tgz, "package/assets/fingers-lq.gif")))
+    for frame in SCISSORS_FRAMES:
+        gif.seek(frame)
+        photos.append(np.asarray(gif.convert("RGB"))[:, :OVERLAY_X])
+    labels = np.array([LABELS.index("rock")] + [LABELS.index("scissors")] * len(SCISSORS_FRAMES))
+    return photos, labels
+
+
+def add_real_photo_metrics(folder: Path, classify) -> dict:
+    """Measure ``classify`` (a picture -> {label: p}; raising for "no hand") on the real
+    photos; add the figures to metrics.json and the model card. Call before finish()."""
+    import json
+
+    photos, labels = real_photos()
+    answers = []
+    for photo in photos:
+        try:
+            probabilities = classify(photo)
+            answers.append(max(probabilities, key=probabilities.get))
+        except Exception:  # no hand seen: a wrong answer
+            answers.append("no hand")
+    right = [answer == LABELS[label] for answer, label in zip(answers, labels, strict=True)]
+    figures = {
+        "real_photo_accuracy": round(float(np.mean(right)), 4),
+        "real_photo_answers": {
+            "rock (1 photo of a fist)": answers[0],
+            "scissors (19 GIF frames of a V)": {a: answers[1:].count(a) for a in set(answers[1:])},
+        },
+        "real_photo_source": "npm fingerpose 0.1.0 (MIT): fullcurl.jpg + fingers-lq.gif frames",
+    }
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics.update(figures)
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    card = (folder / "README.md").read_text()
+    card += (
+        "\n## Real photos\n\nThe only real hand photos in the package registries (npm "
+        "`fingerpose` 0.1.0, MIT): one fist (rock) and 19 frames of one man making a V "
+        f"(scissors). Accuracy: **{figures['real_photo_accuracy']}**; answers: "
+        f"`{json.dumps(figures['real_photo_answers'], ensure_ascii=False)}`. One person, one "
+        "room: a sanity check, not a benchmark.\n"
+    )
+    (folder / "README.md").write_text(card)
+    return figures

@@ -1,0 +1,52 @@
+"""Rock-paper-scissors speed: hub start-up to first answer, the /<id> endpoints through
+gradio_client next to the trivial /ping endpoint, the in-process classifiers (the CNN;
+MediaPipe's palm detector + landmark model + the head), and the hand renderer.
+
+    python bench/rock_paper_scissors.py [--repeats 30]
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gradio_client import Client, handle_file  # noqa: E402
+
+from bench.common import report, start_hub, timed  # noqa: E402
+
+IDS = ["rock_paper_scissors_cnn", "rock_paper_scissors_transfer"]
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=30)
+    repeats = parser.parse_args().repeats
+
+    import numpy as np
+    from PIL import Image
+
+    from spaces import rock_paper_scissors as space
+    from training import rps_hands
+
+    example = str(space.EXAMPLES / "paper.png")
+    process, url, ready = start_hub(IDS)
+    try:
+        client = Client(url, verbose=False, analytics_enabled=False)
+        print(f"start-up to first answer: {ready:.1f} s")
+        floor = timed(lambda: client.predict(api_name="/ping"), repeats)
+        report("/ping (framework floor)", floor)
+        for experiment_id in IDS:
+            seconds = timed(
+                lambda i=experiment_id: client.predict(handle_file(example), api_name=f"/{i}"),
+                repeats,
+            )
+            report(f"/{experiment_id}", seconds, floor)
+    finally:
+        process.terminate()
+
+    picture = np.asarray(Image.open(example).convert("RGB"))
+    for experiment_id in IDS:
+        classify = space.load_classifier(experiment_id)
+        report(f"{experiment_id} in-process", timed(lambda c=classify: c(picture), repeats))
+    rng = np.random.default_rng(0)
+    report("render one 96-px training hand", timed(lambda: rps_hands.render("rock", rng), repeats))
