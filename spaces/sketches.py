@@ -9,8 +9,14 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from spaces.common import Experiment, load_keras, model_card_panel, tab_header, weights_file
-from spaces.digits import sketchpad
+from spaces.common import (
+    Experiment,
+    load_keras,
+    model_card_panel,
+    sketchpad,
+    tab_header,
+    weights_file,
+)
 from spaces.sketch import to_mnist
 
 EXAMPLES = Path(__file__).parent / "examples" / "sketches"
@@ -58,18 +64,12 @@ def guesses(model, labels: list[str], drawing) -> dict[str, float]:
     return {labels[i]: float(probabilities[i]) for i in best}
 
 
-def headline(top: dict[str, float]) -> str:
-    """Upstream's phrasing: "It looks like <top-1>" (the next guesses are listed under it)."""
-    return f"It looks like {next(iter(top))}"
-
-
 def build(experiment: Experiment) -> gr.Blocks:
     model = load_keras(experiment.id)
     labels = json.loads(weights_file(experiment.id, "labels.json").read_text())
 
-    def recognise(drawing) -> gr.Label:
-        top = guesses(model, labels, drawing)
-        return gr.Label(value=top, label=headline(top))
+    def recognise(drawing) -> dict[str, float]:
+        return guesses(model, labels, drawing)
 
     metrics = experiment.metrics()
     extra = {
@@ -81,7 +81,8 @@ def build(experiment: Experiment) -> gr.Blocks:
         gr.Interface(
             fn=recognise,
             inputs=sketchpad("Doodle something (pick the brush first)", brush_size=12),
-            outputs=gr.Label(num_top_classes=TOP_K, label="It looks like ..."),
+            # Shown as upstream did: "It looks like" the top guess, the next ones under it.
+            outputs=gr.Label(num_top_classes=TOP_K, label="It looks like"),
             examples=sorted(str(p) for p in EXAMPLES.glob("*.png")),
             cache_examples=False,
             flagging_mode="never",

@@ -13,7 +13,7 @@ import keras
 from training import common, sketches
 
 EXPERIMENT_ID = "sketch_recognition_cnn"
-EPOCHS = 8
+EPOCHS = 6
 BATCH_SIZE = 256
 LEARNING_RATE = 3e-3  # upstream's
 CHECKPOINTS = common.CACHE / "checkpoints" / EXPERIMENT_ID

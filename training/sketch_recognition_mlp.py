@@ -12,7 +12,7 @@ import keras
 from training import common, sketches
 
 EXPERIMENT_ID = "sketch_recognition_mlp"
-EPOCHS = 12
+EPOCHS = 10
 BATCH_SIZE = 256
 LEARNING_RATE = 1e-3
 CHECKPOINTS = common.CACHE / "checkpoints" / EXPERIMENT_ID

@@ -15,6 +15,7 @@ from huggingface_hub import ModelCardData
 from huggingface_hub.repocard_data import EvalResult
 from PIL import Image
 
+from spaces import sketch as preprocessing
 from training import common
 from training import sketch_data as data
 
@@ -80,7 +81,9 @@ def load(source: str, smoke: bool = False):
         index = {c: i for i, c in enumerate(labels)}
         train = [d for d in train if d.category in index][:10]
         test = [d for d in test if d.category in index][:5]
+    # Keyed by the drawings and the preprocessing code: a change to either re-renders.
     key = hashlib.sha256(repr([(d.source, d.name, d.category) for d in train + test]).encode())
+    key.update(Path(preprocessing.__file__).read_bytes())
     cache = common.CACHE / "sketches" / f"renders-{key.hexdigest()[:12]}-{per_category}-{SEED}.npz"
     if cache.exists() and not smoke:
         saved = np.load(cache)
