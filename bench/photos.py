@@ -1,0 +1,62 @@
+"""Photo experiments' speed: one 640x480 photo through /image_classification and
+/objects_detection (gradio_client, upload included), next to the /ping floor, and the
+same request functions called in process.
+
+    python bench/photos.py [--repeats 20]
+"""
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gradio_client import Client, handle_file  # noqa: E402
+from PIL import Image, ImageOps  # noqa: E402
+
+from bench.common import ROOT, report, start_hub, timed  # noqa: E402
+
+IDS = ["image_classification", "objects_detection"]
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=20)
+    repeats = parser.parse_args().repeats
+
+    # A 640x480 JPEG, as a webcam snapshot or a phone photo scaled down would be.
+    source = Image.open(ROOT / "spaces" / "examples" / "photos" / "astronaut.jpg")
+    photo = Path(tempfile.mkdtemp()) / "photo_640x480.jpg"
+    ImageOps.fit(source, (640, 480)).save(photo, quality=90)
+
+    process, url, ready = start_hub(IDS)
+    try:
+        client = Client(url, verbose=False, analytics_enabled=False)
+        print(f"start-up to first answer: {ready:.1f} s")
+        floor = timed(lambda: client.predict(api_name="/ping"), repeats)
+        report("/ping (framework floor)", floor)
+        calls = {
+            "image_classification": lambda: client.predict(
+                handle_file(str(photo)), api_name="/image_classification"
+            ),
+            "objects_detection": lambda: client.predict(
+                handle_file(str(photo)), 0.3, api_name="/objects_detection"
+            ),
+        }
+        for experiment_id in IDS:
+            report(f"/{experiment_id} (640x480)", timed(calls[experiment_id], repeats), floor)
+    finally:
+        process.terminate()
+
+    # The same work without the server: photo decoding + preprocessing + one model call.
+    from spaces import image_classification, objects_detection
+    from spaces.weights import resolve
+
+    classify = image_classification.classifier(
+        *image_classification.load_classifier(resolve("image_classification"))
+    )
+    detect = objects_detection.detector(
+        *objects_detection.load_detector(resolve("objects_detection"))
+    )
+    report("image_classification in-process", timed(lambda: classify(str(photo)), repeats))
+    report("objects_detection in-process", timed(lambda: detect(str(photo)), repeats))
