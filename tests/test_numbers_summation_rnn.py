@@ -7,6 +7,7 @@ import json
 import gradio as gr
 import numpy as np
 import pytest
+from gradio_client.exceptions import AppError
 
 from spaces import numbers_summation_rnn as nsr
 from spaces.common import load_keras, weights_file
@@ -21,7 +22,8 @@ def test_questions_and_answers_round_trip_through_the_one_hot_codec():
     assert questions.shape == (9801, nsr.QUESTION_LEN, len(nsr.VOCAB))
     assert answers.shape == (9801, nsr.ANSWER_LEN, len(nsr.VOCAB))
     for (a, b), question, answer in zip(pairs, questions, answers, strict=True):
-        assert nsr.decode(question[::-1]) == f"{a}+{b}"  # questions are fed reversed
+        assert nsr.decode(question[::-1]) == nsr.question_text(a, b).strip()  # fed reversed
+        assert nsr.decode(question[::-1]).replace(" ", "") == f"{a}+{b}"
         assert nsr.decode(answer) == str(a + b)
 
 
@@ -78,5 +80,5 @@ def test_api_returns_the_sum_text_first(hub_client):
 
 
 def test_api_refuses_a_bad_sum_with_the_rule(hub_client):
-    with pytest.raises(Exception, match="Max 2 digits per number"):
+    with pytest.raises(AppError, match="Max 2 digits per number"):
         hub_client.predict("99+99+1", api_name=f"/{nsr.ID}")
