@@ -184,6 +184,17 @@ def game_function(classify, pick: Callable[[], str] | None = None) -> Callable:
     return play
 
 
+def snapshot_function(play) -> Callable:
+    """The round after the countdown, on the latest webcam frame."""
+
+    def play_snapshot(frame, score):
+        if frame is None:
+            raise gr.Error("Start the webcam first (its Record button), then press PLAY.")
+        return play(frame, score)
+
+    return play_snapshot
+
+
 def countdown() -> Iterator[str]:
     """3, 2, 1 at upstream's pace, then "Snap!" (the round itself runs right after)."""
     for tick in ("3", "2", "1"):
@@ -228,7 +239,7 @@ def build(experiment: Experiment) -> gr.Blocks:
         camera.stream(lambda image: image, camera, frame, stream_every=0.25, **private)
         outputs = [result, score_box, probabilities, score]
         play_button.click(countdown, None, result, **private).then(
-            play, [frame, score], outputs, **private
+            snapshot_function(play), [frame, score], outputs, **private
         )
         photo_button.click(play, [photo, score], outputs, **private)
         reset.click(lambda: (score_text((0, 0)), (0, 0)), None, [score_box, score], **private)
