@@ -299,12 +299,16 @@ def write_card(folder, metrics: dict) -> None:
 
 
 def save_upstream(folder, smoke: bool) -> None:
-    """--source upstream: keras.applications.MobileNetV2 ImageNet weights, as upstream."""
+    """--source upstream: keras.applications.MobileNetV2 ImageNet weights, as upstream
+    served (needs internet; --smoke builds it untrained, offline)."""
     import keras
 
     model = keras.applications.MobileNetV2(weights=None if smoke else "imagenet")
     model.save(folder / "model.keras")
-    common.save_metrics(folder, {"source": "keras.applications.MobileNetV2 (imagenet)"})
+    source = "keras.applications.MobileNetV2" + ("" if smoke else " (ImageNet weights)")
+    common.save_metrics(folder, {"source": source, "params": int(model.count_params())})
+    card = ModelCardData(license="apache-2.0", library_name="keras", tags=["imagenet"])
+    common.write_model_card(folder, card, f"# Image classification: {source}\n\nAs upstream.")
 
 
 def main(argv: list[str] | None = None) -> None:
