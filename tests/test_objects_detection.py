@@ -71,7 +71,7 @@ def test_split_layers_match_numpy_and_labels_are_coco(package):
     kernel = weights[f"{conversion.FIRST_CONV_W}_weights"]
     bias = weights[f"{conversion.FIRST_CONV_W}_bn_offset"]
     expected = conversion.reference_conv(x, kernel, bias, stride=2, depthwise=False)
-    assert conversion._rel_diff(conv, expected) < 1e-5
+    assert conversion.rel_diff(conv, expected) < 1e-5
 
 
 def test_known_photos_show_their_objects(find_objects, served):

@@ -41,8 +41,7 @@ SIZE = 512
 # The checked layers: the stem (fused conv + bias) and the first fused depthwise + ReLU.
 FIRST_CONV = "tower_0/MobilenetV3/Conv/BatchNorm/FusedBatchNorm"
 FIRST_DEPTHWISE = "tower_0/MobilenetV3/expanded_conv/depthwise/depthwise"
-FIRST_CONV_W = "tower_0/MobilenetV3/Conv/Conv2D"  # + "_weights" / "_bn_offset"
-FIRST_DEPTHWISE_W = "tower_0/MobilenetV3/expanded_conv/depthwise/depthwise"
+FIRST_CONV_W = "tower_0/MobilenetV3/Conv/Conv2D"  # its weights: + "_weights", "_bn_offset"
 # Each of these example photos must show this class with at least MIN_SCORE. (chelsea, a
 # close-up cat face, is recorded but not expected: the network calls it a dog.)
 EXPECTED = {"astronaut": "person", "motorcycle_left": "motorcycle", "coffee": "cup"}
@@ -217,11 +216,11 @@ def check(detect, graph, weights, labels: list[str], photo_names: list[str]) -> 
         return weights[f"{name}_weights"], weights[f"{name}_bn_offset"]
 
     expected_conv = reference_conv(x, *layer(FIRST_CONV_W), stride=2, depthwise=False)
-    expected_depthwise = reference_conv(hidden, *layer(FIRST_DEPTHWISE_W), 1, depthwise=True)
+    expected_depthwise = reference_conv(hidden, *layer(FIRST_DEPTHWISE), 1, depthwise=True)
     expected_depthwise = np.maximum(expected_depthwise, 0)  # the fused ReLU
     diffs = {
-        "check_first_conv_max_rel_diff_vs_numpy": _rel_diff(conv, expected_conv),
-        "check_first_depthwise_max_rel_diff_vs_numpy": _rel_diff(depthwise, expected_depthwise),
+        "check_first_conv_max_rel_diff_vs_numpy": rel_diff(conv, expected_conv),
+        "check_first_depthwise_max_rel_diff_vs_numpy": rel_diff(depthwise, expected_depthwise),
     }
     assert max(diffs.values()) < 1e-4, f"split fused ops differ from numpy: {diffs}"
 
@@ -239,13 +238,11 @@ def check(detect, graph, weights, labels: list[str], photo_names: list[str]) -> 
         **diffs,
         "example_photos_top_classes": found,
         "expected": EXPECTED,
-        "photos_correct": sum(
-            found[n].get(c, 0) >= MIN_SCORE for n, c in EXPECTED.items() if n in found
-        ),  # fmt: skip
+        "photos_correct": sum(found.get(n, {}).get(c, 0) >= MIN_SCORE for n, c in EXPECTED.items()),
     }
 
 
-def _rel_diff(actual: np.ndarray, expected: np.ndarray) -> float:
+def rel_diff(actual: np.ndarray, expected: np.ndarray) -> float:
     """Largest difference, relative to the largest value (float32 vs float64 sums)."""
     return float(np.abs(actual - expected).max() / np.abs(expected).max())
 
