@@ -125,7 +125,9 @@ def build(experiment: Experiment) -> gr.Blocks:
     real = metrics.get("real_reference", {})
     with gr.Blocks() as tab:
         tab_header(experiment)
-        with gr.Tab("Generate from noise"):
+        # Two sections, not nested gr.Tab: hub.py reads every gr.Tab as an experiment's tab.
+        gr.Markdown("### Generate from noise")
+        with gr.Group():
             gr.Interface(
                 fn=from_noise,
                 inputs=[
@@ -138,7 +140,8 @@ def build(experiment: Experiment) -> gr.Blocks:
                 flagging_mode="never",
                 api_name=experiment.id,
             )
-        with gr.Tab("Generate from drawing"):
+        gr.Markdown("### Generate from drawing")
+        with gr.Group():
             gr.Interface(
                 fn=from_drawing,
                 inputs=sketchpad("Draw anything (pick the brush first): it becomes the noise"),
@@ -161,7 +164,7 @@ def build(experiment: Experiment) -> gr.Blocks:
         model_card_panel(
             experiment,
             {
-                "FID of real training images (reference)": f"{real.get('fid', '?')}",
+                "FID of real test vs real training images (the floor)": f"{real.get('fid', '?')}",
                 "Confident samples (p ≥ 0.9): generated / real": (
                     f"{metrics.get('confident_share', '?')} / {real.get('confident_share', '?')}"
                 ),
