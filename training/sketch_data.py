@@ -538,15 +538,14 @@ def balanced(items: list[Drawing], per_category: int) -> list[Drawing]:
 
 def quickdraw(per_category: int = 10000) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Upstream's data, loaded the way upstream did: tensorflow_datasets' quickdraw_bitmap
-    (28x28 white on black, 0..255, 345 classes). Needs internet and tensorflow-datasets."""
+    (28x28 white on black, 0..255, 345 classes), its first ``per_category`` x 345
+    records. Needs internet and tensorflow-datasets."""
     import tensorflow_datasets as tfds
 
-    data, info = tfds.load("quickdraw_bitmap", split="train", as_supervised=True, with_info=True)
+    count = per_category * 345
+    data, info = tfds.load(
+        "quickdraw_bitmap", split=f"train[:{count}]", as_supervised=True, with_info=True
+    )
+    images, labels = zip(*tfds.as_numpy(data), strict=True)
     names = info.features["label"].names
-    xs, ys, seen = [], [], np.zeros(len(names), int)
-    for image, label in tfds.as_numpy(data):
-        if seen[label] < per_category:
-            seen[label] += 1
-            xs.append(image[..., 0])
-            ys.append(label)
-    return np.stack(xs), np.array(ys, np.int32), names
+    return np.stack(images)[..., 0], np.array(labels, np.int32), names

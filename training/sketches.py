@@ -142,6 +142,15 @@ def save_curves(folder: Path, history: dict) -> None:
     plt.close(fig)
 
 
+def save_for_serving(model, path: Path) -> None:
+    """The model without its optimizer state (a third of the size for Adam's moments)."""
+    import keras
+
+    inference = keras.models.clone_model(model)
+    inference.set_weights(model.get_weights())
+    inference.save(path)
+
+
 def save(experiment_id, model, history, test, labels, info, train_size, args, title) -> Path:
     """Evaluate on the held-out icon set and write weights/<id>/."""
     folder = common.weights_folder(experiment_id, args.out)
@@ -173,7 +182,7 @@ def save(experiment_id, model, history, test, labels, info, train_size, args, ti
             "(345 categories, tensorflow_datasets quickdraw_bitmap)"
         ),
     }
-    model.save(folder / "model.keras")
+    save_for_serving(model, folder / "model.keras")
     (folder / "labels.json").write_text(json.dumps(labels, indent=0) + "\n")
     (folder / "drawings_per_category.json").write_text(json.dumps(per_category, indent=0) + "\n")
     common.save_metrics(folder, metrics)
