@@ -245,6 +245,7 @@ def train(config: Config, argv: list[str] | None = None) -> dict:
     )
     state = json.loads(state_file.read_text()) if state_file.exists() and not args.smoke else {}
     if state:
+        model.optimizer.build(model.trainable_variables)  # so Adam's moments load too
         model.load_weights(last_file)
         print(f"resuming after epoch {state['epoch']} (best validation loss {state['best']:.4f})")
     epoch, best = state.get("epoch", 0), state.get("best", float("inf"))
