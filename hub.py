@@ -67,10 +67,10 @@ def build_hub(only: list[str] | None = None) -> gr.TabbedInterface:
 def link_similar_tabs(app: gr.TabbedInterface, chosen: list[Experiment]) -> None:
     """Make each "Similar experiment" button select the similar experiment's tab."""
     blocks = list(app.blocks.values())
-    tab_set = next(b for b in blocks if isinstance(b, gr.Tabs))
-    for tab, tab_id in zip(
-        [b for b in blocks if isinstance(b, gr.Tab)], ["home"] + [e.id for e in chosen], strict=True
-    ):
+    # The outer tab set is TabbedInterface's own; experiments may hold tabs of their own.
+    tab_set = next(b for b in blocks if isinstance(b, gr.Tabs) and b.parent is app)
+    tabs = [child for child in tab_set.children if isinstance(child, gr.Tab)]
+    for tab, tab_id in zip(tabs, ["home"] + [e.id for e in chosen], strict=True):
         tab.id = tab_id  # TabbedInterface leaves tabs without ids, which selection needs
     served = {e.id for e in chosen}
     buttons = {b.elem_id: b for b in blocks if isinstance(b, gr.Button) and b.elem_id}
