@@ -77,7 +77,7 @@ def build(experiment: Experiment) -> gr.Blocks:
         tab_header(experiment)
         gr.Interface(
             fn=classify,
-            inputs=photos.PhotoInput(),
+            inputs=photos.photo_input(),
             outputs=gr.Label(num_top_classes=TOP_K, label="Top 5 classes"),
             examples=sorted(str(p) for p in EXAMPLES.glob("*.jpg")),
             cache_examples=False,

@@ -100,7 +100,7 @@ def build(experiment: Experiment) -> gr.Blocks:
         gr.Interface(
             fn=find_objects,
             inputs=[
-                photos.PhotoInput(),
+                photos.photo_input(),
                 _slider(),
             ],
             outputs=gr.AnnotatedImage(label="Objects"),

@@ -30,10 +30,7 @@ class PhotoInput(gr.Image):
     preprocessing would otherwise fail with a generic "Error" before our code runs."""
 
     is_template = True  # gradio: render with the parent's front end, "image"
-
-    def __init__(self, label: str = "Photo", **kwargs):
-        kwargs.setdefault("sources", ["upload", "webcam", "clipboard"])
-        super().__init__(label=label, type="filepath", image_mode=None, **kwargs)
+    # No __init__ of its own: gradio sends the front end the props named in __init__.
 
     def preprocess(self, payload):
         try:
@@ -45,6 +42,13 @@ class PhotoInput(gr.Image):
             raise gr.Error(
                 f"`{name}` is not an image Pillow can read (JPEG, PNG, WebP...)."
             ) from error
+
+
+def photo_input(label: str = "Photo") -> PhotoInput:
+    """The photo input of both tabs: upload, webcam snapshot or paste."""
+    return PhotoInput(
+        sources=["upload", "webcam", "clipboard"], type="filepath", image_mode=None, label=label
+    )
 
 
 def open_photo(value: PhotoValue) -> Image.Image:

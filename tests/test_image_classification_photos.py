@@ -112,3 +112,15 @@ def test_square_crops_the_centre_or_resizes_the_whole_photo():
     assert cropped.shape == resized.shape == (50, 50, 3)
     assert cropped.min() == 255  # the centre square is all white
     assert resized[:, :10].max() == 0  # the black part is still there, squeezed
+
+
+def test_photo_input_reaches_the_browser_as_a_plain_image_component():
+    # gradio sends the front end the props named in __init__: an __init__ of our own
+    # dropped "sources", "visible"... and the upload box did not render at all.
+    with gr.Blocks() as demo:
+        photos.photo_input()
+        gr.Image(sources=["upload", "webcam", "clipboard"], type="filepath", image_mode=None,
+                 label="Photo")  # fmt: skip
+    ours, plain = (c for c in demo.get_config_file()["components"])
+    assert ours["type"] == plain["type"] == "image"
+    assert ours["props"] == plain["props"]
