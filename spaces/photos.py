@@ -24,17 +24,20 @@ BLANK_RANGE = 3  # a photo whose values all lie within this range is one flat co
 PhotoValue = str | Path | Image.Image | np.ndarray | None
 
 
-class PhotoInput(gr.Image):
-    """gr.Image (same front end) that hands our function the file exactly as sent, and
-    turns a file Pillow cannot even open into a clear gr.Error: gradio's own
-    preprocessing would otherwise fail with a generic "Error" before our code runs."""
+def photo_input(label: str = "Photo") -> gr.Image:
+    """The photo input of both tabs (upload, webcam snapshot or paste). It hands our
+    function the file exactly as sent, and turns a file Pillow cannot even open into a
+    clear gr.Error: gradio's own preprocessing would otherwise fail with a generic "Error"
+    before our code runs. (Wrapped per instance: a gr.Image subclass would make gradio
+    write a .pyi stub next to this module at import.)"""
+    image = gr.Image(
+        sources=["upload", "webcam", "clipboard"], type="filepath", image_mode=None, label=label
+    )
+    plain = image.preprocess
 
-    is_template = True  # gradio: render with the parent's front end, "image"
-    # No __init__ of its own: gradio sends the front end the props named in __init__.
-
-    def preprocess(self, payload):
+    def preprocess(payload):
         try:
-            return super().preprocess(payload)
+            return plain(payload)
         except gr.Error:
             raise
         except Exception as error:  # UnidentifiedImageError, DecompressionBombError...
@@ -43,12 +46,8 @@ class PhotoInput(gr.Image):
                 f"`{name}` is not an image Pillow can read (JPEG, PNG, WebP...)."
             ) from error
 
-
-def photo_input(label: str = "Photo") -> PhotoInput:
-    """The photo input of both tabs: upload, webcam snapshot or paste."""
-    return PhotoInput(
-        sources=["upload", "webcam", "clipboard"], type="filepath", image_mode=None, label=label
-    )
+    image.preprocess = preprocess  # gradio calls the instance's preprocess
+    return image
 
 
 def open_photo(value: PhotoValue) -> Image.Image:

@@ -114,13 +114,13 @@ def test_square_crops_the_centre_or_resizes_the_whole_photo():
     assert resized[:, :10].max() == 0  # the black part is still there, squeezed
 
 
-def test_photo_input_reaches_the_browser_as_a_plain_image_component():
-    # gradio sends the front end the props named in __init__: an __init__ of our own
-    # dropped "sources", "visible"... and the upload box did not render at all.
-    with gr.Blocks() as demo:
-        photos.photo_input()
-        gr.Image(sources=["upload", "webcam", "clipboard"], type="filepath", image_mode=None,
-                 label="Photo")  # fmt: skip
-    ours, plain = (c for c in demo.get_config_file()["components"])
-    assert ours["type"] == plain["type"] == "image"
-    assert ours["props"] == plain["props"]
+def test_photo_input_turns_an_unreadable_upload_into_a_clear_error(tmp_path):
+    from gradio.data_classes import ImageData
+
+    text = tmp_path / "notes.txt"
+    text.write_text("not a photo")
+    component = photos.photo_input()
+    with pytest.raises(gr.Error, match="`notes.txt` is not an image"):
+        component.preprocess(ImageData(path=str(text), orig_name="notes.txt"))
+    photo = component.preprocess(ImageData(path=str(COFFEE), orig_name="coffee.jpg"))
+    assert photo == str(COFFEE)  # the file as sent, for open_photo
