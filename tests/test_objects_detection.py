@@ -114,6 +114,11 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return w * h / (area - w * h)
 
 
+def test_nothing_above_the_threshold_is_an_empty_list_not_an_error(find_objects):
+    image, annotations = find_objects(str(PHOTOS / "rocket.jpg"), 1.0)
+    assert annotations == [] and image.ndim == 3
+
+
 def test_webcam_frames_and_bad_thresholds(find_objects):
     frame = np.asarray(Image.open(PHOTOS / "astronaut.jpg").convert("RGB"))
     image, annotations = find_objects(frame)
