@@ -11,7 +11,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
 from bench.common import report, start_hub, timed  # noqa: E402
@@ -20,14 +19,18 @@ IDS = ["text_generation_shakespeare_rnn", "text_generation_wikipedia_rnn", "reci
 LENGTH = 400
 
 
-def eager_loop(model, vocab, prompt: str, length: int) -> str:
-    """The naive way: the Keras model called once per character on the whole text so far
-    (what the compiled loop replaces)."""
-    ids = list(vocab.encode(prompt))
+def eager_loop(sampler, prompt: str, length: int) -> str:
+    """The same GRU step run eagerly from Python, one call per character (what the
+    compiled tf.while_loop replaces)."""
+    tf = sampler.tf
+    states = tuple(tf.zeros([1, units]) for units in sampler.units)
+    for char_id in sampler.vocab.encode(prompt):
+        states, logits = sampler._step(states, tf.constant(char_id))
+    ids = []
     for _ in range(length):
-        logits = np.asarray(model(np.asarray([ids[-100:]]), training=False))[0, -1]
-        ids.append(int(np.argmax(logits)))
-    return vocab.decode(ids)
+        ids.append(int(tf.argmax(logits[0])))
+        states, logits = sampler._step(states, tf.constant(ids[-1]))
+    return sampler.vocab.decode(ids)
 
 
 if __name__ == "__main__":
@@ -49,8 +52,7 @@ if __name__ == "__main__":
         report(f"{experiment_id} compiled, one call", seconds)
         seconds = timed(lambda s=sampler, p=prompt: s.generate(p, LENGTH, 0.6, 1), repeats)
         report(f"{experiment_id} compiled, streamed", seconds)
-    eager = timed(lambda: eager_loop(sampler.model, sampler.vocab, prompt, 50), 1) * LENGTH / 50
-    report(f"{IDS[-1]} eager per-char (x8 of 50)", eager)
+    report(f"{IDS[-1]} eager per-char loop", timed(lambda: eager_loop(sampler, prompt, LENGTH), 3))
 
     process, url, ready = start_hub(IDS)
     try:

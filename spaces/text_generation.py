@@ -28,7 +28,7 @@ MIN_LENGTH, MAX_LENGTH = 100, 1400
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 1.4
 MAX_PROMPT = 1000  # characters; a longer prompt gets an error, not a silent cut
 MAX_SEED = 2**62
-CHUNK = 100  # characters per streamed update (each is one compiled call)
+CHUNK = 200  # characters per streamed update (each is one compiled call)
 
 # Upstream's recipe text form (training/charrnn.py writes the corpus in it).
 STOP = "␣"
