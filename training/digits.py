@@ -3,6 +3,7 @@ augmentation through the serving preprocessing, evaluation and the weights folde
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -80,36 +81,77 @@ def through_canvas(images: np.ndarray, rng: np.random.Generator | None = None) -
 
 
 def augment(x: np.ndarray, y: np.ndarray, copies: int = AUGMENTED_COPIES):
-    """The training set: each digit as served plus ``copies`` random canvas renderings."""
+    """The training set: each digit as served plus ``copies`` random canvas renderings
+    (cached outside git: both digit models train on the same renderings)."""
+    key = hashlib.sha256(x.tobytes() + bytes([copies])).hexdigest()[:16]
+    cached = common.CACHE / "digits" / f"canvases-{key}.npz"
+    if cached.exists():
+        return np.load(cached)["x"], np.tile(y, copies + 1)
     rng = np.random.default_rng(SEED)
     xs = [through_canvas(x)] + [through_canvas(x, rng) for _ in range(copies)]
-    return np.concatenate(xs)[..., None], np.tile(y, copies + 1)
+    rendered = np.concatenate(xs)[..., None]
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(cached, x=rendered)
+    return rendered, np.tile(y, copies + 1)
 
 
-def datasets(x: np.ndarray, y: np.ndarray, copies: int = AUGMENTED_COPIES, batch_size: int = 128):
-    """Training batches (canvas renderings, then a fresh random affine warp every epoch)
-    and a validation set of digits kept apart from them (10%, as served)."""
+def datasets(
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    warp: tuple[float, float, float],
+    copies: int = AUGMENTED_COPIES,
+):
+    """Training batches (canvas renderings, then a fresh random affine warp every epoch:
+    ``warp`` = rotation in turns, zoom and shift fractions) and a validation set of digits
+    kept apart from them (10%, as served)."""
     import keras
     import tensorflow as tf
 
     split = len(x) // 10
     x_val, y_val = through_canvas(x[:split])[..., None], y[:split]
     x_train, y_train = augment(x[split:], y[split:], copies)
-    warp = keras.Sequential(
+    rotation, zoom, shift = warp
+    warper = keras.Sequential(
         [
-            keras.layers.RandomRotation(0.03, fill_mode="constant"),  # +-11 degrees
-            keras.layers.RandomZoom(0.12, fill_mode="constant"),
-            keras.layers.RandomTranslation(0.06, 0.06, fill_mode="constant"),
+            keras.layers.RandomRotation(rotation, fill_mode="constant"),
+            keras.layers.RandomZoom(zoom, fill_mode="constant"),
+            keras.layers.RandomTranslation(shift, shift, fill_mode="constant"),
         ]
     )
     train = (
         tf.data.Dataset.from_tensor_slices((x_train, y_train))
         .shuffle(len(x_train), seed=SEED)
         .batch(batch_size)
-        .map(lambda images, labels: (warp(images, training=True), labels))
+        .map(lambda images, labels: (warper(images, training=True), labels))
         .prefetch(tf.data.AUTOTUNE)
     )
     return train, (x_val, y_val)
+
+
+def prepare(args, batch_size: int, warp: tuple[float, float, float]):
+    """(training batches, validation set, held-out test digits) for a training run."""
+    (x_train, y_train), test = load(args.source)
+    copies = AUGMENTED_COPIES
+    if args.smoke:
+        x_train, y_train, test, copies = x_train[:64], y_train[:64], (test[0][:32], test[1][:32]), 0
+    elif args.source == "registry":
+        write_test_sample(test)
+        write_examples(test)
+    return (*datasets(x_train, y_train, batch_size, warp, copies), test)
+
+
+def train(model, batches, validation, epochs: int) -> dict:
+    """Adam with the learning rate decayed to a tenth over the run (cosine)."""
+    import keras
+
+    schedule = keras.optimizers.schedules.CosineDecay(1e-3, epochs * len(batches), alpha=0.1)
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model.fit(batches, epochs=epochs, validation_data=validation, verbose=2).history
 
 
 def sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
