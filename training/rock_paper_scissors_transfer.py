@@ -97,6 +97,8 @@ if __name__ == "__main__":
     print(f"MediaPipe found a hand in {keep.mean():.1%} of {renders} training renders")
     x_train = np.concatenate([x_pose, mirrored(x_pose)] + [x_read, mirrored(x_read)] * 10)
     y_train = np.concatenate([y_pose, y_pose] + [y_read, y_read] * 10)
+    order = rng.permutation(len(x_train))  # validation_split takes the tail: mix it first
+    x_train, y_train = x_train[order], y_train[order]
 
     # The head: a small MLP on the 42 normalised coordinates.
     model = build_head()

@@ -377,7 +377,7 @@ def save(
         "upstream_note": "upstream: tfds rock_paper_scissors CGI test set, 372 images",
         **(extra_metrics or {}),
     }
-    model.save(folder / "model.keras")
+    _save_without_optimizer(model, folder / "model.keras")
     (folder / "labels.json").write_text(json.dumps(LABELS) + "\n")
     common.save_metrics(folder, metrics)
     _plots(folder, history, confusion)
@@ -421,6 +421,15 @@ They are still renders, not photos: accuracy on real webcam photos is not measur
     return folder
 
 
+def _save_without_optimizer(model, path: Path) -> None:
+    """Serving needs only the weights: an uncompiled copy is a third of the size."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    copy.save(path)
+
+
 def _plots(folder, history: dict, confusion: np.ndarray) -> None:
     import matplotlib
 
@@ -455,14 +464,20 @@ def write_heldout_sample(path, count: int = 48, size: int = 128, seed: int = 202
     np.savez_compressed(path, images=images, labels=labels.astype(np.uint8), landmarks=landmarks)
 
 
-def write_examples(folder, seed: int = 77, size: int = 300) -> list:
-    """One rendered test-split hand per move as PNGs for the tabs' examples."""
+# Seeds of the tabs' example pictures: the first test-split renders from seed 100 on that
+# both shipped models answer right (examples show the game working; the figures are in
+# metrics.json). `write_examples(spaces.rock_paper_scissors.EXAMPLES, EXAMPLE_SEEDS)`.
+EXAMPLE_SEEDS = {"rock": 103, "paper": 107, "scissors": 102}
+
+
+def write_examples(folder, seeds: dict[str, int], size: int = 300) -> list[Path]:
+    """One rendered test-split hand per move as PNGs for the tabs' examples; ``seeds``
+    (label -> seed) were picked so that both models answer them right."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
     paths = []
-    for label in LABELS:
-        image, _ = render(label, rng, size, "test")
+    for label, seed in seeds.items():
+        image, _ = render(label, np.random.default_rng(seed), size, "test")
         paths.append(folder / f"{label}.png")
         Image.fromarray(image).save(paths[-1], optimize=True)
     return paths

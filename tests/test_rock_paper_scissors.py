@@ -1,0 +1,242 @@
+"""Rock-paper-scissors: the hand renderer and its augmentation, the shared landmark
+normalisation, the game's rules and score, picture checks, shipped-weight quality on a
+committed held-out sample of renders, the API end to end, and training's smoke runs."""
+
+import json
+import subprocess
+import sys
+
+import gradio as gr
+import numpy as np
+import pytest
+from gradio_client import handle_file
+from PIL import Image
+
+from conftest import DATA, ROOT
+from spaces import rock_paper_scissors as space
+from spaces.hand_landmarks import features
+from training import rps_hands
+
+IDS = [experiment.id for experiment in space.EXPERIMENTS]
+EXAMPLES = sorted(space.EXAMPLES.glob("*.png"))
+MARGIN = 0.1  # 48 pictures: one picture is 0.021
+
+
+@pytest.fixture(scope="module")
+def heldout():
+    sample = np.load(DATA / "rps_heldout.npz")
+    return sample["images"], sample["labels"]
+
+
+@pytest.fixture(scope="module", params=IDS)
+def classifier(request):
+    return request.param, space.load_classifier(request.param)
+
+
+def fingertip_reach(points: np.ndarray) -> np.ndarray:
+    """Distance of each fingertip (index .. pinky) from the wrist, in knuckle lengths."""
+    return np.linalg.norm(points[[8, 12, 16, 20]] - points[0], axis=1) / np.linalg.norm(points[9])
+
+
+# ---------------------------------------------------------------- rendering and augmentation
+
+
+def test_poses_have_the_fingers_of_their_move():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        rock = fingertip_reach(rps_hands.hand_pose("rock", rng))
+        paper = fingertip_reach(rps_hands.hand_pose("paper", rng))
+        scissors = fingertip_reach(rps_hands.hand_pose("scissors", rng))
+        assert rock.max() < 1.0 and paper.min() > 1.4
+        assert scissors[:2].min() > 1.4 and scissors[2:].max() < 1.0
+
+
+def test_rotation_keeps_the_hand_rigid():
+    rng = np.random.default_rng(1)
+    canonical = rps_hands.hand_pose("paper", rng)
+    rotated = canonical @ rps_hands.random_rotation(rng).T
+    distances = lambda p: np.linalg.norm(p[:, None] - p[None], axis=-1)  # noqa: E731
+    np.testing.assert_allclose(distances(rotated), distances(canonical), atol=1e-9)
+
+
+def test_render_gives_an_rgb_picture_and_landmarks_inside_it():
+    rng = np.random.default_rng(2)
+    for label in rps_hands.LABELS:
+        image, landmarks = rps_hands.render(label, rng, 96, "train")
+        assert image.shape == (96, 96, 3) and image.dtype == np.uint8
+        assert landmarks.shape == (21, 3) and landmarks[0, 2] == 0
+        assert (landmarks[:, :2] > -1).all() and (landmarks[:, :2] < 97).all()
+
+
+def test_landmarks_follow_the_picture_size():
+    _, small = rps_hands.render("paper", np.random.default_rng(3), 64, "train")
+    _, large = rps_hands.render("paper", np.random.default_rng(3), 128, "train")
+    np.testing.assert_allclose(large, 2 * small, rtol=1e-4, atol=1e-3)
+
+
+def test_same_seed_same_render():
+    first = rps_hands.render("scissors", np.random.default_rng(4), 64, "test")
+    second = rps_hands.render("scissors", np.random.default_rng(4), 64, "test")
+    np.testing.assert_array_equal(first[0], second[0])
+
+
+def test_test_split_uses_skins_and_backgrounds_training_never_sees():
+    assert not set(rps_hands.TRAIN_TONES) & set(rps_hands.TEST_TONES)
+    assert not set(rps_hands.TRAIN_BACKGROUNDS) & set(rps_hands.TEST_BACKGROUNDS)
+    with pytest.raises(ValueError):
+        rps_hands.render("rock", np.random.default_rng(0), 64, "validation")
+
+
+def test_dataset_is_balanced():
+    _, labels, _ = rps_hands.dataset(9, 32, "train", seed=5)
+    assert np.bincount(labels, minlength=3).tolist() == [3, 3, 3]
+
+
+def test_augmentation_keeps_the_size_and_changes_the_pixels():
+    picture = Image.fromarray(np.full((40, 40, 3), 120, np.uint8))
+    augmented = rps_hands.augment(picture, np.random.default_rng(6))
+    assert augmented.size == picture.size and augmented.mode == "RGB"
+    assert not np.array_equal(np.asarray(augmented), np.asarray(picture))
+
+
+# ---------------------------------------------------------------- landmark features
+
+
+def test_features_ignore_position_size_and_in_plane_rotation():
+    points = rps_hands.pose("scissors", np.random.default_rng(7))[:, :2]
+    angle = 1.1
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    moved = points @ turn.T * 37.0 + np.array([120.0, -45.0])
+    np.testing.assert_allclose(features(moved), features(points), atol=1e-4)
+    normalised = features(points).reshape(21, 2)
+    np.testing.assert_allclose(normalised[9], [0, -1], atol=1e-5)  # the knuckle straight up
+
+
+# ---------------------------------------------------------------- the game
+
+
+def test_each_move_beats_exactly_one_other():
+    for you in space.LABELS:
+        outcomes = [space.winner(you, computer) for computer in space.LABELS]
+        assert sorted(outcomes) == ["computer", "draw", "you"]
+    assert space.winner("rock", "scissors") == "you"
+    assert space.winner("scissors", "paper") == "you"
+    assert space.winner("paper", "rock") == "you"
+    assert space.winner("rock", "paper") == "computer"
+
+
+def test_score_counts_wins_and_losses_but_not_draws():
+    score = (0, 0)
+    for outcome in ("you", "you", "computer", "draw"):
+        score = space.add_round(score, outcome)
+    assert score == (2, 1)
+    assert space.score_text(score) == "### You 2 : 1 Computer"
+
+
+def test_countdown_counts_three_two_one_then_snaps(monkeypatch):
+    monkeypatch.setattr(space, "COUNTDOWN_TICK", 0)
+    ticks = list(space.countdown())
+    assert [t.strip("# …") for t in ticks[:3]] == ["3", "2", "1"] and "Snap" in ticks[3]
+
+
+@pytest.mark.parametrize(
+    "picture, message",
+    [
+        (None, "No picture"),
+        (np.full((300, 400, 3), 200, np.uint8), "blank"),
+        (np.random.default_rng(0).integers(0, 255, (20, 20, 3), np.uint8), "too small"),
+    ],
+)
+def test_missing_blank_or_tiny_pictures_get_a_clear_error(picture, message):
+    with pytest.raises(gr.Error, match=message):
+        space.checked_picture(picture)
+
+
+def test_huge_pictures_are_shrunk_and_the_cnn_sees_the_central_square():
+    huge = np.random.default_rng(1).integers(0, 255, (3000, 4000, 3), np.uint8)
+    assert max(space.checked_picture(huge).shape) == space.MAX_SIDE
+    wide = np.zeros((100, 300, 3), np.uint8)
+    wide[:, 100:200] = 255  # only the central square is white
+    assert space.centre_square(wide, 50).min() == 255
+
+
+# ---------------------------------------------------------------- shipped weights
+
+
+def test_heldout_renders_reach_the_measured_accuracy(classifier, heldout):
+    experiment_id, classify = classifier
+    measured = json.loads((ROOT / "weights" / experiment_id / "metrics.json").read_text())
+    images, labels = heldout
+    answers = []
+    for image in images:
+        try:
+            probabilities = classify(image)
+        except space.NoHand:
+            answers.append(-1)
+            continue
+        answers.append(space.LABELS.index(max(probabilities, key=probabilities.get)))
+    assert np.mean(np.array(answers) == labels) >= measured["test_accuracy"] - MARGIN
+
+
+def test_real_hand_photos_reach_the_measured_accuracy(classifier):
+    experiment_id, classify = classifier
+    measured = json.loads((ROOT / "weights" / experiment_id / "metrics.json").read_text())
+    photos, labels = rps_hands.real_photos()  # npm fingerpose, from the package cache
+    right = 0
+    for photo, label in zip(photos, labels, strict=True):
+        try:
+            probabilities = classify(photo)
+        except space.NoHand:
+            continue
+        right += max(probabilities, key=probabilities.get) == space.LABELS[label]
+    assert right / len(photos) == pytest.approx(measured["real_photo_accuracy"], abs=0.051)
+
+
+def test_a_round_plays_the_predicted_move_against_the_computer(classifier):
+    _, classify = classifier
+    example = np.asarray(Image.open(space.EXAMPLES / "scissors.png").convert("RGB"))
+    play = space.game_function(classify, pick=lambda: "rock")
+    text, score_text, probabilities, score = play(example, (3, 4))
+    assert sorted(probabilities) == sorted(space.LABELS)
+    assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-4)
+    you = max(probabilities, key=probabilities.get)
+    assert score == space.add_round((3, 4), space.winner(you, "rock"))
+    assert space.EMOJI[you] in text and space.EMOJI["rock"] in text
+
+
+def test_transfer_model_finds_no_hand_in_a_picture_without_one():
+    classify = space.load_classifier("rock_paper_scissors_transfer")
+    rng = np.random.default_rng(8)
+    background = np.asarray(rps_hands._background("blobs", 256, rng))
+    with pytest.raises(space.NoHand):
+        classify(background)
+    play = space.game_function(classify)
+    text, _, probabilities, score = play(background, (1, 2))
+    assert "No hand" in text and probabilities is None and score == (1, 2)
+
+
+# ---------------------------------------------------------------- end to end
+
+
+@pytest.mark.parametrize("experiment_id", IDS)
+def test_api_answers_rock_paper_or_scissors_for_each_example(hub_client, experiment_id):
+    for example in EXAMPLES:
+        label = hub_client.predict(handle_file(str(example)), api_name=f"/{experiment_id}")
+        assert {c["label"] for c in label["confidences"]} == set(space.LABELS)
+        assert label["label"] == example.stem
+
+
+def test_api_refuses_a_blank_picture(hub_client, tmp_path):
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (200, 200), "white").save(blank)
+    with pytest.raises(Exception, match="blank"):
+        hub_client.predict(handle_file(str(blank)), api_name=f"/{IDS[0]}")
+
+
+@pytest.mark.parametrize("experiment_id", IDS)
+def test_training_module_runs_end_to_end_on_tiny_data(experiment_id, tmp_path):
+    out = tmp_path / experiment_id
+    command = [sys.executable, "-m", f"training.{experiment_id}", "--smoke", "--epochs", "1"]
+    subprocess.run([*command, "--out", str(out)], cwd=ROOT, check=True, capture_output=True)
+    for name in ("model.keras", "metrics.json", "README.md", "SHA256SUMS", "labels.json"):
+        assert (out / name).is_file()
