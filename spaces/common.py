@@ -78,12 +78,26 @@ def sketchpad(label: str, brush_size: int = 24) -> gr.Sketchpad:
     The function gets a dict whose "composite" is the drawing (RGBA, opaque); pass it to
     spaces.sketch.to_mnist. A visitor picks the brush tool first, as in Gradio itself.
     """
-    return gr.Sketchpad(
+    pad = gr.Sketchpad(
         label=label,
         canvas_size=(400, 400),
         brush=gr.Brush(default_size=brush_size, colors=["#000000"], color_mode="fixed"),
         type="numpy",
     )
+    plain = pad.preprocess
+
+    def preprocess(payload):
+        # Through the API a drawing can be a truncated or non-image file: say so clearly
+        # rather than gradio's generic error. (Per instance, as in spaces.photos.)
+        try:
+            return plain(payload)
+        except gr.Error:
+            raise
+        except Exception as error:
+            raise gr.Error("The drawing is not an image (send a PNG, JPEG or WebP).") from error
+
+    pad.preprocess = preprocess
+    return pad
 
 
 def model_card_panel(experiment: Experiment, extra: dict[str, str] | None = None) -> None:

@@ -29,13 +29,19 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="session")
-def hub_client():
-    """A gradio_client.Client on the full hub, launched once on 127.0.0.1."""
-    from gradio_client import Client
-
+def hub_url():
+    """The URL of the full hub, launched once on 127.0.0.1 for the whole session."""
     from hub import build_hub
 
     app = build_hub()
     _, url, _ = app.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
-    yield Client(url, verbose=False, analytics_enabled=False)
+    yield url
     app.close()
+
+
+@pytest.fixture(scope="session")
+def hub_client(hub_url):
+    """A gradio_client.Client on the full hub (the server of ``hub_url``)."""
+    from gradio_client import Client
+
+    return Client(hub_url, verbose=False, analytics_enabled=False)

@@ -1,0 +1,86 @@
+"""Footprint and speed of the whole hub: start-up to first answer with every experiment,
+resident memory once every model has answered, and per-experiment latency (p50/p95)
+through gradio_client next to the /ping floor and to the same request function called
+in process (preprocessing + model, no server).
+
+    python bench/footprint.py [--repeats 20]
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+from gradio_client import Client  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from bench.common import report, start_hub, timed  # noqa: E402
+from bench.load import DIGIT, DOODLE, MIX, PHOTO  # noqa: E402
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB."""
+    total = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            total += int(line.split()[1])
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in children.read_text().split() if children.exists() else []:
+        total += rss_mb(int(child)) * 1024
+    return total / 1024
+
+
+def in_process_args(endpoint: str) -> list:
+    """What the request function receives after gradio's preprocessing."""
+    if endpoint.startswith(("digits", "sketch")):
+        path = DIGIT if endpoint.startswith("digits") else DOODLE
+        composite = np.asarray(Image.open(path).convert("RGBA"))
+        return [{"background": None, "layers": [], "composite": composite}]
+    return {"image_classification": [PHOTO], "numbers_summation_rnn": ["34+27"]}[endpoint]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=20)
+    repeats = parser.parse_args().repeats
+
+    from spaces.registry import experiments
+
+    every = [e.id for e in experiments()]
+    process, url, ready = start_hub(every)
+    try:
+        client = Client(url, verbose=False, analytics_enabled=False)
+        print(f"start-up to first answer ({len(every)} experiments): {ready:.1f} s")
+        print(f"resident memory after start-up: {rss_mb(process.pid):.0f} MB")
+        served = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+        floor = timed(lambda: client.predict(api_name="/ping"), repeats)
+        report("/ping (framework floor)", floor)
+        for endpoint, args in MIX.items():
+            if f"/{endpoint}" in served:
+                call = lambda e=endpoint, a=args: client.predict(*a(), api_name=f"/{e}")  # noqa: E731
+                report(f"/{endpoint}", timed(call, repeats), floor)
+        # Every other experiment answers once, so that every model is in memory.
+        for endpoint, seconds in [
+            ("objects_detection", [MIX["image_classification"]()[0], 0.3]),
+            ("clothes_generation_dcgan", [42, 4]),
+            ("text_generation_shakespeare_rnn", ["The ", 100, 0.5, 1]),
+            ("text_generation_wikipedia_rnn", ["The ", 100, 0.5, 1]),
+            ("recipe_generation_rnn", ["Soup", 100, 0.5, 1]),
+        ]:
+            if f"/{endpoint}" in served:
+                client.predict(*seconds, api_name=f"/{endpoint}")
+        print(f"resident memory with every model used: {rss_mb(process.pid):.0f} MB")
+    finally:
+        process.terminate()
+
+    # The same request functions without the server.
+    from hub import build_hub
+
+    app = build_hub(list(MIX))
+    functions = {f.api_name: f.fn for f in app.fns.values() if f.api_name}
+    for endpoint in MIX:
+        if endpoint in functions:
+            fn, args = functions[endpoint], in_process_args(endpoint)
+            report(f"{endpoint} in process", timed(lambda f=fn, a=args: f(*a), repeats))
