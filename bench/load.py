@@ -72,21 +72,21 @@ def start(concurrency: int) -> tuple[subprocess.Popen, str]:
             time.sleep(0.5)
 
 
-def load(url: str, endpoints: list[str]) -> tuple[float, np.ndarray, int]:
+def load(url: str, endpoints: list[str]) -> tuple[float, np.ndarray, list[str]]:
     """USERS threads, each its own client, REQUESTS calls each over `endpoints` in turn.
-    Returns wall seconds, per-request seconds and the error count."""
+    Returns wall seconds, per-request seconds and the errors."""
     clients = [Client(url, verbose=False, analytics_enabled=False) for _ in range(USERS)]
 
-    def user(index: int) -> tuple[list[float], int]:
-        times, errors = [], 0
+    def user(index: int) -> tuple[list[float], list[str]]:
+        times, errors = [], []
         for i in range(REQUESTS):
             endpoint = endpoints[(index + i) % len(endpoints)]
             args = MIX[endpoint]() if endpoint in MIX else []
             start = time.perf_counter()
             try:
                 clients[index].predict(*args, api_name=f"/{endpoint}")
-            except Exception:
-                errors += 1
+            except Exception as error:
+                errors.append(f"/{endpoint}: {type(error).__name__}: {str(error)[:120]}")
             times.append(time.perf_counter() - start)
         return times, errors
 
@@ -94,15 +94,17 @@ def load(url: str, endpoints: list[str]) -> tuple[float, np.ndarray, int]:
     with ThreadPoolExecutor(USERS) as pool:
         results = list(pool.map(user, range(USERS)))
     wall = time.perf_counter() - start
-    return wall, np.concatenate([r[0] for r in results]), sum(r[1] for r in results)
+    return wall, np.concatenate([r[0] for r in results]), [e for r in results for e in r[1]]
 
 
-def show(name: str, wall: float, seconds: np.ndarray, errors: int) -> None:
+def show(name: str, wall: float, seconds: np.ndarray, errors: list[str]) -> None:
     p50, p95 = np.percentile(seconds, [50, 95]) * 1000
     print(
         f"{name:<30} {len(seconds) / wall:6.1f} req/s   p50 {p50:7.0f} ms   "
-        f"p95 {p95:7.0f} ms   errors {errors}/{len(seconds)}"
+        f"p95 {p95:7.0f} ms   errors {len(errors)}/{len(seconds)}"
     )
+    for error in sorted(set(errors)):
+        print(f"    {errors.count(error)} x {error}")
 
 
 if __name__ == "__main__":
