@@ -14,8 +14,14 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from spaces.common import Experiment, load_keras, model_card_panel, tab_header, weights_file
-from spaces.digits import sketchpad
+from spaces.common import (
+    Experiment,
+    load_keras,
+    model_card_panel,
+    sketchpad,
+    tab_header,
+    weights_file,
+)
 from spaces.sketch import INK_THRESHOLD, ink_from
 
 ID = "clothes_generation_dcgan"
