@@ -138,3 +138,52 @@ def push(experiment_id: str, folder: Path, api: HfApi | None = None) -> str:
     REVISIONS_FILE.write_text(json.dumps(revisions, indent=2, sort_keys=True) + "\n")
     print(f"pushed {folder} to {repo_id} at {commit.oid}")
     return commit.oid
+
+
+def save_for_serving(model, path: Path) -> None:
+    """The model without its optimizer state (Adam's moments would double or triple it)."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    copy.save(path)
+
+
+def save_plots(
+    folder: Path, history: dict, confusion=None, labels: list[str] | None = None
+) -> None:
+    """training_curves.png (loss and accuracy per epoch) and, given a confusion matrix
+    (rows: true class), confusion_matrix.png, for the model card."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for axis, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        for key in (metric, f"val_{metric}"):
+            if key in history:
+                axis.plot(history[key], label=key)
+        axis.set(title=metric, xlabel="epoch")
+        axis.legend()
+    fig.tight_layout()
+    fig.savefig(folder / "training_curves.png", dpi=80)
+    plt.close(fig)
+    if confusion is None:
+        return
+
+    labels = labels or [str(i) for i in range(len(confusion))]
+    fig, axis = plt.subplots(figsize=(4.5, 4))
+    axis.imshow(confusion, cmap="Blues")
+    for (row, col), count in np.ndenumerate(confusion):
+        if count:
+            axis.text(col, row, count, ha="center", va="center", fontsize=7)
+    ticks = range(len(labels))
+    axis.set(xlabel="predicted", ylabel="true", xticks=ticks, yticks=ticks)
+    axis.set_xticklabels(labels)
+    axis.set_yticklabels(labels)
+    axis.set_title("held-out confusion matrix")
+    fig.tight_layout()
+    fig.savefig(folder / "confusion_matrix.png", dpi=80)
+    plt.close(fig)

@@ -177,36 +177,6 @@ def evaluate(model, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     return float(np.mean(predicted == y)), confusion
 
 
-def save_plots(folder: Path, history: dict, confusion: np.ndarray) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    for key in ("loss", "val_loss"):
-        axes[0].plot(history[key], label=key)
-    for key in ("accuracy", "val_accuracy"):
-        axes[1].plot(history[key], label=key)
-    for axis, title in zip(axes, ("loss", "accuracy"), strict=True):
-        axis.set(title=title, xlabel="epoch")
-        axis.legend()
-    fig.tight_layout()
-    fig.savefig(folder / "training_curves.png", dpi=80)
-    plt.close(fig)
-
-    fig, axis = plt.subplots(figsize=(4.5, 4))
-    axis.imshow(confusion, cmap="Blues")
-    for (row, col), count in np.ndenumerate(confusion):
-        if count:
-            axis.text(col, row, count, ha="center", va="center", fontsize=7)
-    axis.set(xlabel="predicted", ylabel="true", xticks=range(10), yticks=range(10))
-    axis.set_title("held-out confusion matrix")
-    fig.tight_layout()
-    fig.savefig(folder / "confusion_matrix.png", dpi=80)
-    plt.close(fig)
-
-
 def save(
     experiment_id: str,
     model,
@@ -244,7 +214,7 @@ def save(
     model.save(folder / "model.keras")
     (folder / "labels.json").write_text(json.dumps([str(d) for d in range(10)]) + "\n")
     common.save_metrics(folder, metrics)
-    save_plots(folder, history, confusion)
+    common.save_plots(folder, history, confusion)
     card = ModelCardData(
         license="mit",
         library_name="keras",

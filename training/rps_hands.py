@@ -377,10 +377,10 @@ def save(
         "upstream_note": "upstream: tfds rock_paper_scissors CGI test set, 372 images",
         **(extra_metrics or {}),
     }
-    _save_without_optimizer(model, folder / "model.keras")
+    common.save_for_serving(model, folder / "model.keras")
     (folder / "labels.json").write_text(json.dumps(LABELS) + "\n")
     common.save_metrics(folder, metrics)
-    _plots(folder, history, confusion)
+    common.save_plots(folder, history, confusion, LABELS)
     card = ModelCardData(
         license="apache-2.0",
         library_name="keras",
@@ -419,43 +419,6 @@ They are still renders, not photos: accuracy on real webcam photos is not measur
 """
     common.write_model_card(folder, card, body)
     return folder
-
-
-def _save_without_optimizer(model, path: Path) -> None:
-    """Serving needs only the weights: an uncompiled copy is a third of the size."""
-    import keras
-
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    copy.save(path)
-
-
-def _plots(folder, history: dict, confusion: np.ndarray) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    for axis, metric in zip(axes, ("loss", "accuracy"), strict=True):
-        for key in (metric, f"val_{metric}"):
-            if key in history:
-                axis.plot(history[key], label=key)
-        axis.set(title=metric, xlabel="epoch")
-        axis.legend()
-    fig.tight_layout()
-    fig.savefig(folder / "training_curves.png", dpi=70)
-    plt.close(fig)
-    fig, axis = plt.subplots(figsize=(3.6, 3.2))
-    axis.imshow(confusion, cmap="Blues")
-    for (row, col), count in np.ndenumerate(confusion):
-        axis.text(col, row, count, ha="center", va="center", fontsize=8)
-    axis.set(xlabel="predicted", ylabel="true", xticks=range(3), yticks=range(3))
-    axis.set_xticklabels(LABELS)
-    axis.set_yticklabels(LABELS)
-    fig.tight_layout()
-    fig.savefig(folder / "confusion_matrix.png", dpi=70)
-    plt.close(fig)
 
 
 def write_heldout_sample(path, count: int = 48, size: int = 128, seed: int = 2026) -> None:

@@ -123,34 +123,6 @@ def evaluate(model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     }
 
 
-def save_curves(folder: Path, history: dict) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    for key in ("loss", "val_loss"):
-        axes[0].plot(history.get(key, []), label=key)
-    for key in ("accuracy", "val_accuracy"):
-        axes[1].plot(history.get(key, []), label=key)
-    for axis, title in zip(axes, ("loss", "accuracy"), strict=True):
-        axis.set(title=title, xlabel="epoch")
-        axis.legend()
-    fig.tight_layout()
-    fig.savefig(folder / "training_curves.png", dpi=80)
-    plt.close(fig)
-
-
-def save_for_serving(model, path: Path) -> None:
-    """The model without its optimizer state (a third of the size for Adam's moments)."""
-    import keras
-
-    inference = keras.models.clone_model(model)
-    inference.set_weights(model.get_weights())
-    inference.save(path)
-
-
 def save(experiment_id, model, history, test, labels, info, train_size, args, title) -> Path:
     """Evaluate on the held-out icon set and write weights/<id>/."""
     folder = common.weights_folder(experiment_id, args.out)
@@ -182,11 +154,11 @@ def save(experiment_id, model, history, test, labels, info, train_size, args, ti
             "(345 categories, tensorflow_datasets quickdraw_bitmap)"
         ),
     }
-    save_for_serving(model, folder / "model.keras")
+    common.save_for_serving(model, folder / "model.keras")
     (folder / "labels.json").write_text(json.dumps(labels, indent=0) + "\n")
     (folder / "drawings_per_category.json").write_text(json.dumps(per_category, indent=0) + "\n")
     common.save_metrics(folder, metrics)
-    save_curves(folder, history)
+    common.save_plots(folder, history)
     licences = sorted({s[3] for s in data.ICON_SETS})
     card = ModelCardData(
         license="mit",
