@@ -40,35 +40,42 @@ EXPERIMENTS = [
 
 
 def recogniser(model):
-    """The request function: a drawing -> {digit: probability} and what the model saw."""
+    """The request function (and API): a drawing -> {digit: probability}."""
 
-    def recognise(drawing) -> tuple[dict[str, float], np.ndarray]:
+    def recognise(drawing) -> dict[str, float]:
         digit = to_mnist(drawing)
         if digit is None:
             raise gr.Error("Draw a digit first: the canvas is empty.")
         probabilities = np.asarray(model.predict_on_batch(digit[None, ..., None]))[0]
-        # Shown dark on light like the canvas, each model pixel as a 5x5 block.
-        seen = np.kron(255 - digit * 255, np.ones((5, 5))).astype(np.uint8)
-        return {str(d): float(p) for d, p in enumerate(probabilities)}, seen
+        return {str(d): float(p) for d, p in enumerate(probabilities)}
 
     return recognise
+
+
+def network_input(drawing) -> np.ndarray | None:
+    """What the network saw, dark on light like the canvas, each model pixel 5x5 px."""
+    digit = to_mnist(drawing)
+    return None if digit is None else np.kron(255 - digit * 255, np.ones((5, 5))).astype(np.uint8)
 
 
 def build(experiment: Experiment) -> gr.Blocks:
     model = load_keras(experiment.id)
     with gr.Blocks() as tab:
         tab_header(experiment)
-        gr.Interface(
+        demo = gr.Interface(
             fn=recogniser(model),
             inputs=sketchpad("Draw a digit (pick the brush first)"),
-            outputs=[
-                gr.Label(num_top_classes=10, label="Recognised digit and probabilities"),
-                gr.Image(label="What the network sees (28×28)", height=160, format="png"),
-            ],
+            outputs=gr.Label(num_top_classes=10, label="Recognised digit and probabilities"),
             examples=sorted(str(p) for p in EXAMPLES.glob("*.png")),
             cache_examples=False,
             flagging_mode="never",
             api_name=experiment.id,
+        )
+        seen = gr.Image(label="What the network sees (28×28)", height=160, format="png")
+        # Shown after each answer by its own, UI-only event: the API answers with the
+        # label alone, so API clients download nothing extra.
+        demo.output_components[0].change(
+            network_input, demo.input_components[0], seen, api_visibility="private"
         )
         model_card_panel(experiment)
     return tab

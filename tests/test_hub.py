@@ -55,7 +55,7 @@ def test_corrupt_model_leaves_its_tab_explaining_and_the_others_working(tmp_path
         assert "/digits_recognition_mlp" not in endpoints
         example = str(ROOT / "spaces" / "examples" / "digits" / "3.png")
         value = {"background": None, "layers": [], "composite": handle_file(example)}
-        label, _ = client.predict(value, api_name="/digits_recognition_cnn")
+        label = client.predict(value, api_name="/digits_recognition_cnn")
         assert label["label"] == "3"
         assert client.predict(api_name="/ping") == "pong"
     finally:
