@@ -41,29 +41,13 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     # Train: Adam, decayed to a tenth over the run; resumable.
-    steps = args.epochs * -(-int(len(x_train) * (1 - sketches.VALIDATION)) // BATCH_SIZE)
-    schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps, alpha=0.1)
-    model.compile(
-        optimizer=keras.optimizers.Adam(schedule),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    backup = [] if args.smoke else [keras.callbacks.BackupAndRestore(CHECKPOINTS)]
-    history = model.fit(
-        x_train,
-        y_train,
-        batch_size=BATCH_SIZE,
-        epochs=args.epochs,
-        validation_split=sketches.VALIDATION,
-        callbacks=backup,
-        verbose=2,
-    )
+    history = sketches.train(model, x_train, y_train, args, LEARNING_RATE, BATCH_SIZE, CHECKPOINTS)
 
     # Evaluate on the held-out icon set and write weights/<id>/.
     folder = sketches.save(
         EXPERIMENT_ID,
         model,
-        history.history,
+        history,
         test,
         labels,
         info,

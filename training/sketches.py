@@ -123,6 +123,31 @@ def evaluate(model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     }
 
 
+def train(model, x_train, y_train, args, learning_rate: float, batch_size: int, checkpoints):
+    """Adam at ``learning_rate``, decayed to a tenth over the run (cosine), the last
+    VALIDATION share kept for validation; resumable from ``checkpoints`` (not in smoke runs)."""
+    import keras
+
+    steps = args.epochs * -(-int(len(x_train) * (1 - VALIDATION)) // batch_size)
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.1)
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    backup = [] if args.smoke else [keras.callbacks.BackupAndRestore(checkpoints)]
+    history = model.fit(
+        x_train,
+        y_train,
+        batch_size=batch_size,
+        epochs=args.epochs,
+        validation_split=VALIDATION,
+        callbacks=backup,
+        verbose=2,
+    )
+    return history.history
+
+
 def save(experiment_id, model, history, test, labels, info, train_size, args, title) -> Path:
     """Evaluate on the held-out icon set and write weights/<id>/."""
     folder = common.weights_folder(experiment_id, args.out)
