@@ -19,6 +19,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
+from spaces import photos
 from spaces.common import Experiment, load_keras, model_card_panel, tab_header, weights_file
 
 LABELS = ["rock", "paper", "scissors"]
@@ -156,8 +157,9 @@ def api_function(classify) -> Callable:
     """The plain endpoint: a picture -> the three probabilities (gr.Error if no hand)."""
 
     def predict(image) -> dict[str, float]:
+        picture = np.asarray(photos.open_photo(image))  # any mode, EXIF, bad files: gr.Error
         try:
-            return classify(image)
+            return classify(picture)
         except NoHand:
             raise gr.Error("No hand found in the picture: show one hand, closer.") from None
 
@@ -245,7 +247,8 @@ def build(experiment: Experiment) -> gr.Blocks:
         reset.click(lambda: (score_text((0, 0)), (0, 0)), None, [score_box, score], **private)
 
         # The plain API endpoint /<id>: an image in, the three probabilities out.
-        api_image = gr.Image(type="numpy", visible=False)
+        api_image = photos.photo_input()  # a bad file gets a clear gr.Error, not gradio's
+        api_image.visible = False
         api_label = gr.Label(num_top_classes=3, visible=False)
         api_button = gr.Button(visible=False)
         api_button.click(api_function(classify), api_image, api_label, api_name=experiment.id)
