@@ -64,3 +64,23 @@ def report(name: str, seconds: np.ndarray, floor: np.ndarray | None = None) -> N
     if floor is not None:
         line += f"   p50 ratio to floor {np.median(seconds) / np.median(floor):.2f}x"
     print(line)
+
+
+def bench_server(ids: list[str], inputs: tuple, repeats: int) -> None:
+    """Start the hub with ``ids``; print its start-up time, the /ping floor and each
+    endpoint called with ``inputs`` through gradio_client."""
+    from gradio_client import Client
+
+    process, url, ready = start_hub(ids)
+    try:
+        client = Client(url, verbose=False, analytics_enabled=False)
+        print(f"start-up to first answer: {ready:.1f} s")
+        floor = timed(lambda: client.predict(api_name="/ping"), repeats)
+        report("/ping (framework floor)", floor)
+        for experiment_id in ids:
+            seconds = timed(
+                lambda i=experiment_id: client.predict(*inputs, api_name=f"/{i}"), repeats
+            )
+            report(f"/{experiment_id}", seconds, floor)
+    finally:
+        process.terminate()

@@ -10,9 +10,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client import handle_file  # noqa: E402
 
-from bench.common import ROOT, report, start_hub, timed  # noqa: E402
+from bench.common import ROOT, bench_server, report, timed  # noqa: E402
 
 IDS = ["digits_recognition_mlp", "digits_recognition_cnn"]
 
@@ -21,21 +21,9 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=50)
     repeats = parser.parse_args().repeats
 
-    process, url, ready = start_hub(IDS)
-    try:
-        client = Client(url, verbose=False, analytics_enabled=False)
-        example = str(ROOT / "spaces" / "examples" / "digits" / "7.png")
-        drawing = {"background": None, "layers": [], "composite": handle_file(example)}
-        print(f"start-up to first answer: {ready:.1f} s")
-        floor = timed(lambda: client.predict(api_name="/ping"), repeats)
-        report("/ping (framework floor)", floor)
-        for experiment_id in IDS:
-            seconds = timed(
-                lambda i=experiment_id: client.predict(drawing, api_name=f"/{i}"), repeats
-            )
-            report(f"/{experiment_id}", seconds, floor)
-    finally:
-        process.terminate()
+    example = str(ROOT / "spaces" / "examples" / "digits" / "7.png")
+    drawing = {"background": None, "layers": [], "composite": handle_file(example)}
+    bench_server(IDS, (drawing,), repeats)
 
     # The same work without the server: preprocessing + one model call.
     from PIL import Image

@@ -12,9 +12,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client import handle_file  # noqa: E402
 
-from bench.common import report, start_hub, timed  # noqa: E402
+from bench.common import bench_server, report, timed  # noqa: E402
 
 IDS = ["sketch_recognition_mlp", "sketch_recognition_cnn"]
 
@@ -26,20 +26,8 @@ if __name__ == "__main__":
     from spaces import sketches
 
     example = str(sorted(sketches.EXAMPLES.glob("*.png"))[0])
-    process, url, ready = start_hub(IDS)
-    try:
-        client = Client(url, verbose=False, analytics_enabled=False)
-        drawing = {"background": None, "layers": [], "composite": handle_file(example)}
-        print(f"start-up to first answer: {ready:.1f} s")
-        floor = timed(lambda: client.predict(api_name="/ping"), repeats)
-        report("/ping (framework floor)", floor)
-        for experiment_id in IDS:
-            seconds = timed(
-                lambda i=experiment_id: client.predict(drawing, api_name=f"/{i}"), repeats
-            )
-            report(f"/{experiment_id}", seconds, floor)
-    finally:
-        process.terminate()
+    drawing = {"background": None, "layers": [], "composite": handle_file(example)}
+    bench_server(IDS, (drawing,), repeats)
 
     # The same work without the server: preprocessing + one model call + top 5.
     import json
