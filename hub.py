@@ -11,7 +11,9 @@ Spaces sets GRADIO_SERVER_NAME and the port, so nothing here hard-codes them.
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
+from contextlib import contextmanager
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -56,12 +58,32 @@ def build_hub(only: list[str] | None = None) -> gr.TabbedInterface:
     unknown = set(only or []) - {e.id for e in chosen}
     if unknown:
         raise SystemExit(f"unknown experiment id(s): {', '.join(sorted(unknown))}")
-    tabs = [home(chosen)] + [build_tab(e) for e in chosen]
-    names = ["Home"] + [e.title for e in chosen]
-    app = gr.TabbedInterface(tabs, names, title=TITLE)
+    with no_server_per_block():
+        tabs = [home(chosen)] + [build_tab(e) for e in chosen]
+        names = ["Home"] + [e.title for e in chosen]
+        app = gr.TabbedInterface(tabs, names, title=TITLE)
+        link_similar_tabs(app, chosen)
     app.delete_cache = DELETE_CACHE  # TabbedInterface does not pass it on to Blocks
-    link_similar_tabs(app, chosen)
     return app
+
+
+@contextmanager
+def no_server_per_block():
+    """Build Blocks without the FastAPI app that gradio makes each time one is created
+    and each time its ``with`` closes. The hub makes 57 of them while it is built, about 6 s
+    of a 2-core start-up, and throws them all away: ``launch()`` (or ``queue()``) makes the
+    one that serves. Where gradio has no ``App.create_app`` this changes nothing."""
+    from gradio.routes import App
+
+    create_app = inspect.getattr_static(App, "create_app", None)
+    if not isinstance(create_app, staticmethod):
+        yield
+        return
+    App.create_app = staticmethod(lambda blocks, *args, **kwargs: None)
+    try:
+        yield
+    finally:
+        App.create_app = create_app
 
 
 def link_similar_tabs(app: gr.TabbedInterface, chosen: list[Experiment]) -> None:

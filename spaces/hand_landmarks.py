@@ -14,6 +14,7 @@ so position, size and in-plane rotation do not matter.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,12 +73,16 @@ class HandLandmarker:
         for interpreter in (self.palm, self.landmark):
             interpreter.allocate_tensors()
         self.anchors = _anchors()
+        # An Interpreter holds its tensors between set_tensor and get_tensor, so two
+        # requests must not run it at once (the webcam, PLAY, photo and API events share it).
+        self.lock = threading.Lock()
 
-    @staticmethod
-    def _run(interpreter, x: np.ndarray) -> list[np.ndarray]:
-        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x[None])
-        interpreter.invoke()
-        return [interpreter.get_tensor(o["index"])[0] for o in interpreter.get_output_details()]
+    def _run(self, interpreter, x: np.ndarray) -> list[np.ndarray]:
+        with self.lock:
+            interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x[None])
+            interpreter.invoke()
+            outputs = interpreter.get_output_details()
+            return [interpreter.get_tensor(o["index"])[0].copy() for o in outputs]
 
     def palm_box(self, square: Image.Image) -> tuple[np.ndarray, np.ndarray, float] | None:
         """The best palm in a square picture: centre (x, y), size (w, h), wrist->knuckle

@@ -60,3 +60,13 @@ def test_corrupt_model_leaves_its_tab_explaining_and_the_others_working(tmp_path
         assert client.predict(api_name="/ping") == "pong"
     finally:
         app.close()
+
+
+def test_building_the_hub_leaves_gradio_making_server_apps_again():
+    # build_hub skips the FastAPI app gradio makes per Blocks (no_server_per_block);
+    # afterwards a Blocks gets its app as usual, and the hub gets one when queued.
+    app = build_hub(DIGITS)
+    with gr.Blocks() as later:
+        gr.Markdown("later")
+    assert later.app is not None
+    assert app.queue().app is not None
