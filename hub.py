@@ -25,6 +25,11 @@ from spaces.registry import build_tab, experiments  # noqa: E402
 TITLE = "Interactive Machine Learning Experiments"
 # Uploaded files are removed after a day, checked every hour.
 DELETE_CACHE = (3600, 86400)
+# Requests each event runs at once: gradio's default, 1. bench/load.py measured 4 slots
+# (and batching) cost the server more CPU per request on 2 cores and gained nothing. The
+# models are stateless or, like the hand landmarker's interpreters, hold a lock, so a
+# machine with more cores can raise it.
+CONCURRENCY = 1
 
 
 def home(chosen: list[Experiment]) -> gr.Blocks:
@@ -63,6 +68,7 @@ def build_hub(only: list[str] | None = None) -> gr.TabbedInterface:
         names = ["Home"] + [e.title for e in chosen]
         app = gr.TabbedInterface(tabs, names, title=TITLE)
         link_similar_tabs(app, chosen)
+        app.queue(default_concurrency_limit=CONCURRENCY)
     app.delete_cache = DELETE_CACHE  # TabbedInterface does not pass it on to Blocks
     return app
 

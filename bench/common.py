@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -20,11 +21,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def connect(url: str, shared_tls: bool = True):
+    """A gradio_client.Client on ``url``.
+
+    gradio_client makes a new httpx client for each HTTP call, and each one loads the CA
+    bundle into a new SSL context: about 100 ms of CPU per request on this machine, more
+    than the hub spends answering it. With ``shared_tls`` one verifying SSLContext, given
+    as ``ssl_verify``, serves every call (README, "Calling the hub from Python").
+    """
+    from gradio_client import Client
+
+    tls = {"ssl_verify": ssl.create_default_context()} if shared_tls else {}
+    return Client(url, verbose=False, analytics_enabled=False, **tls)
+
+
 def start_hub(only: list[str]) -> tuple[subprocess.Popen, str, float]:
     """Start `python hub.py --only ...`; return the process, its URL and the seconds until
     its /ping endpoint first answered."""
-    from gradio_client import Client
-
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
     command = [sys.executable, "hub.py", "--host", "127.0.0.1", "--port", str(port)]
@@ -39,7 +52,7 @@ def start_hub(only: list[str]) -> tuple[subprocess.Popen, str, float]:
     url = f"http://127.0.0.1:{port}/"
     while True:
         try:
-            Client(url, verbose=False, analytics_enabled=False).predict(api_name="/ping")
+            connect(url).predict(api_name="/ping")
             return process, url, time.perf_counter() - start
         except Exception:
             if process.poll() is not None:
@@ -69,11 +82,9 @@ def report(name: str, seconds: np.ndarray, floor: np.ndarray | None = None) -> N
 def bench_server(ids: list[str], inputs: tuple, repeats: int) -> None:
     """Start the hub with ``ids``; print its start-up time, the /ping floor and each
     endpoint called with ``inputs`` through gradio_client."""
-    from gradio_client import Client
-
     process, url, ready = start_hub(ids)
     try:
-        client = Client(url, verbose=False, analytics_enabled=False)
+        client = connect(url)
         print(f"start-up to first answer: {ready:.1f} s")
         floor = timed(lambda: client.predict(api_name="/ping"), repeats)
         report("/ping (framework floor)", floor)

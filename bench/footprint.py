@@ -1,7 +1,9 @@
 """Footprint and speed of the whole hub: start-up to first answer with every experiment,
 resident memory once every model has answered, and per-experiment latency (p50/p95)
 through gradio_client next to the /ping floor and to the same request function called
-in process (preprocessing + model, no server).
+in process (preprocessing + model, no server). The latencies are measured twice: with a
+client that shares one SSL context between its calls (bench.common.connect), and with
+gradio_client's default, which builds one per HTTP call.
 
     python bench/footprint.py [--repeats 20]
 """
@@ -13,10 +15,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
-from gradio_client import Client  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from bench.common import report, start_hub, timed  # noqa: E402
+from bench.common import connect, report, start_hub, timed  # noqa: E402
 from bench.load import DIGIT, DOODLE, MIX, PHOTO  # noqa: E402
 
 
@@ -51,16 +52,18 @@ if __name__ == "__main__":
     every = [e.id for e in experiments()]
     process, url, ready = start_hub(every)
     try:
-        client = Client(url, verbose=False, analytics_enabled=False)
         print(f"start-up to first answer ({len(every)} experiments): {ready:.1f} s")
         print(f"resident memory after start-up: {rss_mb(process.pid):.0f} MB")
-        served = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-        floor = timed(lambda: client.predict(api_name="/ping"), repeats)
-        report("/ping (framework floor)", floor)
-        for endpoint, args in MIX.items():
-            if f"/{endpoint}" in served:
-                call = lambda e=endpoint, a=args: client.predict(*a(), api_name=f"/{e}")  # noqa: E731
-                report(f"/{endpoint}", timed(call, repeats), floor)
+        for shared_tls in (True, False):
+            client = connect(url, shared_tls)
+            print("client: " + ("one shared SSL context" if shared_tls else "gradio's default"))
+            served = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+            floor = timed(lambda c=client: c.predict(api_name="/ping"), repeats)
+            report("/ping (framework floor)", floor)
+            for endpoint, args in MIX.items():
+                if f"/{endpoint}" in served:
+                    call = lambda c=client, e=endpoint, a=args: c.predict(*a(), api_name=f"/{e}")  # noqa: E731
+                    report(f"/{endpoint}", timed(call, repeats), floor)
         # Every other experiment answers once, so that every model is in memory.
         for endpoint, seconds in [
             ("objects_detection", [MIX["image_classification"]()[0], 0.3]),

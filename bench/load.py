@@ -2,8 +2,17 @@
 endpoints, then the same load on the trivial /ping endpoint (the framework floor).
 Prints throughput, p50/p95 latency and errors. Run once per queue setting to compare:
 
-    python bench/load.py                      # gradio's default: 1 request per function at a time
-    python bench/load.py --concurrency 4      # default_concurrency_limit=4 for every function
+    python bench/load.py                      # the hub's setting (gradio's default): 1
+                                              # request per function at a time
+    python bench/load.py --concurrency 4      # default_concurrency_limit=4
+    python bench/load.py --batch 16           # gradio's batching on the drawing and photo
+                                              # classifiers (HUB_MAX_BATCH=16)
+
+    python bench/load.py --default-client     # gradio_client's default TLS set-up
+
+Each line also shows the CPU that the server and the 16 clients spent per request. The
+clients share one SSL context per client (bench.common.connect); with gradio_client's
+default they spend ~150 ms of CPU per request and, on 2 cores, cap the rates themselves.
 """
 
 import argparse
@@ -17,9 +26,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
-from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client import handle_file  # noqa: E402
 
-from bench.common import ROOT, free_port  # noqa: E402
+from bench.common import ROOT, connect, free_port  # noqa: E402
+from hub import CONCURRENCY  # noqa: E402
 
 USERS = 16
 REQUESTS = 20
@@ -53,9 +63,10 @@ def serve(port: int, concurrency: int) -> None:
     app.launch(server_name="127.0.0.1", server_port=port, quiet=True)
 
 
-def start(concurrency: int) -> tuple[subprocess.Popen, str]:
+def start(concurrency: int, batch: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    env["HUB_MAX_BATCH"] = str(batch)
     code = f"from bench.load import serve; serve({port}, {concurrency})"
     process = subprocess.Popen(
         [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -64,7 +75,7 @@ def start(concurrency: int) -> tuple[subprocess.Popen, str]:
     url = f"http://127.0.0.1:{port}/"
     while True:
         try:
-            Client(url, verbose=False, analytics_enabled=False).predict(api_name="/ping")
+            connect(url).predict(api_name="/ping")
             return process, url
         except Exception:
             if process.poll() is not None:
@@ -72,10 +83,16 @@ def start(concurrency: int) -> tuple[subprocess.Popen, str]:
             time.sleep(0.5)
 
 
-def load(url: str, endpoints: list[str]) -> tuple[float, np.ndarray, list[str]]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load(url: str, endpoints: list[str], shared_tls: bool) -> tuple[float, np.ndarray, list]:
     """USERS threads, each its own client, REQUESTS calls each over `endpoints` in turn.
     Returns wall seconds, per-request seconds and the errors."""
-    clients = [Client(url, verbose=False, analytics_enabled=False) for _ in range(USERS)]
+    clients = [connect(url, shared_tls) for _ in range(USERS)]
 
     def user(index: int) -> tuple[list[float], list[str]]:
         times, errors = [], []
@@ -97,25 +114,53 @@ def load(url: str, endpoints: list[str]) -> tuple[float, np.ndarray, list[str]]:
     return wall, np.concatenate([r[0] for r in results]), [e for r in results for e in r[1]]
 
 
-def show(name: str, wall: float, seconds: np.ndarray, errors: list[str]) -> None:
+def measure(pid: int, url: str, endpoints: list[str], shared_tls: bool) -> tuple:
+    """`load`, plus the CPU that the server and the clients spent per request."""
+    server, clients = cpu_seconds(pid), time.process_time()
+    wall, seconds, errors = load(url, endpoints, shared_tls)
+    server, clients = cpu_seconds(pid) - server, time.process_time() - clients
+    return wall, seconds, errors, server / len(seconds), clients / len(seconds)
+
+
+def show(name, wall, seconds, errors, server_cpu, client_cpu) -> tuple[float, float]:
     p50, p95 = np.percentile(seconds, [50, 95]) * 1000
     print(
-        f"{name:<30} {len(seconds) / wall:6.1f} req/s   p50 {p50:7.0f} ms   "
-        f"p95 {p95:7.0f} ms   errors {len(errors)}/{len(seconds)}"
+        f"{name:<30} {len(seconds) / wall:5.1f} req/s   p50 {p50:5.0f} ms   p95 {p95:5.0f} ms"
+        f"   errors {len(errors)}/{len(seconds)}   CPU per request: server "
+        f"{server_cpu * 1000:3.0f} ms, clients {client_cpu * 1000:3.0f} ms"
     )
     for error in sorted(set(errors)):
         print(f"    {errors.count(error)} x {error}")
+    return len(seconds) / wall, server_cpu
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--concurrency", type=int, default=1, help="per-function queue slots")
-    concurrency = parser.parse_args().concurrency
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="queue slots")
+    parser.add_argument("--batch", type=int, default=1, help="max_batch_size (1: no batching)")
+    parser.add_argument("--rounds", type=int, default=3, help="the median round is the figure")
+    parser.add_argument(
+        "--default-client", action="store_true", help="gradio_client's default TLS set-up"
+    )
+    args = parser.parse_args()
+    shared_tls = not args.default_client
 
-    process, url = start(concurrency)
+    process, url = start(args.concurrency, args.batch)
     try:
-        print(f"{USERS} users x {REQUESTS} requests, default_concurrency_limit={concurrency}")
-        show("/ping (framework floor)", *load(url, ["ping"]))
-        show("mix of 6 classifier endpoints", *load(url, list(MIX)))
+        print(
+            f"{USERS} users x {REQUESTS} requests, default_concurrency_limit="
+            f"{args.concurrency}, max_batch_size={args.batch}, clients with "
+            + ("gradio's default TLS set-up" if args.default_client else "a shared SSL context")
+        )
+        rounds = {"/ping": [], "mix": []}
+        for _ in range(args.rounds):
+            ping = measure(process.pid, url, ["ping"], shared_tls)
+            rounds["/ping"].append(show("/ping (framework floor)", *ping))
+            mix = measure(process.pid, url, list(MIX), shared_tls)
+            rounds["mix"].append(show("mix of 6 classifier endpoints", *mix))
+        for name, figures in rounds.items():
+            rate, cpu = np.median(figures, axis=0)
+            print(f"median of {args.rounds} rounds, {name}: {rate:.1f} req/s, server CPU "
+                  f"{cpu * 1000:.0f} ms per request")  # fmt: skip
     finally:
         process.terminate()

@@ -45,13 +45,12 @@ def main() -> None:
     batch_ms = median_ms(lambda: model.predict_on_batch(every), 5)
     print(f"all 9,801 sums, one batch:    {batch_ms:7.2f} ms")
 
-    from gradio_client import Client
-
+    from bench.common import connect
     from hub import build_hub
 
     app = build_hub(only=[nsr.ID])
     _, url, _ = app.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
-    client = Client(url, verbose=False, analytics_enabled=False)
+    client = connect(url)
     call = lambda: client.predict("74+83", api_name=f"/{nsr.ID}")  # noqa: E731
     print(f"gradio_client round trip:     {median_ms(call, 30):7.2f} ms")
     app.close()

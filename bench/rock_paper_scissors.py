@@ -11,9 +11,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client import handle_file  # noqa: E402
 
-from bench.common import report, start_hub, timed  # noqa: E402
+from bench.common import connect, report, start_hub, timed  # noqa: E402
 
 IDS = ["rock_paper_scissors_cnn", "rock_paper_scissors_transfer"]
 
@@ -31,7 +31,7 @@ if __name__ == "__main__":
     example = str(space.EXAMPLES / "paper.png")
     process, url, ready = start_hub(IDS)
     try:
-        client = Client(url, verbose=False, analytics_enabled=False)
+        client = connect(url)
         print(f"start-up to first answer: {ready:.1f} s")
         floor = timed(lambda: client.predict(api_name="/ping"), repeats)
         report("/ping (framework floor)", floor)

@@ -11,9 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gradio_client import Client  # noqa: E402
 
-from bench.common import report, start_hub, timed  # noqa: E402
+from bench.common import connect, report, start_hub, timed  # noqa: E402
 
 IDS = ["text_generation_shakespeare_rnn", "text_generation_wikipedia_rnn", "recipe_generation_rnn"]
 LENGTH = 400
@@ -56,7 +55,7 @@ if __name__ == "__main__":
 
     process, url, ready = start_hub(IDS)
     try:
-        client = Client(url, verbose=False, analytics_enabled=False)
+        client = connect(url)
         print(f"start-up to first answer: {ready:.1f} s")
         floor = timed(lambda: client.predict(api_name="/ping"), repeats)
         report("/ping (framework floor)", floor)

@@ -21,6 +21,7 @@ from spaces.common import (
     sketchpad,
     tab_header,
     weights_file,
+    with_clear_error,
 )
 from spaces.sketch import INK_THRESHOLD, ink_from
 
@@ -137,8 +138,14 @@ def build(experiment: Experiment) -> gr.Blocks:
             gr.Interface(
                 fn=from_noise,
                 inputs=[
-                    gr.Number(value=42, precision=0, minimum=0, maximum=MAX_SEED, label="Seed"),
-                    gr.Slider(1, MAX_SAMPLES, value=16, step=1, label="Number of samples"),
+                    with_clear_error(
+                        gr.Number(42, precision=0, minimum=0, maximum=MAX_SEED, label="Seed"),
+                        f"The seed must be a whole number from 0 to {MAX_SEED:,}.",
+                    ),
+                    with_clear_error(
+                        gr.Slider(1, MAX_SAMPLES, value=16, step=1, label="Number of samples"),
+                        f"The number of samples must be a whole number from 1 to {MAX_SAMPLES}.",
+                    ),
                 ],
                 outputs=gr.Image(label="Generated clothes", format="png"),
                 examples=[[0, 16], [42, 16], [2026, 36]],

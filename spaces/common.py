@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 
 from spaces.weights import MissingWeights, resolve
+
+# Gradio's batching for the drawing and photo classifiers: with HUB_MAX_BATCH > 1, up to
+# that many queued requests to one model share one call. Off by default: bench/load.py
+# --batch measured no gain here, and one bad request in a batch fails the whole batch.
+MAX_BATCH = int(os.environ.get("HUB_MAX_BATCH", "1"))
 
 DISCLAIMER = (
     "These are experiments: the models are small, were trained on small offline data "
@@ -52,6 +59,33 @@ def load_keras(experiment_id: str, filename: str = "model.keras"):
     return keras.saving.load_model(path, compile=False, safe_mode=True)
 
 
+def classify_each(model, prepare, answer):
+    """A one-input classifier's request function: a value -> its answer.
+
+    ``prepare(value)`` is the model's input for one request (gr.Error on bad input),
+    ``answer(probabilities)`` the output shown for one.
+    """
+
+    def classify(value):
+        probabilities = np.asarray(model.predict_on_batch(prepare(value)[None]))[0]
+        return answer(probabilities)
+
+    return classify
+
+
+def classifier_fn(model, prepare, answer) -> dict:
+    """gr.Interface's ``fn`` for a one-input classifier; with MAX_BATCH > 1 a gradio
+    batch function (a list of values in, one model call) and its batch arguments."""
+    if MAX_BATCH == 1:
+        return {"fn": classify_each(model, prepare, answer)}
+
+    def classify_all(values: list) -> list[list]:
+        x = np.stack([prepare(value) for value in values])
+        return [[answer(row) for row in np.asarray(model.predict_on_batch(x))]]
+
+    return {"fn": classify_all, "batch": True, "max_batch_size": MAX_BATCH}
+
+
 def weights_file(experiment_id: str, filename: str) -> Path:
     return resolve(experiment_id) / filename
 
@@ -84,20 +118,29 @@ def sketchpad(label: str, brush_size: int = 24) -> gr.Sketchpad:
         brush=gr.Brush(default_size=brush_size, colors=["#000000"], color_mode="fixed"),
         type="numpy",
     )
-    plain = pad.preprocess
+    return with_clear_error(pad, "The drawing is not an image (send a PNG, JPEG or WebP).")
+
+
+def with_clear_error(component, message):
+    """``component``, made to answer a value it cannot read with gr.Error(message) rather
+    than gradio's generic "Error". A browser never sends such values (a truncated file,
+    text for a slider); an API client can. ``message`` may be a function of the payload.
+
+    Wrapped per instance: gradio calls the instance's preprocess, and a component subclass
+    would make gradio write a .pyi stub next to the module at import.
+    """
+    plain = component.preprocess
 
     def preprocess(payload):
-        # Through the API a drawing can be a truncated or non-image file: say so clearly
-        # rather than gradio's generic error. (Per instance, as in spaces.photos.)
         try:
             return plain(payload)
         except gr.Error:
             raise
-        except Exception as error:
-            raise gr.Error("The drawing is not an image (send a PNG, JPEG or WebP).") from error
+        except Exception as error:  # UnidentifiedImageError, TypeError, ValueError...
+            raise gr.Error(message(payload) if callable(message) else message) from error
 
-    pad.preprocess = preprocess
-    return pad
+    component.preprocess = preprocess
+    return component
 
 
 def model_card_panel(experiment: Experiment, extra: dict[str, str] | None = None) -> None:

@@ -7,7 +7,15 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from spaces.common import Experiment, load_keras, model_card_panel, sketchpad, tab_header
+from spaces.common import (
+    Experiment,
+    classifier_fn,
+    classify_each,
+    load_keras,
+    model_card_panel,
+    sketchpad,
+    tab_header,
+)
 from spaces.sketch import to_mnist
 
 EXAMPLES = Path(__file__).parent / "examples" / "digits"
@@ -39,17 +47,21 @@ EXPERIMENTS = [
 ]
 
 
+def prepare(drawing) -> np.ndarray:
+    """A drawing -> the network's 28x28x1 input."""
+    digit = to_mnist(drawing)
+    if digit is None:
+        raise gr.Error("Draw a digit first: the canvas is empty.")
+    return digit[..., None]
+
+
+def answer(probabilities: np.ndarray) -> dict[str, float]:
+    return {str(d): float(p) for d, p in enumerate(probabilities)}
+
+
 def recogniser(model):
     """The request function (and API): a drawing -> {digit: probability}."""
-
-    def recognise(drawing) -> dict[str, float]:
-        digit = to_mnist(drawing)
-        if digit is None:
-            raise gr.Error("Draw a digit first: the canvas is empty.")
-        probabilities = np.asarray(model.predict_on_batch(digit[None, ..., None]))[0]
-        return {str(d): float(p) for d, p in enumerate(probabilities)}
-
-    return recognise
+    return classify_each(model, prepare, answer)
 
 
 def network_input(drawing) -> np.ndarray | None:
@@ -63,7 +75,7 @@ def build(experiment: Experiment) -> gr.Blocks:
     with gr.Blocks() as tab:
         tab_header(experiment)
         demo = gr.Interface(
-            fn=recogniser(model),
+            **classifier_fn(model, prepare, answer),
             inputs=sketchpad("Draw a digit (pick the brush first)"),
             outputs=gr.Label(num_top_classes=10, label="Recognised digit and probabilities"),
             examples=sorted(str(p) for p in EXAMPLES.glob("*.png")),

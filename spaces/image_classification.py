@@ -15,7 +15,7 @@ import numpy as np
 
 from spaces import efficientnet_lite as lite
 from spaces import photos
-from spaces.common import Experiment, model_card_panel, tab_header
+from spaces.common import Experiment, classifier_fn, classify_each, model_card_panel, tab_header
 from spaces.weights import resolve
 
 ID = "image_classification"
@@ -53,30 +53,37 @@ def load_classifier(folder: Path):
     return model, names
 
 
-def classifier(model, names: list[str]):
-    """The request function: a photo -> {class: probability} for the top 5, or the
-    text "Cannot classify" when even the best class is below THRESHOLD."""
+def prepare(photo: photos.PhotoValue) -> np.ndarray:
+    """A photo (any mode, EXIF, gr.Error for a bad file) -> the network's input."""
+    image = photos.open_photo(photo)
+    return lite.preprocess(photos.square(image, lite.IMAGE_SIZE, crop=True))
 
-    def classify(photo: photos.PhotoValue) -> dict[str, float] | str:
-        image = photos.open_photo(photo)
-        x = lite.preprocess(photos.square(image, lite.IMAGE_SIZE, crop=True))[None]
-        probabilities = np.asarray(model.predict_on_batch(x))[0]
+
+def top_classes(names: list[str]):
+    """probabilities -> {class: probability} for the top 5, or the text "Cannot
+    classify" when even the best class is below THRESHOLD."""
+
+    def answer(probabilities: np.ndarray) -> dict[str, float] | str:
         top = np.argsort(-probabilities)[:TOP_K]
         if probabilities[top[0]] < THRESHOLD:
             return CANNOT
         return {names[i]: float(probabilities[i]) for i in top}
 
-    return classify
+    return answer
+
+
+def classifier(model, names: list[str]):
+    """The request function: a photo -> its top 5 classes (see top_classes)."""
+    return classify_each(model, prepare, top_classes(names))
 
 
 def build(experiment: Experiment) -> gr.Blocks:
     model, names = load_classifier(resolve(experiment.id))
-    classify = classifier(model, names)
-    classify(photos.warm_up_photo())  # build the predict function now, not on the first visit
+    classifier(model, names)(photos.warm_up_photo())  # build the predict function now
     with gr.Blocks() as tab:
         tab_header(experiment)
         gr.Interface(
-            fn=classify,
+            **classifier_fn(model, prepare, top_classes(names)),
             inputs=photos.photo_input(),
             outputs=gr.Label(num_top_classes=TOP_K, label="Top 5 classes"),
             examples=sorted(str(p) for p in EXAMPLES.glob("*.jpg")),

@@ -15,7 +15,7 @@ import gradio as gr
 import numpy as np
 
 from spaces import photos
-from spaces.common import Experiment, model_card_panel, tab_header
+from spaces.common import Experiment, model_card_panel, tab_header, with_clear_error
 from spaces.weights import resolve
 
 ID = "objects_detection"
@@ -87,7 +87,8 @@ def detector(detect, names: list[str]):
 
 
 def _slider() -> gr.Slider:
-    return gr.Slider(0.05, 1.0, value=SCORE, step=0.05, label="Score threshold")
+    slider = gr.Slider(0.05, 1.0, value=SCORE, step=0.05, label="Score threshold")
+    return with_clear_error(slider, "The score threshold must be a number in (0, 1].")
 
 
 def build(experiment: Experiment) -> gr.Blocks:

@@ -16,6 +16,8 @@ import gradio as gr
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from spaces.common import with_clear_error
+
 MIN_SIDE = 16  # below this a photo holds nothing a network can see
 MAX_PIXELS = 100_000_000  # a 10,000 x 10,000 photo is still accepted (shrunk on load)
 WORK_SIDE = 2048  # photos are shrunk to this before anything else: enough for 512-px inputs
@@ -28,26 +30,16 @@ def photo_input(label: str = "Photo") -> gr.Image:
     """The photo input of both tabs (upload, webcam snapshot or paste). It hands our
     function the file exactly as sent, and turns a file Pillow cannot even open into a
     clear gr.Error: gradio's own preprocessing would otherwise fail with a generic "Error"
-    before our code runs. (Wrapped per instance: a gr.Image subclass would make gradio
-    write a .pyi stub next to this module at import.)"""
+    before our code runs."""
     image = gr.Image(
         sources=["upload", "webcam", "clipboard"], type="filepath", image_mode=None, label=label
     )
-    plain = image.preprocess
 
-    def preprocess(payload):
-        try:
-            return plain(payload)
-        except gr.Error:
-            raise
-        except Exception as error:  # UnidentifiedImageError, DecompressionBombError...
-            name = Path(getattr(payload, "orig_name", None) or "the file").name
-            raise gr.Error(
-                f"`{name}` is not an image Pillow can read (JPEG, PNG, WebP...)."
-            ) from error
+    def message(payload) -> str:
+        name = Path(getattr(payload, "orig_name", None) or "the file").name
+        return f"`{name}` is not an image Pillow can read (JPEG, PNG, WebP...)."
 
-    image.preprocess = preprocess  # gradio calls the instance's preprocess
-    return image
+    return with_clear_error(image, message)
 
 
 def open_photo(value: PhotoValue) -> Image.Image:

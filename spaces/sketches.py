@@ -11,6 +11,8 @@ import numpy as np
 
 from spaces.common import (
     Experiment,
+    classifier_fn,
+    classify_each,
     load_keras,
     model_card_panel,
     sketchpad,
@@ -52,24 +54,33 @@ EXPERIMENTS = [
 ]
 
 
-def guesses(model, labels: list[str], drawing) -> dict[str, float]:
-    """A drawing -> the TOP_K most likely categories with their probabilities.
-
-    Raises gr.Error for an empty canvas rather than guessing from nothing."""
+def prepare(drawing) -> np.ndarray:
+    """A drawing -> the network's 28x28x1 input; gr.Error for an empty canvas rather
+    than guessing from nothing."""
     image = to_mnist(drawing)
     if image is None:
         raise gr.Error("Draw something first: the canvas is empty.")
-    probabilities = np.asarray(model.predict_on_batch(image[None, ..., None]))[0]
-    best = np.argsort(probabilities)[::-1][:TOP_K]
-    return {labels[i]: float(probabilities[i]) for i in best}
+    return image[..., None]
+
+
+def top_guesses(labels: list[str]):
+    """probabilities -> the TOP_K most likely categories with their probabilities."""
+
+    def answer(probabilities: np.ndarray) -> dict[str, float]:
+        best = np.argsort(probabilities)[::-1][:TOP_K]
+        return {labels[i]: float(probabilities[i]) for i in best}
+
+    return answer
+
+
+def guesses(model, labels: list[str], drawing) -> dict[str, float]:
+    """A drawing -> the TOP_K most likely categories with their probabilities."""
+    return classify_each(model, prepare, top_guesses(labels))(drawing)
 
 
 def build(experiment: Experiment) -> gr.Blocks:
     model = load_keras(experiment.id)
     labels = json.loads(weights_file(experiment.id, "labels.json").read_text())
-
-    def recognise(drawing) -> dict[str, float]:
-        return guesses(model, labels, drawing)
 
     metrics = experiment.metrics()
     extra = {
@@ -79,7 +90,7 @@ def build(experiment: Experiment) -> gr.Blocks:
     with gr.Blocks() as tab:
         tab_header(experiment)
         gr.Interface(
-            fn=recognise,
+            **classifier_fn(model, prepare, top_guesses(labels)),
             inputs=sketchpad("Doodle something (pick the brush first)", brush_size=12),
             # Shown as upstream did: "It looks like" the top guess, the next ones under it.
             outputs=gr.Label(num_top_classes=TOP_K, label="It looks like"),

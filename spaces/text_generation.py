@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from spaces.charrnn import Sampler, Vocabulary
-from spaces.common import Experiment, load_keras, model_card_panel, tab_header
+from spaces.common import Experiment, load_keras, model_card_panel, tab_header, with_clear_error
 from spaces.weights import resolve
 
 MIN_LENGTH, MAX_LENGTH = 100, 1400
@@ -245,20 +245,29 @@ def build(experiment: Experiment) -> gr.Blocks:
             fn=generate,
             inputs=[
                 gr.Textbox(label=spec.prompt_label, max_length=MAX_PROMPT),
-                gr.Slider(
-                    MIN_LENGTH, MAX_LENGTH, value=spec.length, step=100, label="Length (characters)"
+                with_clear_error(
+                    gr.Slider(
+                        MIN_LENGTH, MAX_LENGTH, spec.length, step=100, label="Length (characters)"
+                    ),
+                    f"Length must be from {MIN_LENGTH} to {MAX_LENGTH} characters.",
                 ),
-                gr.Slider(
-                    MIN_TEMPERATURE,
-                    MAX_TEMPERATURE,
-                    value=spec.temperature,
-                    step=0.1,
-                    label="Fuzziness (temperature): low repeats itself, high invents",
+                with_clear_error(
+                    gr.Slider(
+                        MIN_TEMPERATURE,
+                        MAX_TEMPERATURE,
+                        value=spec.temperature,
+                        step=0.1,
+                        label="Fuzziness (temperature): low repeats itself, high invents",
+                    ),
+                    f"Fuzziness (temperature) must be from {MIN_TEMPERATURE} to {MAX_TEMPERATURE}.",
                 ),
-                gr.Number(
-                    value=None,
-                    precision=0,
-                    label="Seed (optional: the same seed gives the same text)",
+                with_clear_error(
+                    gr.Number(
+                        value=None,
+                        precision=0,
+                        label="Seed (optional: the same seed gives the same text)",
+                    ),
+                    f"Seed must be a whole number from 0 to {MAX_SEED - 1}, or empty.",
                 ),
             ],
             outputs=gr.Textbox(label="Generated text", lines=12),

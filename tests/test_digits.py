@@ -57,6 +57,22 @@ def test_answer_has_all_ten_probabilities(recognise, heldout):
     assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-4)
 
 
+def test_batched_requests_get_the_answers_they_would_get_one_by_one(heldout, monkeypatch):
+    # gradio's batching (HUB_MAX_BATCH > 1): one model call for a list of drawings.
+    from spaces import common
+
+    model = load_keras("digits_recognition_cnn")
+    canvases = [as_canvas(image) for image in heldout[0][:5]]
+    monkeypatch.setattr(common, "MAX_BATCH", 8)
+    batched = common.classifier_fn(model, space.prepare, space.answer)
+    assert batched["batch"] is True and batched["max_batch_size"] == 8
+    (answers,) = batched["fn"](canvases)
+    for canvas, answer in zip(canvases, answers, strict=True):
+        one = space.recogniser(model)(canvas)
+        assert max(answer, key=answer.get) == max(one, key=one.get)
+        assert answer == pytest.approx(one, abs=1e-5)
+
+
 def test_tab_shows_the_network_input_dark_on_light(heldout):
     seen = space.network_input(as_canvas(heldout[0][0]))
     assert seen.shape == (140, 140) and seen.dtype == np.uint8
