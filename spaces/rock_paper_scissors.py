@@ -252,7 +252,22 @@ def build(experiment: Experiment) -> gr.Blocks:
         api_label = gr.Label(num_top_classes=3, visible=False)
         api_button = gr.Button(visible=False)
         api_button.click(api_function(classify), api_image, api_label, api_name=experiment.id)
-        real = experiment.metrics().get("real_photo_accuracy")
-        extra = {} if real is None else {"Real photos (20, npm fingerpose)": f"{real:.2f}"}
-        model_card_panel(experiment, extra)
+        model_card_panel(experiment, real_photo_rows(experiment.metrics()))
     return tab
+
+
+def real_photo_rows(metrics: dict) -> dict[str, str]:
+    """The real-photo figure and what the model answered: 19 of the 20 photos are frames
+    of one V, so a model that answers "scissors" to everything would score 0.95."""
+    real = metrics.get("real_photo_accuracy")
+    if real is None:
+        return {}
+    answers = []
+    for photos_of, answer in metrics.get("real_photo_answers", {}).items():
+        if isinstance(answer, dict):
+            answer = ", ".join(f"{label} ×{count}" for label, count in answer.items())
+        answers.append(f"{photos_of} → {answer}")
+    return {
+        "Real photos (20, npm fingerpose)": f"{real:.2f}",
+        "Its answers to them": "; ".join(answers),
+    }

@@ -240,3 +240,21 @@ def test_training_module_runs_end_to_end_on_tiny_data(experiment_id, tmp_path):
     subprocess.run([*command, "--out", str(out)], cwd=ROOT, check=True, capture_output=True)
     for name in ("model.keras", "metrics.json", "README.md", "SHA256SUMS", "labels.json"):
         assert (out / name).is_file()
+
+
+def test_model_card_shows_what_the_model_answered_to_the_real_photos():
+    from spaces.rock_paper_scissors import real_photo_rows
+
+    metrics = {
+        "real_photo_accuracy": 0.95,
+        "real_photo_answers": {
+            "rock (1 photo of a fist)": "scissors",
+            "scissors (19 GIF frames of a V)": {"scissors": 19},
+        },
+    }
+    rows = real_photo_rows(metrics)
+    assert rows["Real photos (20, npm fingerpose)"] == "0.95"
+    assert rows["Its answers to them"] == (
+        "rock (1 photo of a fist) → scissors; scissors (19 GIF frames of a V) → scissors ×19"
+    )
+    assert real_photo_rows({}) == {}
