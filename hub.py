@@ -77,8 +77,8 @@ def build_hub(only: list[str] | None = None) -> gr.TabbedInterface:
 def no_server_per_block():
     """Build Blocks without the FastAPI app that gradio makes each time one is created
     and each time its ``with`` closes. The hub makes 57 of them while it is built, about 6 s
-    of a 2-core start-up, and throws them all away: ``launch()`` (or ``queue()``) makes the
-    one that serves. Where gradio has no ``App.create_app`` this changes nothing."""
+    of a 2-core start-up, and throws them all away: ``launch()`` makes the one that serves.
+    Where gradio has no ``App.create_app`` static method this changes nothing."""
     from gradio.routes import App
 
     create_app = inspect.getattr_static(App, "create_app", None)
