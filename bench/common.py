@@ -35,17 +35,16 @@ def connect(url: str, shared_tls: bool = True):
     return Client(url, verbose=False, analytics_enabled=False, **tls)
 
 
-def start_hub(only: list[str]) -> tuple[subprocess.Popen, str, float]:
-    """Start `python hub.py --only ...`; return the process, its URL and the seconds until
-    its /ping endpoint first answered."""
+def start_server(command, extra_env: dict | None = None) -> tuple[subprocess.Popen, str, float]:
+    """Start ``python *command(port)``, a hub served on 127.0.0.1:port; return the
+    process, its URL and the seconds until its /ping endpoint first answered."""
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "hub.py", "--host", "127.0.0.1", "--port", str(port)]
     start = time.perf_counter()
     process = subprocess.Popen(
-        [*command, "--only", ",".join(only)],
+        [sys.executable, *command(port)],
         cwd=ROOT,
-        env=env,
+        env={**env, **(extra_env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -58,6 +57,14 @@ def start_hub(only: list[str]) -> tuple[subprocess.Popen, str, float]:
             if process.poll() is not None:
                 raise RuntimeError("the hub exited during start-up") from None
             time.sleep(0.2)
+
+
+def start_hub(only: list[str]) -> tuple[subprocess.Popen, str, float]:
+    """`python hub.py --only ...`, as a visitor's server runs it (see start_server)."""
+    host = ["--host", "127.0.0.1"]
+    return start_server(
+        lambda port: ["hub.py", *host, "--port", str(port), "--only", ",".join(only)]
+    )
 
 
 def timed(call, repeats: int) -> np.ndarray:

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 from gradio_client import handle_file  # noqa: E402
 
-from bench.common import ROOT, connect, free_port  # noqa: E402
+from bench.common import ROOT, connect, start_server  # noqa: E402
 from hub import CONCURRENCY  # noqa: E402
 
 USERS = 16
@@ -64,23 +64,13 @@ def serve(port: int, concurrency: int) -> None:
 
 
 def start(concurrency: int, batch: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-    env["HUB_MAX_BATCH"] = str(batch)
-    code = f"from bench.load import serve; serve({port}, {concurrency})"
-    process = subprocess.Popen(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-    while True:
-        try:
-            connect(url).predict(api_name="/ping")
-            return process, url
-        except Exception:
-            if process.poll() is not None:
-                raise RuntimeError("the hub exited during start-up") from None
-            time.sleep(0.5)
+    """The hub of `serve`, in its own process, with HUB_MAX_BATCH=batch."""
+
+    def command(port: int) -> list[str]:
+        return ["-c", f"from bench.load import serve; serve({port}, {concurrency})"]
+
+    process, url, _ = start_server(command, {"HUB_MAX_BATCH": str(batch)})
+    return process, url
 
 
 def cpu_seconds(pid: int) -> float:
