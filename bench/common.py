@@ -86,9 +86,11 @@ def report(name: str, seconds: np.ndarray, floor: np.ndarray | None = None) -> N
     print(line)
 
 
-def bench_server(ids: list[str], inputs: tuple, repeats: int) -> None:
+def bench_server(ids: list[str], inputs, repeats: int, note: str = "") -> None:
     """Start the hub with ``ids``; print its start-up time, the /ping floor and each
-    endpoint called with ``inputs`` through gradio_client."""
+    endpoint called through gradio_client with ``inputs``: a tuple for every endpoint,
+    or a function of the experiment id that returns its tuple."""
+    arguments = inputs if callable(inputs) else lambda experiment_id: inputs
     process, url, ready = start_hub(ids)
     try:
         client = connect(url)
@@ -96,9 +98,10 @@ def bench_server(ids: list[str], inputs: tuple, repeats: int) -> None:
         floor = timed(lambda: client.predict(api_name="/ping"), repeats)
         report("/ping (framework floor)", floor)
         for experiment_id in ids:
+            args = arguments(experiment_id)
             seconds = timed(
-                lambda i=experiment_id: client.predict(*inputs, api_name=f"/{i}"), repeats
+                lambda i=experiment_id, a=args: client.predict(*a, api_name=f"/{i}"), repeats
             )
-            report(f"/{experiment_id}", seconds, floor)
+            report(f"/{experiment_id}{note}", seconds, floor)
     finally:
         process.terminate()

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gradio_client import handle_file  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
-from bench.common import ROOT, connect, report, start_hub, timed  # noqa: E402
+from bench.common import ROOT, bench_server, report, timed  # noqa: E402
 
 IDS = ["image_classification", "objects_detection"]
 
@@ -29,24 +29,11 @@ if __name__ == "__main__":
     photo = Path(tempfile.mkdtemp()) / "photo_640x480.jpg"
     ImageOps.fit(source, (640, 480)).save(photo, quality=90)
 
-    process, url, ready = start_hub(IDS)
-    try:
-        client = connect(url)
-        print(f"start-up to first answer: {ready:.1f} s")
-        floor = timed(lambda: client.predict(api_name="/ping"), repeats)
-        report("/ping (framework floor)", floor)
-        calls = {
-            "image_classification": lambda: client.predict(
-                handle_file(str(photo)), api_name="/image_classification"
-            ),
-            "objects_detection": lambda: client.predict(
-                handle_file(str(photo)), 0.3, api_name="/objects_detection"
-            ),
-        }
-        for experiment_id in IDS:
-            report(f"/{experiment_id} (640x480)", timed(calls[experiment_id], repeats), floor)
-    finally:
-        process.terminate()
+    inputs = {
+        "image_classification": (handle_file(str(photo)),),
+        "objects_detection": (handle_file(str(photo)), 0.3),
+    }
+    bench_server(IDS, inputs.get, repeats, note=" (640x480)")
 
     # The same work without the server: photo decoding + preprocessing + one model call.
     from spaces import image_classification, objects_detection

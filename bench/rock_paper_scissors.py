@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gradio_client import handle_file  # noqa: E402
 
-from bench.common import connect, report, start_hub, timed  # noqa: E402
+from bench.common import bench_server, report, timed  # noqa: E402
 
 IDS = ["rock_paper_scissors_cnn", "rock_paper_scissors_transfer"]
 
@@ -29,20 +29,7 @@ if __name__ == "__main__":
     from training import rps_hands
 
     example = str(space.EXAMPLES / "paper.png")
-    process, url, ready = start_hub(IDS)
-    try:
-        client = connect(url)
-        print(f"start-up to first answer: {ready:.1f} s")
-        floor = timed(lambda: client.predict(api_name="/ping"), repeats)
-        report("/ping (framework floor)", floor)
-        for experiment_id in IDS:
-            seconds = timed(
-                lambda i=experiment_id: client.predict(handle_file(example), api_name=f"/{i}"),
-                repeats,
-            )
-            report(f"/{experiment_id}", seconds, floor)
-    finally:
-        process.terminate()
+    bench_server(IDS, (handle_file(example),), repeats)
 
     picture = np.asarray(Image.open(example).convert("RGB"))
     for experiment_id in IDS:

@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-from bench.common import connect, report, start_hub, timed  # noqa: E402
+from bench.common import bench_server, report, timed  # noqa: E402
 
 IDS = ["text_generation_shakespeare_rnn", "text_generation_wikipedia_rnn", "recipe_generation_rnn"]
 LENGTH = 400
@@ -53,18 +53,7 @@ if __name__ == "__main__":
         report(f"{experiment_id} compiled, streamed", seconds)
     report(f"{IDS[-1]} eager per-char loop", timed(lambda: eager_loop(sampler, prompt, LENGTH), 3))
 
-    process, url, ready = start_hub(IDS)
-    try:
-        client = connect(url)
-        print(f"start-up to first answer: {ready:.1f} s")
-        floor = timed(lambda: client.predict(api_name="/ping"), repeats)
-        report("/ping (framework floor)", floor)
-        for experiment_id in IDS:
-            prompt = space.SPECS[experiment_id].examples[0]
-            seconds = timed(
-                lambda i=experiment_id, p=prompt: client.predict(p, LENGTH, 0.6, api_name=f"/{i}"),
-                repeats,
-            )
-            report(f"/{experiment_id} ({LENGTH} chars)", seconds, floor)
-    finally:
-        process.terminate()
+    def inputs(experiment_id: str) -> tuple:
+        return (space.SPECS[experiment_id].examples[0], LENGTH, 0.6)
+
+    bench_server(IDS, inputs, repeats, note=f" ({LENGTH} chars)")
