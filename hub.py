@@ -11,16 +11,15 @@ Spaces sets GRADIO_SERVER_NAME and the port, so nothing here hard-codes them.
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
-from contextlib import contextmanager
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from spaces.common import DISCLAIMER, Experiment  # noqa: E402
-from spaces.registry import build_tab, experiments  # noqa: E402
+from core.experiments import DISCLAIMER, EXPERIMENTS, Experiment  # noqa: E402
+from ui import build_tab  # noqa: E402
+from ui.gradio_internals import no_server_per_block  # noqa: E402
 
 TITLE = "Interactive Machine Learning Experiments"
 # Uploaded files are removed after a day, checked every hour.
@@ -59,7 +58,7 @@ def home(chosen: list[Experiment]) -> gr.Blocks:
 
 def build_hub(only: list[str] | None = None) -> gr.TabbedInterface:
     """The whole app; ``only`` serves a subset of experiment ids."""
-    chosen = [e for e in experiments() if not only or e.id in only]
+    chosen = [e for e in EXPERIMENTS if not only or e.id in only]
     unknown = set(only or []) - {e.id for e in chosen}
     if unknown:
         raise SystemExit(f"unknown experiment id(s): {', '.join(sorted(unknown))}")
@@ -69,27 +68,8 @@ def build_hub(only: list[str] | None = None) -> gr.TabbedInterface:
         app = gr.TabbedInterface(tabs, names, title=TITLE)
         link_similar_tabs(app, chosen)
         app.queue(default_concurrency_limit=CONCURRENCY)
-    app.delete_cache = DELETE_CACHE  # TabbedInterface does not pass it on to Blocks
+    app.delete_cache = DELETE_CACHE  # not passed on by TabbedInterface (ui/gradio_internals.py)
     return app
-
-
-@contextmanager
-def no_server_per_block():
-    """Build Blocks without the FastAPI app that gradio makes each time one is created
-    and each time its ``with`` closes. The hub makes 57 of them while it is built, about 6 s
-    of a 2-core start-up, and throws them all away: ``launch()`` makes the one that serves.
-    Where gradio has no ``App.create_app`` static method this changes nothing."""
-    from gradio.routes import App
-
-    create_app = inspect.getattr_static(App, "create_app", None)
-    if not isinstance(create_app, staticmethod):
-        yield
-        return
-    App.create_app = staticmethod(lambda blocks, *args, **kwargs: None)
-    try:
-        yield
-    finally:
-        App.create_app = create_app
 
 
 def link_similar_tabs(app: gr.TabbedInterface, chosen: list[Experiment]) -> None:
@@ -99,7 +79,7 @@ def link_similar_tabs(app: gr.TabbedInterface, chosen: list[Experiment]) -> None
     tab_set = next(b for b in blocks if isinstance(b, gr.Tabs) and b.parent is app)
     tabs = [child for child in tab_set.children if isinstance(child, gr.Tab)]
     for tab, tab_id in zip(tabs, ["home"] + [e.id for e in chosen], strict=True):
-        tab.id = tab_id  # TabbedInterface leaves tabs without ids, which selection needs
+        tab.id = tab_id  # TabbedInterface leaves tabs without ids (ui/gradio_internals.py)
     served = {e.id for e in chosen}
     buttons = {b.elem_id: b for b in blocks if isinstance(b, gr.Button) and b.elem_id}
     with app:

@@ -21,17 +21,19 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=50)
     repeats = parser.parse_args().repeats
 
-    example = str(ROOT / "spaces" / "examples" / "digits" / "7.png")
+    example = str(ROOT / "ui" / "examples" / "digits_recognition" / "7.png")
     drawing = {"background": None, "layers": [], "composite": handle_file(example)}
     bench_server(IDS, (drawing,), repeats)
 
     # The same work without the server: preprocessing + one model call.
     from PIL import Image
 
-    from spaces import digits
-    from spaces.common import load_keras
+    from core.models import load_keras
+    from ui import digits_recognition as digits
+    from ui.common import classifier_fn
 
     canvas = Image.open(example)
     for experiment_id in IDS:
-        recognise = digits.recogniser(load_keras(experiment_id))
+        model = load_keras(experiment_id)
+        recognise = classifier_fn(model, digits.prepare, digits.answer, experiment_id, "")["fn"]
         report(f"{experiment_id} in-process", timed(lambda r=recognise: r(canvas), repeats))

@@ -47,9 +47,9 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=20)
     repeats = parser.parse_args().repeats
 
-    from spaces.registry import experiments
+    from core.experiments import EXPERIMENTS
 
-    every = [e.id for e in experiments()]
+    every = [e.id for e in EXPERIMENTS]
     process, url, ready = start_hub(every)
     try:
         print(f"start-up to first answer ({len(every)} experiments): {ready:.1f} s")

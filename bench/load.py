@@ -33,9 +33,9 @@ from hub import CONCURRENCY  # noqa: E402
 
 USERS = 16
 REQUESTS = 20
-DIGIT = str(ROOT / "spaces" / "examples" / "digits" / "7.png")
-DOODLE = str(ROOT / "spaces" / "examples" / "sketches" / "cat.png")
-PHOTO = str(ROOT / "spaces" / "examples" / "photos" / "chelsea.jpg")
+DIGIT = str(ROOT / "ui" / "examples" / "digits_recognition" / "7.png")
+DOODLE = str(ROOT / "ui" / "examples" / "sketch_recognition" / "cat.png")
+PHOTO = str(ROOT / "ui" / "examples" / "photos" / "chelsea.jpg")
 
 
 def drawing(path: str) -> dict:

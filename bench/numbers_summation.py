@@ -20,7 +20,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spaces import numbers_summation_rnn as nsr  # noqa: E402
+from core import numbers_summation as nsr  # noqa: E402
+from ui.numbers_summation_rnn import _served, numbers_summation_rnn  # noqa: E402
 
 CALLS = 200
 
@@ -36,12 +37,14 @@ def median_ms(fn, calls: int = CALLS) -> float:
 
 
 def main() -> None:
-    model, _ = nsr._served()
+    model, _ = _served()
     x = nsr.encode_questions([(74, 83)])
     every = nsr.encode_questions(nsr.all_pairs())
     print(f"predict_on_batch, 1 sum:      {median_ms(lambda: model.predict_on_batch(x)):7.2f} ms")
     print(f"model(x, training=False):     {median_ms(lambda: model(x, training=False)):7.2f} ms")
-    print(f"predict('74+83') (the tab):   {median_ms(lambda: nsr.predict('74+83')):7.2f} ms")
+    print(
+        f"predict('74+83') (the tab):   {median_ms(lambda: numbers_summation_rnn('74+83')):7.2f} ms"
+    )
     batch_ms = median_ms(lambda: model.predict_on_batch(every), 5)
     print(f"all 9,801 sums, one batch:    {batch_ms:7.2f} ms")
 

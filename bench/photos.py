@@ -25,7 +25,7 @@ if __name__ == "__main__":
     repeats = parser.parse_args().repeats
 
     # A 640x480 JPEG, as a webcam snapshot or a phone photo scaled down would be.
-    source = Image.open(ROOT / "spaces" / "examples" / "photos" / "astronaut.jpg")
+    source = Image.open(ROOT / "ui" / "examples" / "photos" / "astronaut.jpg")
     photo = Path(tempfile.mkdtemp()) / "photo_640x480.jpg"
     ImageOps.fit(source, (640, 480)).save(photo, quality=90)
 
@@ -36,12 +36,13 @@ if __name__ == "__main__":
     bench_server(IDS, inputs.get, repeats, note=" (640x480)")
 
     # The same work without the server: photo decoding + preprocessing + one model call.
-    from spaces import image_classification, objects_detection
-    from spaces.weights import resolve
+    from core import image_classification, objects_detection
+    from core.weights import resolve
+    from ui.common import classifier_fn
 
-    classify = image_classification.classifier(
-        *image_classification.load_classifier(resolve("image_classification"))
-    )
+    model, names = image_classification.load_classifier(resolve("image_classification"))
+    top = image_classification.top_classes(names)
+    classify = classifier_fn(model, image_classification.prepare, top, "classify", "")["fn"]
     detect = objects_detection.detector(
         *objects_detection.load_detector(resolve("objects_detection"))
     )

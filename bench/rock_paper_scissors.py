@@ -25,10 +25,11 @@ if __name__ == "__main__":
     import numpy as np
     from PIL import Image
 
-    from spaces import rock_paper_scissors as space
-    from training import rps_hands
+    from core import rock_paper_scissors as space
+    from training import rock_paper_scissors as rps_hands
+    from ui.common import EXAMPLES
 
-    example = str(space.EXAMPLES / "paper.png")
+    example = str(EXAMPLES / "rock_paper_scissors" / "paper.png")
     bench_server(IDS, (handle_file(example),), repeats)
 
     picture = np.asarray(Image.open(example).convert("RGB"))

@@ -23,9 +23,10 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=50)
     repeats = parser.parse_args().repeats
 
-    from spaces import sketches
+    from ui import sketch_recognition as sketches
+    from ui.common import classifier_fn, examples_of
 
-    example = str(sorted(sketches.EXAMPLES.glob("*.png"))[0])
+    example = examples_of("sketch_recognition")[0]
     drawing = {"background": None, "layers": [], "composite": handle_file(example)}
     bench_server(IDS, (drawing,), repeats)
 
@@ -35,17 +36,15 @@ if __name__ == "__main__":
     import numpy as np
     from PIL import Image
 
-    from spaces.common import load_keras, weights_file
-    from training import sketch_data
+    from core.models import load_keras, weights_file
+    from training import sketch_recognition_data as sketch_data
 
     canvas = Image.open(example)
     for experiment_id in IDS:
         model = load_keras(experiment_id)
         labels = json.loads(weights_file(experiment_id, "labels.json").read_text())
-        report(
-            f"{experiment_id} in-process",
-            timed(lambda m=model, n=labels: sketches.guesses(m, n, canvas), repeats),
-        )
+        guess = classifier_fn(model, sketches.prepare, sketches.top_guesses(labels), "g", "")
+        report(f"{experiment_id} in-process", timed(lambda g=guess["fn"]: g(canvas), repeats))
 
     # Training renderer: hand-drawn strokes -> 256-px canvas -> to_mnist.
     strokes = sketch_data.svg_strokes('<circle cx="12" cy="12" r="9"/><path d="M8 9h8M12 9v8"/>')

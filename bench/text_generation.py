@@ -37,7 +37,7 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=10)
     repeats = parser.parse_args().repeats
 
-    from spaces import text_generation as space
+    from core import text_generation as space
 
     print(f"model time for {LENGTH} characters (prompt fed, then sampled):")
     for experiment_id in IDS:

@@ -49,3 +49,12 @@ def hub_client(hub_url):
 
     tls = ssl.create_default_context()
     return Client(hub_url, verbose=False, analytics_enabled=False, ssl_verify=tls)
+
+
+def smoke_train(experiment_id: str, out: Path) -> Path:
+    """Run ``python -m training.<id> --smoke`` (one epoch on tiny data) into ``out``."""
+    import subprocess
+
+    command = [sys.executable, "-m", f"training.{experiment_id}", "--smoke", "--epochs", "1"]
+    subprocess.run([*command, "--out", str(out)], cwd=ROOT, check=True, capture_output=True)
+    return out

@@ -26,8 +26,8 @@ from PIL import Image
 
 from conftest import ROOT
 
-PHOTO = ROOT / "spaces" / "examples" / "photos" / "chelsea.jpg"
-DIGIT = ROOT / "spaces" / "examples" / "digits" / "3.png"
+PHOTO = ROOT / "ui" / "examples" / "photos" / "chelsea.jpg"
+DIGIT = ROOT / "ui" / "examples" / "digits_recognition" / "3.png"
 VALID_TEXT = "12+34"  # a sum for the summation network, a plain prompt for the text ones
 # What gradio_client says when the function raised something other than gr.Error.
 GENERIC = re.compile(r"upstream Gradio app has raised an exception|^\s*(error)?\s*$", re.I)
@@ -198,7 +198,7 @@ def test_bad_value_gets_a_clear_error_or_a_documented_answer(case, hub_client, p
             if parameter["component"] != case.component:
                 continue
             if case.value == "huge" and case.component == "Imageeditor" and calls:
-                break  # one sketch endpoint: they share spaces.common.sketchpad and a
+                break  # one sketch endpoint: they share ui.common.sketchpad and a
                 # 100-megapixel canvas takes ~10 s to decode on a 2-core machine
             args = [valid(p, pictures) for p in parameters]
             args[index] = sent(case.component, case.value, pictures, kind)

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from conftest import ROOT
-from spaces.registry import experiments
+from core.experiments import EXPERIMENTS
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -28,7 +28,7 @@ ARGS = [
     "--no-first-run",
 ]
 SHOTS = ROOT / "test-output"
-PHOTO = ROOT / "spaces" / "examples" / "photos" / "chelsea.jpg"
+PHOTO = ROOT / "ui" / "examples" / "photos" / "chelsea.jpg"
 WAIT_MS = 60_000  # a request on a loaded 2-core machine
 PERCENT = re.compile(r"\d+%")
 
@@ -183,7 +183,6 @@ ACTIONS = {
     "recipe_generation_rnn": generate_text,
     "clothes_generation_dcgan": generate_clothes,
 }
-EXPERIMENTS = experiments()
 
 
 def test_every_experiment_has_a_browser_check():

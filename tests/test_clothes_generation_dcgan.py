@@ -5,16 +5,17 @@ from __future__ import annotations
 import gzip
 import json
 
-import gradio as gr
 import numpy as np
 import pytest
 from PIL import Image
 
-from spaces import clothes_generation_dcgan as dcgan
-from spaces.common import load_keras, weights_file
+from core import clothes_generation_dcgan as dcgan
+from core.errors import BadInput
+from core.models import load_keras, weights_file
 from training import clothes_generation_dcgan as training
+from ui.common import EXAMPLES as UI_EXAMPLES
 
-EXAMPLES = sorted(dcgan.EXAMPLES.glob("*.png"))
+EXAMPLES = sorted((UI_EXAMPLES / dcgan.ID).glob("*.png"))
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def test_drawing_is_averaged_over_each_tenth_of_the_canvas():
 )
 def test_empty_canvas_has_no_latent_and_gets_a_clear_error(value, generate):
     assert dcgan.latent_from_drawing(value) is None
-    with pytest.raises(gr.Error, match="canvas is empty"):
+    with pytest.raises(BadInput, match="canvas is empty"):
         generate[1](value)
 
 
@@ -75,7 +76,7 @@ def test_drawing_generates_one_image_and_shows_the_latent(generate):
     ("seed", "count"), [(-1, 4), (1.5, 4), ("abc", 4), (None, 4), (2**32, 4), (1, 0), (1, 65)]
 )
 def test_bad_seed_or_sample_count_is_refused(seed, count, generate):
-    with pytest.raises(gr.Error, match="whole number"):
+    with pytest.raises(BadInput, match="whole number"):
         generate[0](seed, count)
 
 

@@ -1,15 +1,17 @@
 """The hub as a whole: Home cards, --only, and one broken model never taking it down."""
 
 import shutil
+import subprocess
+import sys
 
 import gradio as gr
 import pytest
 from gradio_client import Client, handle_file
 
 from conftest import ROOT
+from core import weights
+from core.experiments import EXPERIMENTS
 from hub import build_hub, home
-from spaces import weights
-from spaces.registry import experiments
 
 DIGITS = ["digits_recognition_mlp", "digits_recognition_cnn"]
 
@@ -19,13 +21,13 @@ def markdown_text(blocks: gr.Blocks) -> str:
 
 
 def test_every_experiment_has_a_unique_id_in_upstream_order():
-    ids = [e.id for e in experiments()]
+    ids = [e.id for e in EXPERIMENTS]
     assert len(ids) == len(set(ids)) and set(DIGITS) <= set(ids)
     assert ids.index("digits_recognition_mlp") < ids.index("digits_recognition_cnn")
 
 
 def test_home_card_shows_measured_metric_next_to_upstream():
-    chosen = [e for e in experiments() if e.id in DIGITS]
+    chosen = [e for e in EXPERIMENTS if e.id in DIGITS]
     text = markdown_text(home(chosen))
     for experiment in chosen:
         assert experiment.title in text
@@ -53,7 +55,7 @@ def test_corrupt_model_leaves_its_tab_explaining_and_the_others_working(tmp_path
         endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
         assert "/digits_recognition_cnn" in endpoints
         assert "/digits_recognition_mlp" not in endpoints
-        example = str(ROOT / "spaces" / "examples" / "digits" / "3.png")
+        example = str(ROOT / "ui" / "examples" / "digits_recognition" / "3.png")
         value = {"background": None, "layers": [], "composite": handle_file(example)}
         label = client.predict(value, api_name="/digits_recognition_cnn")
         assert label["label"] == "3"
@@ -70,3 +72,51 @@ def test_building_the_hub_leaves_gradio_making_server_apps_again():
         gr.Markdown("later")
     assert later.app is not None
     assert app.queue().app is not None
+
+
+def test_building_the_hub_makes_no_throw_away_server_apps(monkeypatch):
+    # ui.gradio_internals.no_server_per_block: gradio builds a FastAPI app per Blocks
+    # (counted here), but none while the hub is built; launch() makes the one that serves.
+    from gradio.routes import App
+
+    calls = []
+    create_app = App.create_app
+
+    def counting_create_app(*args, **kwargs):
+        calls.append(1)
+        return create_app(*args, **kwargs)
+
+    monkeypatch.setattr(App, "create_app", staticmethod(counting_create_app))
+    with gr.Blocks():
+        gr.Markdown("an ordinary Blocks")
+    assert calls, "gradio no longer builds an app per Blocks: no_server_per_block can go"
+    calls.clear()
+    build_hub(DIGITS)
+    assert calls == []
+
+
+def test_every_experiment_leads_to_its_files():
+    # An id names its weights and training entry; its family its UI, training and tests.
+    for experiment in EXPERIMENTS:
+        assert (ROOT / "weights" / experiment.id / "metrics.json").is_file()
+        assert (ROOT / "training" / f"{experiment.id}.py").is_file()
+        for folder, name in [("ui", experiment.family), ("training", experiment.family)]:
+            assert (ROOT / folder / f"{name}.py").is_file(), (folder, name)
+        assert (ROOT / "tests" / f"test_{experiment.family}.py").is_file()
+
+
+def test_nothing_at_the_top_level_is_named_spaces():
+    # On a Space, a local `spaces` would shadow Hugging Face's package (tests/test_space.py).
+    assert not list(ROOT.glob("spaces*"))
+
+
+def test_the_core_and_training_never_import_gradio():
+    modules = [
+        f"{p.parent.name}.{p.stem}" for f in ("core", "training") for p in (ROOT / f).glob("*.py")
+    ]
+    check = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "sys.exit('gradio' in sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", check], cwd=ROOT, check=True)

@@ -14,13 +14,16 @@ from gradio_client import handle_file
 from PIL import Image
 
 from conftest import ROOT
-from spaces import efficientnet_lite as lite
-from spaces import image_classification as space
-from spaces.weights import resolve
+from core import efficientnet_lite as lite
+from core import image_classification as space
+from core.weights import resolve
 from training import common
 from training import image_classification as conversion
+from ui.common import classifier_fn
+from ui.image_classification import DOC
 
-PHOTOS = ROOT / "spaces" / "examples" / "photos"
+ID = "image_classification"
+PHOTOS = ROOT / "ui" / "examples" / "photos"
 CATS = {"tabby cat", "tiger cat", "Egyptian Mau"}
 
 
@@ -35,19 +38,21 @@ def source() -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def shipped() -> dict[str, np.ndarray]:
-    with np.load(resolve(space.ID) / lite.WEIGHTS_FILE) as arrays:
+    with np.load(resolve(ID) / lite.WEIGHTS_FILE) as arrays:
         return dict(arrays)
 
 
 @pytest.fixture(scope="module")
 def served():
     """The shipped model and class names, loaded as the tab loads them."""
-    return space.load_classifier(resolve(space.ID))
+    return space.load_classifier(resolve(ID))
 
 
 @pytest.fixture(scope="module")
 def classify(served):
-    return space.classifier(*served)
+    """The tab's request function (and API): a photo -> its top 5 classes."""
+    model, names = served
+    return classifier_fn(model, space.prepare, space.top_classes(names), ID, DOC)["fn"]
 
 
 def test_checkpoint_reader_refuses_pickles_that_would_run_code():
@@ -109,7 +114,7 @@ def test_answer_is_the_top_five_with_distinct_class_names(classify):
     answer = classify(str(PHOTOS / "motorcycle_left.jpg"))
     assert len(answer) == space.TOP_K
     assert list(answer.values()) == sorted(answer.values(), reverse=True)
-    names = json.loads((resolve(space.ID) / "labels.json").read_text())
+    names = json.loads((resolve(ID) / "labels.json").read_text())
     assert len(names) == len(set(names)) == 1000
 
 
@@ -137,16 +142,16 @@ def test_blank_photo_gets_a_clear_error(classify):
 
 
 def test_api_classifies_a_photo_and_explains_a_non_image(hub_client, tmp_path):
-    label = hub_client.predict(handle_file(str(PHOTOS / "coffee.jpg")), api_name=f"/{space.ID}")
+    label = hub_client.predict(handle_file(str(PHOTOS / "coffee.jpg")), api_name=f"/{ID}")
     assert label["label"] == "espresso" and len(label["confidences"]) == space.TOP_K
     text = tmp_path / "notes.txt"
     text.write_text("not a photo")
     with pytest.raises(Exception, match="not an image"):
-        hub_client.predict(handle_file(str(text)), api_name=f"/{space.ID}")
+        hub_client.predict(handle_file(str(text)), api_name=f"/{ID}")
 
 
 def test_conversion_module_runs_end_to_end_on_one_photo(tmp_path):
-    out = tmp_path / space.ID
+    out = tmp_path / ID
     conversion.main(["--smoke", "--out", str(out)])  # in process: TensorFlow is loaded
     for name in (lite.WEIGHTS_FILE, "labels.json", "metrics.json", "README.md", "SHA256SUMS"):
         assert (out / name).is_file()

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from gradio_client.exceptions import AppError
 
-from spaces import numbers_summation_rnn as nsr
-from spaces.common import load_keras, weights_file
+from core import numbers_summation as nsr
+from core.models import load_keras, weights_file
 from training import numbers_summation_rnn as training
+from ui.numbers_summation_rnn import numbers_summation_rnn as answer_sum
 
 BAD_INPUTS = ["", "   ", "abc", "99+99+1", "100+1", "0+5", "5+", "3-2", "1" * 10_000]
 
@@ -53,7 +54,7 @@ def test_shipped_model_adds_sums_it_never_saw():
 
 
 def test_answer_is_the_sum_text_with_a_probability_row_per_position():
-    text, table, note = nsr.predict("  74+83 ")
+    text, table, note = answer_sum("  74+83 ")
     assert text == "74+83 = 157"
     assert list(table["answer position"]) == ["1", "2", "3"]
     assert np.allclose(table.drop(columns="answer position").sum(axis=1), 1, atol=0.01)
@@ -63,7 +64,7 @@ def test_answer_is_the_sum_text_with_a_probability_row_per_position():
 @pytest.mark.parametrize("text", BAD_INPUTS, ids=lambda t: repr(t[:12]))
 def test_anything_but_two_numbers_of_up_to_two_digits_is_refused(text):
     with pytest.raises(gr.Error, match="Max 2 digits per number"):
-        nsr.predict(text)
+        answer_sum(text)
 
 
 def test_smoke_training_writes_a_sealed_weights_folder(tmp_path):

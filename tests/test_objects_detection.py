@@ -12,13 +12,15 @@ from gradio_client import handle_file
 from PIL import Image
 
 from conftest import ROOT
-from spaces import objects_detection as space
-from spaces import photos
-from spaces.weights import resolve
+from core import objects_detection as space
+from core import photo as photos
+from core.weights import resolve
 from training import common
 from training import objects_detection as conversion
+from ui.objects_detection import request_function
 
-PHOTOS = ROOT / "spaces" / "examples" / "photos"
+ID = "objects_detection"
+PHOTOS = ROOT / "ui" / "examples" / "photos"
 LABEL = re.compile(r"^([a-z ]+) (\d{1,3})%$")
 
 
@@ -33,12 +35,13 @@ def package():
 
 @pytest.fixture(scope="module")
 def served():
-    return space.load_detector(resolve(space.ID))
+    return space.load_detector(resolve(ID))
 
 
 @pytest.fixture(scope="module")
 def find_objects(served):
-    return space.detector(*served)
+    """The tab's request function (and API): a photo and a threshold -> boxes."""
+    return request_function(*served, ID)
 
 
 def test_fused_ops_are_split_into_core_tensorflow_ops(package):
@@ -130,14 +133,14 @@ def test_webcam_frames_and_bad_thresholds(find_objects):
 
 def test_api_returns_the_annotated_image_value(hub_client):
     value = hub_client.predict(
-        handle_file(str(PHOTOS / "astronaut.jpg")), space.SCORE, api_name=f"/{space.ID}"
+        handle_file(str(PHOTOS / "astronaut.jpg")), space.SCORE, api_name=f"/{ID}"
     )
     labels = [annotation["label"] for annotation in value["annotations"]]
     assert value["image"] and any(label.startswith("person ") for label in labels)
 
 
 def test_conversion_module_runs_end_to_end_on_one_photo(tmp_path):
-    out = tmp_path / space.ID
+    out = tmp_path / ID
     conversion.main(["--smoke", "--out", str(out)])  # in process: TensorFlow is loaded
     for name in ("saved_model/saved_model.pb", "labels.json", "metrics.json", "README.md"):
         assert (out / name).is_file()

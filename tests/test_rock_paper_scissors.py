@@ -3,22 +3,22 @@ normalisation, the game's rules and score, picture checks, shipped-weight qualit
 committed held-out sample of renders, the API end to end, and training's smoke runs."""
 
 import json
-import subprocess
-import sys
 
-import gradio as gr
 import numpy as np
 import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from conftest import DATA, ROOT
-from spaces import rock_paper_scissors as space
-from spaces.hand_landmarks import features
-from training import rps_hands
+from conftest import DATA, ROOT, smoke_train
+from core import rock_paper_scissors as space
+from core.errors import BadInput
+from core.hand_landmarks import features
+from training import rock_paper_scissors as rps_hands
+from ui import common
+from ui import rock_paper_scissors as tab
 
-IDS = [experiment.id for experiment in space.EXPERIMENTS]
-EXAMPLES = sorted(space.EXAMPLES.glob("*.png"))
+IDS = ["rock_paper_scissors_cnn", "rock_paper_scissors_transfer"]
+EXAMPLES = sorted((common.EXAMPLES / "rock_paper_scissors").glob("*.png"))
 MARGIN = 0.1  # 48 pictures: one picture is 0.021
 
 
@@ -130,31 +130,31 @@ def test_score_counts_wins_and_losses_but_not_draws():
     for outcome in ("you", "you", "computer", "draw"):
         score = space.add_round(score, outcome)
     assert score == (2, 1)
-    assert space.score_text(score) == "### You 2 : 1 Computer"
+    assert tab.score_text(score) == "### You 2 : 1 Computer"
 
 
 def test_countdown_counts_three_two_one_then_snaps(monkeypatch):
-    monkeypatch.setattr(space, "COUNTDOWN_TICK", 0)
-    ticks = list(space.countdown())
+    monkeypatch.setattr(tab, "COUNTDOWN_TICK", 0)
+    ticks = list(tab.countdown())
     assert [t.strip("# …") for t in ticks[:3]] == ["3", "2", "1"] and "Snap" in ticks[3]
 
 
 @pytest.mark.parametrize(
     "picture, message",
     [
-        (None, "No picture"),
+        (None, "No photo"),
         (np.full((300, 400, 3), 200, np.uint8), "blank"),
-        (np.random.default_rng(0).integers(0, 255, (20, 20, 3), np.uint8), "too small"),
+        (np.random.default_rng(0).integers(0, 255, (12, 12, 3), np.uint8), "too small"),
     ],
 )
 def test_missing_blank_or_tiny_pictures_get_a_clear_error(picture, message):
-    with pytest.raises(gr.Error, match=message):
-        space.checked_picture(picture)
+    with pytest.raises(BadInput, match=message):
+        space.picture(picture)
 
 
 def test_huge_pictures_are_shrunk_and_the_cnn_sees_the_central_square():
     huge = np.random.default_rng(1).integers(0, 255, (3000, 4000, 3), np.uint8)
-    assert max(space.checked_picture(huge).shape) == space.MAX_SIDE
+    assert max(space.picture(huge).shape) == space.MAX_SIDE
     wide = np.zeros((100, 300, 3), np.uint8)
     wide[:, 100:200] = 255  # only the central square is white
     assert space.centre_square(wide, 50).min() == 255
@@ -194,8 +194,10 @@ def test_real_hand_photos_reach_the_measured_accuracy(classifier):
 
 def test_a_round_plays_the_predicted_move_against_the_computer(classifier):
     _, classify = classifier
-    example = np.asarray(Image.open(space.EXAMPLES / "scissors.png").convert("RGB"))
-    play = space.game_function(classify, pick=lambda: "rock")
+    example = np.asarray(
+        Image.open(common.EXAMPLES / "rock_paper_scissors" / "scissors.png").convert("RGB")
+    )
+    play = tab.game_function(classify, pick=lambda: "rock")
     text, score_text, probabilities, score = play(example, (3, 4))
     assert sorted(probabilities) == sorted(space.LABELS)
     assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-4)
@@ -210,7 +212,7 @@ def test_transfer_model_finds_no_hand_in_a_picture_without_one():
     background = np.asarray(rps_hands._background("blobs", 256, rng))
     with pytest.raises(space.NoHand):
         classify(background)
-    play = space.game_function(classify)
+    play = tab.game_function(classify)
     text, _, probabilities, score = play(background, (1, 2))
     assert "No hand" in text and probabilities is None and score == (1, 2)
 
@@ -235,15 +237,13 @@ def test_api_refuses_a_blank_picture(hub_client, tmp_path):
 
 @pytest.mark.parametrize("experiment_id", IDS)
 def test_training_module_runs_end_to_end_on_tiny_data(experiment_id, tmp_path):
-    out = tmp_path / experiment_id
-    command = [sys.executable, "-m", f"training.{experiment_id}", "--smoke", "--epochs", "1"]
-    subprocess.run([*command, "--out", str(out)], cwd=ROOT, check=True, capture_output=True)
+    out = smoke_train(experiment_id, tmp_path / experiment_id)
     for name in ("model.keras", "metrics.json", "README.md", "SHA256SUMS", "labels.json"):
         assert (out / name).is_file()
 
 
 def test_model_card_shows_what_the_model_answered_to_the_real_photos():
-    from spaces.rock_paper_scissors import real_photo_rows
+    from ui.rock_paper_scissors import real_photo_rows
 
     metrics = {
         "real_photo_accuracy": 0.95,

@@ -4,14 +4,16 @@ requests (prompt kept, length, seeds, bad inputs), the API end to end and traini
 smoke run."""
 
 import json
+import warnings
 
-import gradio as gr
 import numpy as np
 import pytest
 
-from spaces import text_generation as space
-from spaces.charrnn import Sampler, Vocabulary
-from training.charrnn import build_model, recipe_text, split_documents
+from core import text_generation as space
+from core.charrnn import Sampler, Vocabulary
+from core.errors import BadInput
+from core.weights import resolve
+from training.text_generation import build_model, recipe_text, split_documents
 
 IDS = list(space.SPECS)
 PLAIN = ["text_generation_shakespeare_rnn", "text_generation_wikipedia_rnn"]
@@ -92,12 +94,12 @@ def test_recipe_prompt_is_trimmed_and_capitalised():
 
 @pytest.fixture(scope="module", params=IDS)
 def generator(request):
-    return space.load_generator(request.param)
+    return space.load_generator(request.param, warn=warnings.warn)
 
 
 @pytest.fixture(scope="module", params=PLAIN)
 def plain(request):
-    return space.load_generator(request.param)
+    return space.load_generator(request.param, warn=warnings.warn)
 
 
 @pytest.mark.parametrize("length", [100, 400, 1400])
@@ -156,13 +158,13 @@ def test_an_empty_recipe_prompt_writes_a_whole_labelled_recipe():
     ],
 )
 def test_bad_inputs_get_a_clear_error(plain, prompt, length, temperature, seed, message):
-    with pytest.raises(gr.Error, match=message):
+    with pytest.raises(BadInput, match=message):
         plain.text(prompt, length, temperature, seed)
 
 
 def test_metrics_report_validation_loss_beside_upstreams_labelled_not_comparable():
     for experiment_id in IDS:
-        metrics = json.loads((space.resolve(experiment_id) / "metrics.json").read_text())
+        metrics = json.loads((resolve(experiment_id) / "metrics.json").read_text())
         assert metrics["validation_perplexity"] == pytest.approx(
             np.exp(metrics["validation_loss_per_char"]), rel=1e-3
         )
@@ -191,7 +193,7 @@ def test_api_refuses_a_length_above_the_maximum(hub_client):
 
 
 def test_training_smoke_run_writes_a_complete_weights_folder(tmp_path):
-    from training.charrnn import train
+    from training.text_generation import train
     from training.text_generation_shakespeare_rnn import CONFIG
 
     metrics = train(CONFIG, ["--smoke", "--out", str(tmp_path)])

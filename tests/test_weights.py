@@ -7,8 +7,8 @@ import httpx2
 import pytest
 from huggingface_hub import HfApi, ModelCard, ModelCardData, constants, set_client_factory
 
-from spaces import weights
-from spaces.weights import HubRepo, MissingWeights, resolve, write_manifest
+from core import weights
+from core.weights import HubRepo, MissingWeights, resolve, write_manifest
 from training import common
 
 REVISION = "0123456789abcdef0123456789abcdef01234567"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from huggingface_hub import HfApi, ModelCard, ModelCardData
 
-from spaces.weights import REVISIONS_FILE, WEIGHTS_DIR, hub_repo, sha256_of, write_manifest
+from core.weights import REVISIONS_FILE, WEIGHTS_DIR, hub_repo, sha256_of, write_manifest
 
 # Downloaded packages and datasets live outside git.
 CACHE = Path(os.environ.get("HUB_DATA_CACHE", Path.home() / ".cache" / "ml-experiments-hub"))
@@ -33,6 +33,11 @@ def parse_args(doc: str, epochs: int, argv: list[str] | None = None) -> argparse
     parser.add_argument("--out", type=Path, default=None, help="weights folder to write")
     parser.add_argument("--smoke", action="store_true", help="one step on tiny data (CI)")
     parser.add_argument("--push", action="store_true", help="upload the folder to the Hub")
+    parser.add_argument(
+        "--refresh-fixtures",
+        action="store_true",
+        help="also rewrite the committed test sets (tests/data/) and tab examples (ui/examples/)",
+    )
     return parser.parse_args(argv)
 
 

@@ -9,22 +9,17 @@ Run: `python -m training.digits_recognition_cnn`.
 
 import keras
 
-from training import common, digits
+from training import digits_recognition
 
 EXPERIMENT_ID = "digits_recognition_cnn"
 EPOCHS = 40
 BATCH_SIZE = 128
 WARP = (0.03, 0.12, 0.06)  # +-11 degrees, 12% zoom, 6% shift
 
-if __name__ == "__main__":
-    args = common.parse_args(__doc__, EPOCHS)
-    keras.utils.set_random_seed(digits.SEED)
 
-    # Data: held-out test digits never reach training; train digits are augmented.
-    train, validation, test = digits.prepare(args, BATCH_SIZE, WARP)
-
-    # Model: upstream's architecture.
-    model = keras.Sequential(
+def build_model() -> keras.Model:
+    """Upstream's architecture."""
+    return keras.Sequential(
         [
             keras.Input((28, 28, 1)),
             keras.layers.Conv2D(8, 5, activation="relu"),
@@ -38,18 +33,14 @@ if __name__ == "__main__":
         ]
     )
 
-    # Train: Adam, the learning rate decayed to a tenth over the run.
-    history = digits.train(model, train, validation, args.epochs)
 
-    # Evaluate on the held-out digits and write weights/<id>/.
-    folder = digits.save(
+if __name__ == "__main__":
+    digits_recognition.main(
+        __doc__,
         EXPERIMENT_ID,
-        model,
-        history,
-        test,
-        args,
+        build_model,
+        epochs=EPOCHS,
+        batch_size=BATCH_SIZE,
+        warp=WARP,
         upstream=0.9916,
-        title="Digits recognition (CNN)",
     )
-    if args.push:
-        common.push(EXPERIMENT_ID, folder)

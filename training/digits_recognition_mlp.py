@@ -8,7 +8,7 @@ and preprocessed exactly as the tab does. Reaches 0.9725 on 2,000 held-out digit
 
 import keras
 
-from training import common, digits
+from training import digits_recognition
 
 EXPERIMENT_ID = "digits_recognition_mlp"
 EPOCHS = 50
@@ -16,15 +16,10 @@ BATCH_SIZE = 64
 WARP = (0.02, 0.08, 0.04)  # +-7 degrees, 8% zoom, 4% shift
 L2 = keras.regularizers.l2(0.002)
 
-if __name__ == "__main__":
-    args = common.parse_args(__doc__, EPOCHS)
-    keras.utils.set_random_seed(digits.SEED)
 
-    # Data: held-out test digits never reach training; train digits are augmented.
-    train, validation, test = digits.prepare(args, BATCH_SIZE, WARP)
-
-    # Model: upstream's architecture.
-    model = keras.Sequential(
+def build_model() -> keras.Model:
+    """Upstream's architecture."""
+    return keras.Sequential(
         [
             keras.Input((28, 28, 1)),
             keras.layers.Flatten(),
@@ -34,18 +29,14 @@ if __name__ == "__main__":
         ]
     )
 
-    # Train: Adam, the learning rate decayed to a tenth over the run.
-    history = digits.train(model, train, validation, args.epochs)
 
-    # Evaluate on the held-out digits and write weights/<id>/.
-    folder = digits.save(
+if __name__ == "__main__":
+    digits_recognition.main(
+        __doc__,
         EXPERIMENT_ID,
-        model,
-        history,
-        test,
-        args,
+        build_model,
+        epochs=EPOCHS,
+        batch_size=BATCH_SIZE,
+        warp=WARP,
         upstream=0.9646,
-        title="Digits recognition (MLP)",
     )
-    if args.push:
-        common.push(EXPERIMENT_ID, folder)

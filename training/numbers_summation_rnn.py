@@ -4,7 +4,7 @@ Trains upstream's network (LSTM128 encoder -> RepeatVector3 -> LSTM128 decoder -
 TimeDistributed Dense12 softmax, 205,324 parameters) on the sums a+b with
 1 <= a, b <= 99, one character at a time. Unlike upstream, each number is right-aligned
 (" 3+98", answer "101", "  7") and the question is fed reversed: see the codec in
-spaces/numbers_summation_rnn.py. A fixed random 20% of the 9,801 pairs (seed 9) is held
+core/numbers_summation.py. A fixed random 20% of the 9,801 pairs (seed 9) is held
 out and never trained on; the figures below are measured on those.
 
 Reaches: whole answer right on 0.9990 of the 1,960 held-out sums (`exact_match_heldout`,
@@ -30,7 +30,7 @@ import keras
 import numpy as np
 from huggingface_hub import ModelCardData
 
-from spaces.numbers_summation_rnn import (
+from core.numbers_summation import (
     ANSWER_LEN,
     ID,
     QUESTION_LEN,

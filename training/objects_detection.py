@@ -25,10 +25,9 @@ import tensorflow as tf
 from google.protobuf import json_format
 from huggingface_hub import ModelCardData
 
-from spaces import objects_detection as serving
-from spaces import photos
-from training import common
-from training import photos as example_photos
+from core import objects_detection as serving
+from core import photo
+from training import common, example_photos
 
 EXPERIMENT_ID = "objects_detection"
 PACKAGE = "@vladmandic/human@3.3.6"
@@ -226,7 +225,7 @@ def check(detect, graph, weights, labels: list[str], photo_names: list[str]) -> 
 
     found = {}
     for name in photo_names:
-        image = photos.open_photo(example_photos.EXAMPLES / f"{name}.jpg")
+        image = photo.open_photo(example_photos.EXAMPLES / f"{name}.jpg")
         best: dict[str, float] = {}
         for _, score, cls in serving.detections(detect, image, score=0.05):
             best.setdefault(labels[cls], round(score, 3))
@@ -282,7 +281,7 @@ def main(argv: list[str] | None = None) -> None:
     weights = read_weights(model["weightsManifest"], common.read_member(package, MODEL_BIN))
     labels = labels_from(common.read_member(package, LABELS_TS).decode())
     (folder / "labels.json").write_text(json.dumps(labels, indent=0) + "\n")
-    if not args.smoke or not example_photos.EXAMPLES.is_dir():
+    if args.refresh_fixtures or not example_photos.EXAMPLES.is_dir():
         example_photos.write_examples()
 
     # Model: the core-op graph, saved and reloaded as served.

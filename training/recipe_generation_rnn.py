@@ -10,7 +10,7 @@ recipes). 5% of the recipes are held out; the kept model reaches a validation lo
     python -m training.recipe_generation_rnn [--source upstream] [--epochs N]
 """
 
-from training.charrnn import Config, main, recipe_box, wikibooks_recipes
+from training.text_generation import Config, main, recipe_box, wikibooks_recipes
 
 CONFIG = Config(
     id="recipe_generation_rnn",
@@ -24,15 +24,8 @@ CONFIG = Config(
     license="cc-by-sa-4.0",
     separator="",  # each recipe already ends with the stop character
     min_count=20,
-    embedding=64,
-    units=256,
-    layers=1,
-    dropout=0.0,
-    seq_length=100,
-    batch_size=64,
     epochs=8,
     epoch_chars=500_000,
-    validation=0.05,
     upstream_figure="train loss 0.248 (Recipe Box, 100k recipes, LSTM 1024)",
     upstream_train_loss=0.248,
 )

@@ -4,7 +4,7 @@ Upstream trained 4x (Conv 3x3 64/64/128/128 -> MaxPool) -> Dropout 0.5 -> Dense 
 Dense 3 on tfds' 2,520 CGI hand images at 150x150 and reached 0.946 on its 372 test
 images. No hand photos exist in the package registries, so here the same architecture
 (at 96x96, first convolution 32 filters to fit 2 shared CPU cores) learns from hands
-rendered by `training/rps_hands.py`: a posed 3-D hand
+rendered by `training/hands.py`: a posed 3-D hand
 skeleton with a forearm, random joint angles, rotation, thickness, skin tone, shading,
 lighting and backgrounds. Reaches 0.61 on 900 held-out renders whose skin tones and
 background families training never sees (6 epochs: the CPU budget, still rising), and
@@ -16,7 +16,8 @@ Run: `python -m training.rock_paper_scissors_cnn` (about 50 minutes on 2 shared 
 import keras
 import numpy as np
 
-from training import common, rps_hands
+from training import common
+from training import rock_paper_scissors as hands
 
 EXPERIMENT_ID = "rock_paper_scissors_cnn"
 IMAGE_SIZE = 96  # the tab resizes a centre square crop of the photo to this
@@ -59,11 +60,11 @@ if __name__ == "__main__":
 
         (x_train, y_train), (x_test, y_test) = as_arrays("train"), as_arrays("test")
     elif args.smoke:
-        x_train, y_train, _ = rps_hands.dataset(12, IMAGE_SIZE, "train", SEED)
-        x_test, y_test, _ = rps_hands.dataset(6, IMAGE_SIZE, "test", SEED + 1)
+        x_train, y_train, _ = hands.dataset(12, IMAGE_SIZE, "train", SEED)
+        x_test, y_test, _ = hands.dataset(6, IMAGE_SIZE, "test", SEED + 1)
     else:
-        x_train, y_train, _ = rps_hands.cached_dataset(TRAIN_SIZE, IMAGE_SIZE, "train", SEED)
-        x_test, y_test, _ = rps_hands.cached_dataset(TEST_SIZE, IMAGE_SIZE, "test", SEED + 1)
+        x_train, y_train, _ = hands.cached_dataset(TRAIN_SIZE, IMAGE_SIZE, "train", SEED)
+        x_test, y_test, _ = hands.cached_dataset(TEST_SIZE, IMAGE_SIZE, "test", SEED + 1)
 
     # Model and training: Adam with a cosine-decayed rate; resumable from the checkpoints.
     model = build_model()
@@ -86,14 +87,14 @@ if __name__ == "__main__":
 
     # Evaluate on the held-out renders and write weights/<id>/.
     probabilities = model.predict(x_test.astype(np.float32), verbose=0)
-    folder = rps_hands.save(
+    folder = hands.save(
         EXPERIMENT_ID, model, history.history, probabilities, y_test, len(x_train), args,
         UPSTREAM_TEST_ACCURACY, "Rock-paper-scissors (CNN)",
     )  # fmt: skip
     if not args.smoke:  # the served function on the few real photos in the registries
-        from spaces.rock_paper_scissors import cnn_classifier
+        from core.rock_paper_scissors import cnn_classifier
 
-        rps_hands.add_real_photo_metrics(folder, cnn_classifier(model))
+        hands.add_real_photo_metrics(folder, cnn_classifier(model))
     common.finish(folder)
     if args.push:
         common.push(EXPERIMENT_ID, folder)

@@ -4,10 +4,10 @@ Upstream put a small head (Dropout 0.5 -> Dense 3) on a frozen ImageNet MobileNe
 MobileNetV2 weights and no hand photos exist in the package registries, but MediaPipe's
 hand-landmark network (trained by Google on real hands) does, inside the `mediapipe`
 0.10.14 wheel. So the frozen backbone here is MediaPipe's palm detector + hand-landmark
-model (TFLite, `spaces/hand_landmarks.py`), its 21 landmarks, normalised for position,
+model (TFLite, `core/hand_landmarks.py`), its 21 landmarks, normalised for position,
 size and in-plane rotation, are the features, and a small Dense head learns rock, paper
 or scissors from them. The head trains on landmarks of posed hands from
-`training/rps_hands.py` (exact skeleton geometry, with noise and mirroring) plus what
+`training/hands.py` (exact skeleton geometry, with noise and mirroring) plus what
 MediaPipe itself reads off rendered training hands. Its presence score gives "no hand".
 Reaches 20/20 on the 20 real photos of npm `fingerpose` and 1.0 on held-out skeleton
 poses; on 300 held-out renders (unseen skins and backgrounds) MediaPipe finds a hand in
@@ -19,8 +19,9 @@ Run: `python -m training.rock_paper_scissors_transfer` (about 20 minutes on 2 sh
 import keras
 import numpy as np
 
-from spaces.hand_landmarks import HandLandmarker, features
-from training import common, rps_hands
+from core.hand_landmarks import HandLandmarker, features
+from training import common
+from training import rock_paper_scissors as hands
 
 EXPERIMENT_ID = "rock_paper_scissors_transfer"
 MEDIAPIPE = ("mediapipe", "0.10.14")
@@ -50,7 +51,7 @@ def fetch_backbone(folder) -> HandLandmarker:
 def pose_features(count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Features of ``count`` posed skeletons (balanced), as the camera sees them (x, y)."""
     labels = np.arange(count) % 3
-    points = np.stack([rps_hands.pose(rps_hands.LABELS[y], rng) for y in labels])
+    points = np.stack([hands.pose(hands.LABELS[y], rng) for y in labels])
     return features(points), labels
 
 
@@ -94,7 +95,7 @@ if __name__ == "__main__":
     poses, renders, test = (60, 6, 6) if args.smoke else (POSES, RENDERS, TEST_SIZE)
     x_pose, y_pose = pose_features(poses, rng)
     x_pose = x_pose + rng.normal(0, NOISE, x_pose.shape).astype(np.float32)
-    images, labels, _ = rps_hands.dataset(renders, RENDER_SIZE, "train", SEED)
+    images, labels, _ = hands.dataset(renders, RENDER_SIZE, "train", SEED)
     x_read, y_read, keep = read_renders(backbone, images, labels)
     print(f"MediaPipe found a hand in {keep.mean():.1%} of {renders} training renders")
     x_train = np.concatenate([x_pose, mirrored(x_pose)] + [x_read, mirrored(x_read)] * 10)
@@ -116,7 +117,7 @@ if __name__ == "__main__":
 
     # Evaluate: held-out renders through the whole pipeline ("no hand" counts as wrong),
     # and held-out skeleton poses (the head alone, exact landmarks).
-    test_images, y_test, _ = rps_hands.dataset(test, RENDER_SIZE, "test", SEED + 1)
+    test_images, y_test, _ = hands.dataset(test, RENDER_SIZE, "test", SEED + 1)
     x_test, y_found, found = read_renders(backbone, test_images, y_test)
     probabilities = np.zeros((len(y_test), 3), np.float32)  # all zero: "no hand"
     probabilities[found] = model.predict(x_test, verbose=0)[: found.sum()]
@@ -147,14 +148,14 @@ head sees only the 21 landmarks, so it is blind to skin, lighting and background
 The renders are cartoons: MediaPipe misses some of them, which it would not do with
 real hands; the head's own figure is the last row.
 """
-    folder = rps_hands.save(
+    folder = hands.save(
         EXPERIMENT_ID, model, history.history, probabilities, y_test, len(x_train), args,
         UPSTREAM_TEST_ACCURACY, "Rock-paper-scissors (transfer learning)", extra, notes,
     )  # fmt: skip
     if not args.smoke:  # the served function on the few real photos in the registries
-        from spaces.rock_paper_scissors import transfer_classifier
+        from core.rock_paper_scissors import transfer_classifier
 
-        rps_hands.add_real_photo_metrics(folder, transfer_classifier(backbone, model))
+        hands.add_real_photo_metrics(folder, transfer_classifier(backbone, model))
     common.finish(folder)
     if args.push:
         common.push(EXPERIMENT_ID, folder)

@@ -8,7 +8,7 @@ reaches a validation loss of 1.64 nats per character (perplexity 5.1, metrics.js
     python -m training.text_generation_shakespeare_rnn [--source upstream] [--epochs N]
 """
 
-from training.charrnn import Config, main, sonnets, tiny_shakespeare
+from training.text_generation import Config, main, sonnets, tiny_shakespeare
 
 CONFIG = Config(
     id="text_generation_shakespeare_rnn",
@@ -17,17 +17,10 @@ CONFIG = Config(
     corpus={"registry": sonnets, "upstream": tiny_shakespeare},
     data_description="Shakespeare's 154 sonnets (public domain) from the `olipy` package",
     license="mit",  # the project licence; the sonnets are public domain
-    separator="\n\n",
-    min_count=1,
-    embedding=64,
-    units=256,
-    layers=1,
     dropout=0.2,
-    seq_length=100,
     batch_size=32,
     epochs=25,
     epoch_chars=200_000,
-    validation=0.05,
     upstream_figure="train loss 0.467 (tiny-shakespeare, LSTM 1024, 40 epochs)",
     upstream_train_loss=0.467,
 )

@@ -6,7 +6,7 @@ packages: one file of SVG bodies per set). Icon names are mapped to QuickDraw's 
 names (training/quickdraw_categories.txt), every icon is turned into strokes (polylines),
 and each training image is a fresh hand-drawn-style render of those strokes -- random
 stroke width, wobble and jitter along the path, affine distortion, dropped and shortened
-strokes -- passed through ``spaces.sketch.to_mnist``, the very function the canvas uses.
+strokes -- passed through ``core.drawing.to_mnist``, the very function the canvas uses.
 
 The ``upstream`` source loads the real QuickDraw bitmaps the way upstream did (machines
 with internet only).
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from spaces.sketch import to_mnist
+from core.drawing import to_mnist
 from training.common import CACHE, npm_package, read_member
 
 CATEGORIES_FILE = Path(__file__).with_name("quickdraw_categories.txt")

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from huggingface_hub import ModelCardData
 
-from spaces.charrnn import Vocabulary
+from core.charrnn import STOP, Vocabulary
 from training.common import (
     CACHE,
     finish,
@@ -35,7 +35,6 @@ CHECKPOINTS = CACHE / "checkpoints"
 # Upstream's recipe text form (recipe_generation_rnn notebook) and its stop character.
 RECIPE_TITLE, RECIPE_INGREDIENTS, RECIPE_STEPS = "📗 ", "\n🥕\n\n", "\n📝\n\n"
 INGREDIENT_BULLET, STEP_BULLET = "• ", "▪︎ "
-STOP = "␣"
 RECIPE_MAX_CHARS = 2000  # upstream kept recipes up to 2000 characters
 
 # Offline packages (data-sources.md), pinned by version and sha256.
@@ -187,7 +186,7 @@ def build_model(vocab_size: int, embedding: int, units: int, layers: int = 1, dr
 
 @dataclass(frozen=True)
 class Config:
-    """Everything one char-RNN experiment decides."""
+    """Everything one char-RNN experiment decides; the defaults are what all three share."""
 
     id: str
     doc: str  # the training module's docstring (command-line help, model card)
@@ -195,19 +194,19 @@ class Config:
     corpus: dict[str, Callable[[], list[str]]]  # source name -> documents
     data_description: str  # the offline corpus, for the model card
     license: str  # the text's licence
-    separator: str  # between documents in the stream
-    min_count: int  # characters rarer than this are dropped from the vocabulary
-    embedding: int
-    units: int
-    layers: int
-    dropout: float
-    seq_length: int
-    batch_size: int
     epochs: int
     epoch_chars: int  # characters shown per epoch (a random share of the windows)
-    validation: float
     upstream_figure: str  # upstream's reported training loss, for the card
     upstream_train_loss: float
+    separator: str = "\n\n"  # between documents in the stream
+    min_count: int = 1  # characters rarer than this are dropped from the vocabulary
+    embedding: int = 64
+    units: int = 256
+    layers: int = 1
+    dropout: float = 0.0
+    seq_length: int = 100
+    batch_size: int = 64
+    validation: float = 0.05
 
 
 def train(config: Config, argv: list[str] | None = None) -> dict:
@@ -347,7 +346,7 @@ A character-level GRU text generator, a re-creation of upstream's `{config.id}` 
   held-out set, so not comparable.
 
 Train: `python -m training.{config.id}` (`--source upstream` for upstream's corpus).
-Sampling: `spaces/charrnn.py` (a compiled `tf.while_loop`). These are experiments: the
+Sampling: `core/charrnn.py` (a compiled `tf.while_loop`). These are experiments: the
 text is often nonsense.
 """
 

@@ -9,15 +9,17 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from spaces import sketches as tab
-from spaces.common import load_keras, weights_file
-from spaces.sketch import to_mnist
-from spaces.weights import WEIGHTS_DIR
-from training import sketch_data as data
-from training import sketches
+from conftest import smoke_train
+from core.drawing import to_mnist
+from core.models import load_keras, weights_file
+from core.weights import WEIGHTS_DIR
+from training import sketch_recognition as sketches
+from training import sketch_recognition_data as data
+from ui import common
+from ui import sketch_recognition as tab
 
-IDS = [e.id for e in tab.EXPERIMENTS]
-EXAMPLES = sorted(tab.EXAMPLES.glob("*.png"))
+IDS = ["sketch_recognition_mlp", "sketch_recognition_cnn"]
+EXAMPLES = sorted((common.EXAMPLES / "sketch_recognition").glob("*.png"))
 SQUARE = [np.array([[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], float)]
 
 
@@ -184,9 +186,7 @@ def test_shipped_folder_reports_categories_and_upstream_and_fits_the_budget(expe
 
 
 def test_smoke_training_writes_a_sealed_weights_folder(tmp_path):
-    from training import sketch_recognition_cnn as training
-
-    training.main(["--smoke", "--epochs", "1", "--out", str(tmp_path)])
+    smoke_train("sketch_recognition_cnn", tmp_path)
     names = {p.name for p in tmp_path.iterdir()}
     assert {"model.keras", "labels.json", "metrics.json", "README.md", "SHA256SUMS"} <= names
 
@@ -200,8 +200,15 @@ def cnn():
     return load_keras("sketch_recognition_cnn"), labels
 
 
+def guesses(model, labels, drawing):
+    """The tab's request function (and API): a drawing -> its top guesses."""
+    return common.classifier_fn(model, tab.prepare, tab.top_guesses(labels), "guess", tab.DOC)[
+        "fn"
+    ](drawing)
+
+
 def test_guesses_are_the_top_five_in_order(cnn):
-    top = tab.guesses(*cnn, Image.open(EXAMPLES[0]))
+    top = guesses(*cnn, Image.open(EXAMPLES[0]))
     values = list(top.values())
     assert len(top) == tab.TOP_K and values == sorted(values, reverse=True)
 
@@ -209,7 +216,7 @@ def test_guesses_are_the_top_five_in_order(cnn):
 @pytest.mark.parametrize("empty", [None, {"composite": None}, np.full((400, 400), 255, np.uint8)])
 def test_empty_canvas_gets_a_clear_error_not_a_guess(cnn, empty):
     with pytest.raises(gr.Error, match="empty"):
-        tab.guesses(*cnn, empty)
+        guesses(*cnn, empty)
 
 
 def test_examples_are_doodles_of_known_categories_from_the_held_out_set(cnn):

@@ -1,11 +1,11 @@
-"""The one drawing -> 28x28 preprocessing (spaces/sketch.py), pinned on canvases a
+"""The one drawing -> 28x28 preprocessing (core/drawing.py), pinned on canvases a
 visitor could send."""
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from spaces.sketch import BOX, SIZE, stroke_width, to_mnist
+from core.drawing import BOX, SIZE, stroke_width, to_mnist
 
 
 def canvas(size=400, lines=(((150, 100), (250, 300)),), width=20, mode="RGB"):

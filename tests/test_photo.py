@@ -1,4 +1,4 @@
-"""The shared photo preprocessing (spaces/photos.py) of both photo experiments: every
+"""The shared photo preprocessing (core/photo.py) of both photo experiments: every
 mode, size and EXIF orientation becomes an upright RGB picture, bad files a clear error."""
 
 import io
@@ -9,9 +9,11 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT
-from spaces import photos
+from core import photo as photos
+from core.errors import BadInput
+from ui.common import photo_input
 
-COFFEE = ROOT / "spaces" / "examples" / "photos" / "coffee.jpg"
+COFFEE = ROOT / "ui" / "examples" / "photos" / "coffee.jpg"
 ORIENTATION = 0x0112  # the EXIF tag
 
 
@@ -82,26 +84,26 @@ def test_huge_photo_is_shrunk_and_over_the_limit_is_refused(tmp_path):
     assert max(out.size) <= photos.WORK_SIDE and out.size[0] > out.size[1]
     giant = Image.new("1", (12_000, 10_000))
     giant.paste(1, (0, 0, 6_000, 10_000))
-    with pytest.raises(gr.Error, match="megapixels"):
+    with pytest.raises(BadInput, match="megapixels"):
         photos.open_photo(saved(giant, tmp_path / "giant.png"))
 
 
 def test_non_images_truncated_tiny_and_blank_files_get_a_clear_error(coffee, tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("not a photo")
-    with pytest.raises(gr.Error, match="not an image"):
+    with pytest.raises(BadInput, match="not an image"):
         photos.open_photo(text)
     data = io.BytesIO()
     coffee.save(data, format="JPEG")
     truncated = tmp_path / "truncated.jpg"
     truncated.write_bytes(data.getvalue()[: len(data.getvalue()) // 3])
-    with pytest.raises(gr.Error, match="damaged or truncated"):
+    with pytest.raises(BadInput, match="damaged or truncated"):
         photos.open_photo(truncated)
-    with pytest.raises(gr.Error, match="too small"):
+    with pytest.raises(BadInput, match="too small"):
         photos.open_photo(coffee.resize((12, 8)))
-    with pytest.raises(gr.Error, match="blank"):
+    with pytest.raises(BadInput, match="blank"):
         photos.open_photo(Image.new("RGB", (300, 200), (30, 90, 160)))
-    with pytest.raises(gr.Error, match="No photo"):
+    with pytest.raises(BadInput, match="No photo"):
         photos.open_photo(None)
 
 
@@ -119,7 +121,7 @@ def test_photo_input_turns_an_unreadable_upload_into_a_clear_error(tmp_path):
 
     text = tmp_path / "notes.txt"
     text.write_text("not a photo")
-    component = photos.photo_input()
+    component = photo_input()
     with pytest.raises(gr.Error, match="`notes.txt` is not an image"):
         component.preprocess(ImageData(path=str(text), orig_name="notes.txt"))
     photo = component.preprocess(ImageData(path=str(COFFEE), orig_name="coffee.jpg"))

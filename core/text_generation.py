@@ -1,12 +1,13 @@
-"""The three char-RNN generators (upstream experiments 10-12): Shakespeare, Wikipedia and
-recipes. They differ only in their model, defaults and the recipes' post-processing.
+"""The three char-RNN generators (upstream experiments 10-12) without the UI: Shakespeare,
+Wikipedia and recipes. They differ only in their model, defaults and the recipes'
+post-processing.
 
 A request: the prompt is reduced to the model's vocabulary (dropped characters are
-named in a warning), fed through the network, then ``length`` characters are sampled at
-the given temperature and streamed into the textbox (a generator function) in chunks
-from the compiled sampler in spaces/charrnn.py. The same seed gives the same text.
+reported to ``warn``), fed through the network, then ``length`` characters are sampled at
+the given temperature and streamed in chunks from the compiled sampler in
+core/charrnn.py. The same seed gives the same text.
 
-Inputs out of range get a ``gr.Error``: length outside 100-1400, temperature outside
+Inputs out of range raise ``BadInput``: length outside 100-1400, temperature outside
 0.1-1.4 (or not a number), a prompt over 1000 characters, an empty prompt where upstream
 required one (Shakespeare, Wikipedia), or a seed that is not a whole number >= 0.
 """
@@ -15,14 +16,13 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import gradio as gr
-
-from spaces.charrnn import Sampler, Vocabulary
-from spaces.common import Experiment, load_keras, model_card_panel, tab_header, with_clear_error
-from spaces.weights import resolve
+from core.charrnn import STOP, Sampler, Vocabulary
+from core.errors import BadInput
+from core.models import load_keras
+from core.weights import resolve
 
 MIN_LENGTH, MAX_LENGTH = 100, 1400
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 1.4
@@ -30,8 +30,7 @@ MAX_PROMPT = 1000  # characters; a longer prompt gets an error, not a silent cut
 MAX_SEED = 2**62
 CHUNK = 200  # characters per streamed update (each is one compiled call)
 
-# Upstream's recipe text form (training/charrnn.py writes the corpus in it).
-STOP = "␣"
+# Upstream's recipe text form (training/text_generation.py writes the corpus in it).
 TITLE_MARK, INGREDIENTS_MARK, STEPS_MARK, INGREDIENT_BULLET = "📗", "🥕", "📝", "• "
 
 
@@ -64,45 +63,6 @@ SPECS = {
     ),
 }
 
-NOT_COMPARABLE = "not comparable: a training loss on other data, no held-out set"
-EXPERIMENTS = [
-    Experiment(
-        id="text_generation_shakespeare_rnn",
-        title="Shakespeare text generator",
-        description="Type the start of a text; a character-level GRU continues it like a sonnet.",
-        input_kind="Textbox",
-        data="Shakespeare's 154 sonnets (94k characters, olipy); 8 sonnets held out",
-        metric="validation_loss_per_char",
-        metric_label="Held-out loss per character (nats)",
-        upstream=f"train loss 0.467 on tiny-shakespeare ({NOT_COMPARABLE})",
-        similar="text_generation_wikipedia_rnn",
-    ),
-    Experiment(
-        id="text_generation_wikipedia_rnn",
-        title="Wikipedia text generator",
-        description="Type the start of a text; a character-level GRU continues it like Wikipedia.",
-        input_kind="Textbox",
-        data="10,033 Wikipedia lead sections (4.9M characters); 5% of articles held out",
-        metric="validation_loss_per_char",
-        metric_label="Held-out loss per character (nats)",
-        upstream=f"train loss 2.18 on 1000 articles ({NOT_COMPARABLE})",
-        similar="text_generation_shakespeare_rnn",
-    ),
-    Experiment(
-        id="recipe_generation_rnn",
-        title="Recipe generator",
-        description=(
-            "Type the start of a dish's name (or nothing); a character-level GRU writes a recipe."
-        ),
-        input_kind="Textbox",
-        data="3,075 Wikibooks Cookbook recipes (2.5M characters); 154 held out",
-        metric="validation_loss_per_char",
-        metric_label="Held-out loss per character (nats)",
-        upstream=f"train loss 0.248 on Recipe Box ({NOT_COMPARABLE})",
-    ),
-]
-
-
 # ---------------------------------------------------------------- inputs and outputs
 
 
@@ -112,7 +72,7 @@ def check_length(length) -> int:
     except (TypeError, ValueError):
         value = math.nan
     if not (MIN_LENGTH <= value <= MAX_LENGTH):
-        raise gr.Error(
+        raise BadInput(
             f"Length must be from {MIN_LENGTH} to {MAX_LENGTH} characters (got {length})."
         )
     return int(value)
@@ -124,7 +84,7 @@ def check_temperature(temperature) -> float:
     except (TypeError, ValueError):
         value = math.nan
     if not (MIN_TEMPERATURE - 1e-9 <= value <= MAX_TEMPERATURE + 1e-9):
-        raise gr.Error(
+        raise BadInput(
             f"Fuzziness (temperature) must be from {MIN_TEMPERATURE} to {MAX_TEMPERATURE} "
             f"(got {temperature})."
         )
@@ -140,7 +100,7 @@ def check_seed(seed) -> int:
     except (TypeError, ValueError):
         value = math.nan
     if not (value.is_integer() and 0 <= value < MAX_SEED):
-        raise gr.Error(
+        raise BadInput(
             f"Seed must be a whole number from 0 to {MAX_SEED - 1}, or empty (got {seed})."
         )
     return int(value)
@@ -180,25 +140,26 @@ def shown(chars: str) -> str:
 class Generator:
     """The request function of one tab: (prompt, length, temperature, seed) -> text stream."""
 
-    def __init__(self, sampler: Sampler, spec: Spec):
+    def __init__(self, sampler: Sampler, spec: Spec, warn: Callable[[str], None] | None = None):
         self.sampler = sampler
         self.vocab: Vocabulary = sampler.vocab
         self.spec = spec
+        self.warn = warn or (lambda message: None)  # told which characters were dropped
 
     def start(self, prompt: str | None) -> str:
-        """The cleaned prompt the text will start with (raises gr.Error when unusable)."""
+        """The cleaned prompt the text will start with (raises BadInput when unusable)."""
         prompt = prompt or ""
         if len(prompt) > MAX_PROMPT:
-            raise gr.Error(
+            raise BadInput(
                 f"The prompt is too long ({len(prompt):,} characters; at most {MAX_PROMPT})."
             )
         if self.spec.recipe:
             prompt = recipe_title(prompt)
         cleaned = self.vocab.clean(prompt)
         if cleaned.dropped:
-            gr.Warning(f"Dropped characters the model does not know: {shown(cleaned.dropped)}")
+            self.warn(f"Dropped characters the model does not know: {shown(cleaned.dropped)}")
         if not cleaned.text.strip():
-            raise gr.Error("Type a few words to start from (letters, digits and punctuation).")
+            raise BadInput("Type a few words to start from (letters, digits and punctuation).")
         return cleaned.text
 
     def __call__(
@@ -222,62 +183,9 @@ class Generator:
         return last
 
 
-def load_generator(experiment_id: str) -> Generator:
+def load_generator(experiment_id: str, warn: Callable[[str], None] | None = None) -> Generator:
     """Model and vocabulary from the weight store, with the sampler traced once."""
     sampler = Sampler(load_keras(experiment_id), Vocabulary.load(resolve(experiment_id)))
-    generator = Generator(sampler, SPECS[experiment_id])
+    generator = Generator(sampler, SPECS[experiment_id], warn)
     generator.text(generator.spec.examples[0] or "A", MIN_LENGTH, 1.0, 0)  # trace the graphs
     return generator
-
-
-def build(experiment: Experiment) -> gr.Blocks:
-    generator = load_generator(experiment.id)
-    spec = generator.spec
-
-    def generate(prompt: str, length: float, temperature: float, seed: float | None = None):
-        # A plain generator function, so that Gradio streams it (a callable object is
-        # not recognised as one).
-        yield from generator(prompt, length, temperature, seed)
-
-    with gr.Blocks() as tab:
-        tab_header(experiment)
-        gr.Interface(
-            fn=generate,
-            inputs=[
-                gr.Textbox(label=spec.prompt_label, max_length=MAX_PROMPT),
-                with_clear_error(
-                    gr.Slider(
-                        MIN_LENGTH, MAX_LENGTH, spec.length, step=100, label="Length (characters)"
-                    ),
-                    f"Length must be from {MIN_LENGTH} to {MAX_LENGTH} characters.",
-                ),
-                with_clear_error(
-                    gr.Slider(
-                        MIN_TEMPERATURE,
-                        MAX_TEMPERATURE,
-                        value=spec.temperature,
-                        step=0.1,
-                        label="Fuzziness (temperature): low repeats itself, high invents",
-                    ),
-                    f"Fuzziness (temperature) must be from {MIN_TEMPERATURE} to {MAX_TEMPERATURE}.",
-                ),
-                with_clear_error(
-                    gr.Number(
-                        value=None,
-                        precision=0,
-                        label="Seed (optional: the same seed gives the same text)",
-                    ),
-                    f"Seed must be a whole number from 0 to {MAX_SEED - 1}, or empty.",
-                ),
-            ],
-            outputs=gr.Textbox(label="Generated text", lines=12),
-            examples=[[prompt, spec.length, spec.temperature, 1] for prompt in spec.examples],
-            cache_examples=False,
-            flagging_mode="never",
-            api_name=experiment.id,
-        )
-        model_card_panel(
-            experiment,
-            {"Vocabulary": f"{len(generator.vocab)} characters (others are dropped)"},
-        )
-    return tab

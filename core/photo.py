@@ -1,6 +1,7 @@
-"""The ONE photo -> model input preprocessing of the photo experiments (upload or webcam).
+"""The ONE photo -> model input preprocessing of the photo experiments (upload or webcam):
+image classification, objects detection and both rock-paper-scissors models.
 
-Any file a visitor may send becomes an upright RGB picture or a clear ``gr.Error``: every
+Any file a visitor may send becomes an upright RGB picture or a clear ``BadInput``: every
 size (huge photos are shrunk, tiny ones refused), every mode (RGBA and LA over white, P,
 CMYK, L, 1, 16-bit and float greys), EXIF orientation applied, non-images and truncated
 files refused. Then `square` makes the network's input: a centre crop (classification,
@@ -12,11 +13,10 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import gradio as gr
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from spaces.common import with_clear_error
+from core.errors import BadInput
 
 MIN_SIDE = 16  # below this a photo holds nothing a network can see
 MAX_PIXELS = 100_000_000  # a 10,000 x 10,000 photo is still accepted (shrunk on load)
@@ -26,47 +26,31 @@ BLANK_RANGE = 3  # a photo whose values all lie within this range is one flat co
 PhotoValue = str | Path | Image.Image | np.ndarray | None
 
 
-def photo_input(label: str = "Photo") -> gr.Image:
-    """The photo input of both tabs (upload, webcam snapshot or paste). It hands our
-    function the file exactly as sent, and turns a file Pillow cannot even open into a
-    clear gr.Error: gradio's own preprocessing would otherwise fail with a generic "Error"
-    before our code runs."""
-    image = gr.Image(
-        sources=["upload", "webcam", "clipboard"], type="filepath", image_mode=None, label=label
-    )
-
-    def message(payload) -> str:
-        name = Path(getattr(payload, "orig_name", None) or "the file").name
-        return f"`{name}` is not an image Pillow can read (JPEG, PNG, WebP...)."
-
-    return with_clear_error(image, message)
-
-
 def open_photo(value: PhotoValue) -> Image.Image:
     """A file path, PIL image or array -> an upright RGB image at most WORK_SIDE px wide
-    or tall. Raises gr.Error (with what to do) for anything that is not a usable photo."""
+    or tall. Raises BadInput (with what to do) for anything that is not a usable photo."""
     if value is None:
-        raise gr.Error("No photo: upload one, take a webcam snapshot or pick an example.")
+        raise BadInput("No photo: upload one, take a webcam snapshot or pick an example.")
     image = _open(value)
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise gr.Error(
+        raise BadInput(
             f"This photo is {width}x{height} pixels; the limit is {MAX_PIXELS // 1_000_000} "
             "megapixels. Send a smaller one."
         )
     if min(width, height) < MIN_SIDE:
-        raise gr.Error(f"This image is {width}x{height} pixels: too small to recognise anything.")
+        raise BadInput(f"This image is {width}x{height} pixels: too small to recognise anything.")
     image.draft("RGB", (WORK_SIDE, WORK_SIDE))  # JPEG: decode at a reduced scale, cheaply
     try:
         image.load()
         image = ImageOps.exif_transpose(image)
     except (OSError, SyntaxError, ValueError) as error:
-        raise gr.Error(f"This image file is damaged or truncated ({error}).") from error
+        raise BadInput(f"This image file is damaged or truncated ({error}).") from error
     image = _to_rgb(image)
     image.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BILINEAR)
     extrema = image.getextrema()
     if max(high - low for low, high in extrema) <= BLANK_RANGE:
-        raise gr.Error("This photo is blank (a single flat colour): there is nothing to see.")
+        raise BadInput("This photo is blank (a single flat colour): there is nothing to see.")
     return image
 
 
@@ -95,12 +79,12 @@ def _open(value: PhotoValue) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(value)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise gr.Error(
+        raise BadInput(
             f"This photo is too large (limit {MAX_PIXELS // 1_000_000} megapixels)."
         ) from error
     except (UnidentifiedImageError, OSError, ValueError) as error:
         name = Path(str(value)).name
-        raise gr.Error(f"`{name}` is not an image Pillow can read (JPEG, PNG, WebP...).") from error
+        raise BadInput(f"`{name}` is not an image Pillow can read (JPEG, PNG, WebP...).") from error
 
 
 def _from_array(array: np.ndarray) -> Image.Image:
@@ -108,7 +92,7 @@ def _from_array(array: np.ndarray) -> Image.Image:
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
-        raise gr.Error(f"An image array must be (H, W), (H, W, 3) or (H, W, 4), not {array.shape}.")
+        raise BadInput(f"An image array must be (H, W), (H, W, 3) or (H, W, 4), not {array.shape}.")
     if array.dtype != np.uint8:
         array = _to_uint8(array.astype(np.float64))
     return Image.fromarray(array)

@@ -1,6 +1,6 @@
 """The example photos both photo experiments show and test on: real photos from the
 scikit-image wheel's data folder (BSD-3 package; see `skimage/data/README.txt`), saved
-as small JPEGs in spaces/examples/photos/ so the repository stays light."""
+as small JPEGs in ui/examples/photos/ so the repository stays light."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from training import common
 SCIKIT_IMAGE = ("scikit-image", "0.26.0")
 SCIKIT_IMAGE_SHA256 = "74aa5518ccea28121f57a95374581d3b979839adc25bb03f289b1bc9b99c58af"
 PHOTOS = ["coffee", "chelsea", "astronaut", "motorcycle_left", "rocket"]
-EXAMPLES = Path(__file__).resolve().parent.parent / "spaces" / "examples" / "photos"
+EXAMPLES = Path(__file__).resolve().parent.parent / "ui" / "examples" / "photos"
 MAX_SIDE = 480  # big enough for both networks (224 and 512 inputs), small on disk
 
 

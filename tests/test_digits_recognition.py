@@ -1,19 +1,17 @@
 """The two digit recognisers: shipped-weight quality on committed held-out digits drawn
 as a visitor would, the request function, the API end to end, and training's smoke run."""
 
-import subprocess
-import sys
-
 import gradio as gr
 import numpy as np
 import pytest
 from gradio_client import handle_file
 
-from conftest import DATA, ROOT
-from spaces import digits as space
-from spaces.common import load_keras
-from spaces.sketch import to_mnist
-from training.digits import as_canvas, through_canvas
+from conftest import DATA, ROOT, smoke_train
+from core.drawing import to_mnist
+from core.models import load_keras
+from training.digits_recognition import as_canvas, through_canvas
+from ui import common
+from ui import digits_recognition as space
 
 TARGETS = {"digits_recognition_cnn": 0.990, "digits_recognition_mlp": 0.970}
 MARGIN = 0.01  # 500 digits: one digit is 0.002
@@ -26,9 +24,14 @@ def heldout():
     return sample["images"] / 255.0, sample["labels"]
 
 
+def recogniser(model):
+    """The tab's request function (and API) around ``model``: a drawing -> {digit: p}."""
+    return common.classifier_fn(model, space.prepare, space.answer, "recognise", space.DOC)["fn"]
+
+
 @pytest.fixture(scope="module", params=IDS)
 def recognise(request):
-    return request.param, space.recogniser(load_keras(request.param))
+    return request.param, recogniser(load_keras(request.param))
 
 
 def accuracy(recognise, canvases, labels):
@@ -59,16 +62,14 @@ def test_answer_has_all_ten_probabilities(recognise, heldout):
 
 def test_batched_requests_get_the_answers_they_would_get_one_by_one(heldout, monkeypatch):
     # gradio's batching (HUB_MAX_BATCH > 1): one model call for a list of drawings.
-    from spaces import common
-
     model = load_keras("digits_recognition_cnn")
     canvases = [as_canvas(image) for image in heldout[0][:5]]
+    one_by_one = [recogniser(model)(canvas) for canvas in canvases]
     monkeypatch.setattr(common, "MAX_BATCH", 8)
-    batched = common.classifier_fn(model, space.prepare, space.answer)
+    batched = common.classifier_fn(model, space.prepare, space.answer, "batch", "")
     assert batched["batch"] is True and batched["max_batch_size"] == 8
     (answers,) = batched["fn"](canvases)
-    for canvas, answer in zip(canvases, answers, strict=True):
-        one = space.recogniser(model)(canvas)
+    for answer, one in zip(answers, one_by_one, strict=True):
         assert max(answer, key=answer.get) == max(one, key=one.get)
         assert answer == pytest.approx(one, abs=1e-5)
 
@@ -95,7 +96,7 @@ def test_training_canvases_go_through_the_serving_preprocessing(heldout):
 @pytest.mark.parametrize("experiment_id", IDS)
 def test_api_recognises_every_example_digit(hub_client, experiment_id):
     for digit in range(10):
-        example = ROOT / "spaces" / "examples" / "digits" / f"{digit}.png"
+        example = ROOT / "ui" / "examples" / "digits_recognition" / f"{digit}.png"
         value = {"background": None, "layers": [], "composite": handle_file(str(example))}
         label = hub_client.predict(value, api_name=f"/{experiment_id}")
         assert label["label"] == str(digit)
@@ -104,8 +105,6 @@ def test_api_recognises_every_example_digit(hub_client, experiment_id):
 
 @pytest.mark.parametrize("experiment_id", IDS)
 def test_training_module_runs_end_to_end_on_tiny_data(experiment_id, tmp_path):
-    out = tmp_path / experiment_id
-    command = [sys.executable, "-m", f"training.{experiment_id}", "--smoke", "--epochs", "1"]
-    subprocess.run([*command, "--out", str(out)], cwd=ROOT, check=True, capture_output=True)
+    out = smoke_train(experiment_id, tmp_path / experiment_id)
     for name in ("model.keras", "metrics.json", "README.md", "SHA256SUMS", "confusion_matrix.png"):
         assert (out / name).is_file()

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 VOCAB_FILE = "vocab.json"
+# Ends every recipe in the corpus (upstream's stop character); sampling stops at it.
+STOP = "␣"
 
 
 @dataclass(frozen=True)

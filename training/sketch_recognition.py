@@ -15,9 +15,9 @@ from huggingface_hub import ModelCardData
 from huggingface_hub.repocard_data import EvalResult
 from PIL import Image
 
-from spaces import sketch as preprocessing
+from core import drawing as preprocessing
 from training import common
-from training import sketch_data as data
+from training import sketch_recognition_data as data
 
 SEED = 7
 PER_CATEGORY = 150  # training renders per category, spread over its drawings
@@ -26,7 +26,7 @@ VALIDATION = 0.05  # share of the (shuffled) training renders kept for validatio
 UPSTREAM = {"sketch_recognition_mlp": 0.61, "sketch_recognition_cnn": 0.67}
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PATH = ROOT / "tests" / "data" / "sketches_heldout.npz"
-EXAMPLES = ROOT / "spaces" / "examples" / "sketches"
+EXAMPLES = ROOT / "ui" / "examples" / "sketch_recognition"
 # Doodles shown as the tab's examples: held-out drawings of these categories.
 EXAMPLE_CATEGORIES = [
     "cat", "car", "house", "apple", "fish", "umbrella", "airplane", "cloud",
@@ -202,7 +202,7 @@ def save(experiment_id, model, history, test, labels, info, train_size, args, ti
     )
     common.write_model_card(folder, card, model_card_body(title, metrics, licences))
     common.finish(folder)
-    if args.source == "registry" and not args.smoke and args.out is None:
+    if args.refresh_fixtures and args.source == "registry" and not args.smoke:
         write_test_sample(test, labels)
         write_examples()
     return folder
@@ -222,7 +222,7 @@ this model, so it was trained on a stand-in: {m["distinct_drawings"]} outline ic
 from independent icon sets, whose names were mapped to QuickDraw category names, each
 re-drawn many times "by hand" (random stroke width, wobble and jitter along the path,
 affine distortion, dropped and shortened strokes) and passed through the canvas's own
-preprocessing (`spaces/sketch.py: to_mnist`). Icons are not doodles: they are neater,
+preprocessing (`core/drawing.py: to_mnist`). Icons are not doodles: they are neater,
 often drawn from other viewpoints, and many categories have only a few source drawings
 (min {m["drawings_per_category_min"]}, median {m["drawings_per_category_median"]} per
 category; see `drawings_per_category.json`). Expect it to be weaker on real doodles
@@ -266,3 +266,40 @@ def write_examples(folder: Path = EXAMPLES) -> None:
         strokes = data.hand_drawn_strokes(drawing.strokes, rng, data.Style(drop=0, shorten=0))
         image = data.draw(strokes, width=10, size=400)
         Image.fromarray(np.asarray(image)).save(folder / f"{category}.png", optimize=True)
+
+
+def main(
+    doc: str,
+    experiment_id: str,
+    build_model,
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    argv: list[str] | None = None,
+) -> None:
+    """Data -> model -> train -> evaluate -> weights/<id>/, for either sketch model;
+    ``build_model(categories)`` is the entry module's network."""
+    import keras
+
+    from core.experiments import BY_ID
+
+    args = common.parse_args(doc, epochs, argv)
+    keras.utils.set_random_seed(SEED)
+
+    # Data: fresh hand-drawn renders of the training icon sets; the held-out set is test.
+    (x_train, y_train), test, labels, info = load(args.source, args.smoke)
+    x_train, y_train = shuffled(x_train, y_train)
+
+    # Model: the entry module's, with as many outputs as categories.
+    model = build_model(len(labels))
+
+    # Train: Adam, decayed to a tenth over the run; resumable.
+    checkpoints = common.CACHE / "checkpoints" / experiment_id
+    history = train(model, x_train, y_train, args, learning_rate, batch_size, checkpoints)
+
+    # Evaluate on the held-out icon set and write weights/<id>/.
+    title = BY_ID[experiment_id].title
+    folder = save(experiment_id, model, history, test, labels, info, len(x_train), args, title)
+    if args.push:
+        common.push(experiment_id, folder)

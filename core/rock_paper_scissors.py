@@ -1,0 +1,96 @@
+"""Rock-paper-scissors (upstream experiments 5 and 6), without the UI: the game's rules and
+the two models' picture -> probabilities functions.
+
+Both models read a picture through core.photo.open_photo (any file, mode or size, a clear
+BadInput for a bad one). The CNN sees the picture's central square, resized to its own
+input size (read from the model); the transfer model sees MediaPipe's 21 hand landmarks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image
+
+from core import photo
+from core.models import input_side, load_keras, predict_one, weights_file
+
+LABELS = ["rock", "paper", "scissors"]
+EMOJI = {"rock": "✊", "paper": "✋", "scissors": "✌️"}
+BEATS = {"rock": "scissors", "paper": "rock", "scissors": "paper"}  # key beats value
+MAX_SIDE = 1024  # pictures are shrunk to this first (a 10,000-px photo costs nothing more)
+
+Classifier = Callable[[photo.PhotoValue], dict[str, float]]
+
+
+def winner(you: str, computer: str) -> str:
+    """'you', 'computer' or 'draw'."""
+    if you not in BEATS or computer not in BEATS:
+        raise ValueError(f"unknown move: {you!r} or {computer!r}")
+    if you == computer:
+        return "draw"
+    return "you" if BEATS[you] == computer else "computer"
+
+
+def add_round(score: tuple[int, int], outcome: str) -> tuple[int, int]:
+    """The "You : Computer" score after a round ('you', 'computer' or 'draw')."""
+    you, computer = score
+    return (you + (outcome == "you"), computer + (outcome == "computer"))
+
+
+class NoHand(Exception):
+    """The landmark model found no hand in the picture."""
+
+
+def picture(value: photo.PhotoValue) -> np.ndarray:
+    """Any picture a visitor sends -> RGB uint8, at most MAX_SIDE px (BadInput if unusable)."""
+    image = photo.open_photo(value)
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
+    return np.asarray(image)
+
+
+def centre_square(image: np.ndarray, size: int) -> np.ndarray:
+    """The picture's central square, resized to size x size: the CNN's input (0..255)."""
+    height, width = image.shape[:2]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    square = Image.fromarray(image[top : top + side, left : left + side])
+    return np.asarray(square.resize((size, size), Image.Resampling.BILINEAR), np.float32)
+
+
+def probabilities_of(output: np.ndarray) -> dict[str, float]:
+    return {label: float(p) for label, p in zip(LABELS, output, strict=True)}
+
+
+def cnn_classifier(model) -> Classifier:
+    """A picture -> {label: probability} with the CNN (its input size read from it)."""
+    side = input_side(model)
+
+    def classify(value: photo.PhotoValue) -> dict[str, float]:
+        return probabilities_of(predict_one(model, centre_square(picture(value), side)))
+
+    return classify
+
+
+def transfer_classifier(landmarker, head) -> Classifier:
+    """A picture -> {label: probability} with the landmark head; NoHand when none is seen."""
+    from core.hand_landmarks import features
+
+    def classify(value: photo.PhotoValue) -> dict[str, float]:
+        hand = landmarker(picture(value))
+        if hand is None:
+            raise NoHand
+        return probabilities_of(predict_one(head, features(hand.landmarks)))
+
+    return classify
+
+
+def load_classifier(experiment_id: str) -> Classifier:
+    """The experiment's picture -> {label: probability} function (models load once)."""
+    if experiment_id == "rock_paper_scissors_cnn":
+        return cnn_classifier(load_keras(experiment_id))
+    from core.hand_landmarks import HandLandmarker
+
+    landmarker = HandLandmarker(weights_file(experiment_id, "model.keras").parent)
+    return transfer_classifier(landmarker, load_keras(experiment_id))

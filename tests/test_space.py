@@ -1,0 +1,96 @@
+"""The hub starts as a Hugging Face Space starts it: `python hub.py`, no arguments, in the
+environment every Space sets (SYSTEM=spaces, SPACE_ID, GRADIO_SERVER_NAME/PORT). There,
+gradio imports Hugging Face's `spaces` package and wraps every event function with
+`spaces.gradio_auto_wrap`; a local folder named `spaces` would shadow that package and the
+hub would die at its first event. Run with the package installed (requirements-dev.txt
+pins it) and without it (its import blocked, as on a machine that lacks it)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from gradio_client import Client, handle_file
+
+from conftest import ROOT
+
+EXPERIMENT = "digits_recognition_cnn"
+START_TIMEOUT = 240  # seconds: importing gradio + TensorFlow on a busy 2-core machine
+# Runs hub.py as `python hub.py` would (its folder first on sys.path, run as __main__),
+# with every import of `spaces` failing as it does where the package is not installed.
+WITHOUT_SPACES = """
+import importlib.abc, runpy, sys
+class NoSpaces(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "spaces" or name.startswith("spaces."):
+            raise ImportError("no module named spaces (blocked by the test)")
+sys.meta_path.insert(0, NoSpaces())
+sys.argv = ["hub.py"]
+runpy.run_path("hub.py", run_name="__main__")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_like_a_space(command: list[str], port: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "SYSTEM": "spaces",
+        "SPACE_ID": "me/hub",
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+    }
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_for_client(process: subprocess.Popen, url: str) -> Client:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"hub.py exited with {process.returncode}:\n{process.stdout.read()}")
+        try:
+            return Client(url, verbose=False, analytics_enabled=False)
+        except Exception:
+            time.sleep(1)
+    pytest.fail(f"hub.py did not serve {url} within {START_TIMEOUT} s")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["hub.py"], ["-c", WITHOUT_SPACES]],
+    ids=["with-huggingface-spaces-package", "without-it"],
+)
+def test_hub_starts_as_a_space_starts_it_and_answers(command):
+    port = free_port()
+    process = start_like_a_space([sys.executable, *command], port)
+    try:
+        client = wait_for_client(process, f"http://127.0.0.1:{port}/")
+        digit = ROOT / "ui" / "examples" / "digits_recognition" / "3.png"
+        value = {"background": None, "layers": [], "composite": handle_file(str(digit))}
+        label = client.predict(value, api_name=f"/{EXPERIMENT}")
+        assert label["label"] == "3"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def test_huggingface_spaces_package_is_installed_and_not_shadowed():
+    check = "import spaces, sys; sys.exit(not hasattr(spaces, 'gradio_auto_wrap'))"
+    subprocess.run([sys.executable, "-c", check], cwd=ROOT, check=True)

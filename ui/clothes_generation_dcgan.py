@@ -1,0 +1,100 @@
+"""Clothes generation with a DCGAN (upstream experiment 13): a seed or a drawing -> clothes
+(core/clothes_generation_dcgan.py)."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from core.clothes_generation_dcgan import MAX_SAMPLES, MAX_SEED, generators
+from core.experiments import Experiment
+from core.models import load_keras, weights_file
+from ui.common import examples_of, model_card_panel, shows_errors, sketchpad, tab_header
+from ui.gradio_internals import with_clear_error
+
+
+def request_functions(model, name: str):
+    """The two request functions, ``name`` and ``name``_drawing (API endpoints, MCP tools)."""
+    from_noise, from_drawing = generators(model)
+
+    def from_seed(seed, count=16):
+        return from_noise(seed, count)
+
+    def drawing(value):
+        return from_drawing(value)
+
+    from_seed.__name__ = from_seed.__qualname__ = name
+    from_seed.__doc__ = f"""Generate clothes (Fashion-MNIST style) with a DCGAN from random noise.
+
+    Takes a seed (a whole number from 0 to {MAX_SEED:,}: the same seed gives the same
+    clothes) and how many to draw (1-{MAX_SAMPLES}); returns one image, a grid of them."""
+    drawing.__name__ = drawing.__qualname__ = f"{name}_drawing"
+    drawing.__doc__ = """Generate clothes with a DCGAN, using a drawing as the noise.
+
+    Takes a sketchpad value whose "composite" is a drawing (dark ink on light); returns the
+    generated clothes and the 10x10 latent vector the drawing became, as images."""
+    return shows_errors(from_seed), shows_errors(drawing)
+
+
+def build(experiment: Experiment) -> gr.Blocks:
+    from_noise, from_drawing = request_functions(load_keras(experiment.id), experiment.id)
+    gif = weights_file(experiment.id, "training.gif")
+    metrics = experiment.metrics()
+    real = metrics.get("real_reference", {})
+    with gr.Blocks() as tab:
+        tab_header(experiment)
+        # Two sections, not nested gr.Tab: hub.py reads every gr.Tab as an experiment's tab.
+        gr.Markdown("### Generate from noise")
+        with gr.Group():
+            gr.Interface(
+                fn=from_noise,
+                inputs=[
+                    with_clear_error(
+                        gr.Number(42, precision=0, minimum=0, maximum=MAX_SEED, label="Seed"),
+                        f"The seed must be a whole number from 0 to {MAX_SEED:,}.",
+                    ),
+                    with_clear_error(
+                        gr.Slider(1, MAX_SAMPLES, value=16, step=1, label="Number of samples"),
+                        f"The number of samples must be a whole number from 1 to {MAX_SAMPLES}.",
+                    ),
+                ],
+                outputs=gr.Image(label="Generated clothes", format="png"),
+                examples=[[0, 16], [42, 16], [2026, 36]],
+                cache_examples=False,
+                flagging_mode="never",
+                api_name=experiment.id,
+            )
+        gr.Markdown("### Generate from drawing")
+        with gr.Group():
+            gr.Interface(
+                fn=from_drawing,
+                inputs=sketchpad("Draw anything (pick the brush first): it becomes the noise"),
+                outputs=[
+                    gr.Image(label="Generated clothes", format="png"),
+                    gr.Image(label="Your drawing as the 10×10 latent vector", format="png"),
+                ],
+                examples=examples_of(experiment.family),
+                cache_examples=False,
+                flagging_mode="never",
+                api_name=f"{experiment.id}_drawing",
+            )
+        gr.Image(
+            value=str(gif),
+            type="filepath",
+            label="Training progress: 16 fixed latent vectors",
+            interactive=False,
+            height=260,
+        )
+        model_card_panel(
+            experiment,
+            {
+                "FID of real test vs real training images (the floor)": f"{real.get('fid', '?')}",
+                "Confident samples (p ≥ 0.9): generated / real": (
+                    f"{metrics.get('confident_share', '?')} / {real.get('confident_share', '?')}"
+                ),
+                "Classes covered (of 10): generated / real": (
+                    f"{metrics.get('class_coverage', '?')} / {real.get('class_coverage', '?')}"
+                ),
+                "Feature classifier test accuracy": f"{metrics.get('classifier_test_accuracy')}",
+            },
+        )
+    return tab

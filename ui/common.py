@@ -1,0 +1,155 @@
+"""Pieces every tab shares: the drawing and photo inputs, core's errors shown as
+gr.Error, the one-input classifier function, the header and the model-card panel."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from core.errors import BadInput
+from core.experiments import BY_ID, DISCLAIMER, Experiment
+from core.models import predict_one
+from ui.gradio_internals import with_clear_error
+
+EXAMPLES = Path(__file__).parent / "examples"
+
+# Gradio's batching for the drawing and photo classifiers: with HUB_MAX_BATCH > 1, up to
+# that many queued requests to one model share one call. Off by default: bench/load.py
+# --batch measured no gain here, and one bad request in a batch fails the whole batch.
+MAX_BATCH = int(os.environ.get("HUB_MAX_BATCH", "1"))
+
+
+def examples_of(family: str, pattern: str = "*.png") -> list[str]:
+    """The example files of a family's tab, ``ui/examples/<family>/``, sorted."""
+    return sorted(str(path) for path in (EXAMPLES / family).glob(pattern))
+
+
+def shows_errors(fn: Callable) -> Callable:
+    """``fn`` with core's ``BadInput`` shown to the visitor as a gr.Error; the same name,
+    docstring and signature (gradio reads them), generator functions stay generators."""
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def stream(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except BadInput as error:
+                raise gr.Error(str(error)) from None
+
+        return stream
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except BadInput as error:
+            raise gr.Error(str(error)) from None
+
+    return call
+
+
+def classifier_fn(model, prepare, answer, name: str, doc: str) -> dict:
+    """gr.Interface's ``fn`` for a one-input classifier, named ``name`` (its API endpoint
+    and MCP tool) and documented by ``doc`` (the tool's description for an agent).
+
+    ``prepare(value)`` is the model's input for one request (BadInput on bad input),
+    ``answer(probabilities)`` the output shown for one. With MAX_BATCH > 1 it is a gradio
+    batch function (a list of values in, one model call) with its batch arguments.
+    """
+    if MAX_BATCH == 1:
+
+        def classify(value):
+            return answer(predict_one(model, prepare(value)))
+
+        fn, extra = classify, {}
+    else:
+
+        def classify(values: list) -> list[list]:
+            x = np.stack([prepare(value) for value in values])
+            return [[answer(row) for row in np.asarray(model.predict_on_batch(x))]]
+
+        fn, extra = classify, {"batch": True, "max_batch_size": MAX_BATCH}
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return {"fn": shows_errors(fn), **extra}
+
+
+def tab_header(experiment: Experiment) -> None:
+    """Title, description and the similar-experiment link, inside the current Blocks.
+
+    The link is a button that hub.py wires to select the similar experiment's tab.
+    """
+    with gr.Row():
+        gr.Markdown(f"## {experiment.title}\n{experiment.description}")
+        if experiment.similar:
+            gr.Button(
+                f"Similar experiment: {BY_ID[experiment.similar].title} →",
+                size="sm",
+                scale=0,
+                elem_id=f"{experiment.id}-similar",
+            )
+
+
+def sketchpad(label: str, brush_size: int = 24) -> gr.Sketchpad:
+    """A white canvas with a thick black brush, shared by every drawing tab.
+
+    The function gets a dict whose "composite" is the drawing (RGBA, opaque); pass it to
+    core.drawing.to_mnist. A visitor picks the brush tool first, as in Gradio itself.
+    """
+    pad = gr.Sketchpad(
+        label=label,
+        canvas_size=(400, 400),
+        brush=gr.Brush(default_size=brush_size, colors=["#000000"], color_mode="fixed"),
+        type="numpy",
+    )
+    return with_clear_error(pad, "The drawing is not an image (send a PNG, JPEG or WebP).")
+
+
+def photo_input(label: str = "Photo") -> gr.Image:
+    """The photo input of every photo tab (upload, webcam snapshot or paste). It hands the
+    function the file exactly as sent (core.photo.open_photo reads it), and turns a file
+    Pillow cannot even open into a clear gr.Error: gradio's own preprocessing would
+    otherwise fail with a generic "Error" before our code runs."""
+    image = gr.Image(
+        sources=["upload", "webcam", "clipboard"], type="filepath", image_mode=None, label=label
+    )
+
+    def message(payload) -> str:
+        name = Path(getattr(payload, "orig_name", None) or "the file").name
+        return f"`{name}` is not an image Pillow can read (JPEG, PNG, WebP...)."
+
+    return with_clear_error(image, message)
+
+
+def model_card_panel(experiment: Experiment, extra: dict[str, str] | None = None) -> None:
+    """A short panel of the model-card figures, inside the current Blocks."""
+    metrics = experiment.metrics()
+    rows = [
+        ("Data", experiment.data),
+        (experiment.metric_label, experiment.figure()),
+        ("Upstream", experiment.upstream),
+    ]
+    for key in ("train_size", "test_size", "params"):
+        if key in metrics:
+            rows.append((key.replace("_", " ").capitalize(), f"{metrics[key]:,}"))
+    rows += list((extra or {}).items())
+    table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+    with gr.Accordion("Model card", open=False):
+        gr.Markdown(
+            f"| | |\n|---|---|\n{table}\n\nFull card: `weights/{experiment.id}/README.md`. "
+            f"{DISCLAIMER}"
+        )
+
+
+def unavailable(experiment: Experiment, error: Exception) -> gr.Blocks:
+    """The tab shown when an experiment cannot be served: says why and how to fix it."""
+    with gr.Blocks() as tab:
+        tab_header(experiment)
+        gr.Markdown(f"⚠️ **This experiment is unavailable.** {error}")
+    return tab

@@ -1,0 +1,79 @@
+"""Objects detection (upstream experiment 7): boxes around the COCO objects in a photo or
+a live webcam stream."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from core import photo
+from core.experiments import Experiment
+from core.objects_detection import IOU, MAX_BOXES, SCORE, detector, load_detector
+from core.weights import resolve
+from ui.common import examples_of, model_card_panel, photo_input, shows_errors, tab_header
+from ui.gradio_internals import with_clear_error
+
+STREAM_EVERY = 0.25  # seconds between webcam frames
+STREAM_LIMIT = 120  # seconds a webcam stream may run before the visitor restarts it
+
+
+def request_function(detect, names, name: str):
+    """The request function named ``name``, with core's errors shown as gr.Error."""
+    find_objects = detector(detect, names)
+
+    def detect_objects(image, score: float = SCORE):
+        return find_objects(image, score)
+
+    detect_objects.__name__ = detect_objects.__qualname__ = name
+    detect_objects.__doc__ = f"""Find the COCO objects (people, animals, vehicles...) in a photo.
+
+    Takes an image and a score threshold in (0, 1] (default {SCORE}); returns the image
+    with a list of boxes (x1, y1, x2, y2 in pixels), each labelled "<class> NN%"."""
+    return shows_errors(detect_objects)
+
+
+def _slider() -> gr.Slider:
+    slider = gr.Slider(0.05, 1.0, value=SCORE, step=0.05, label="Score threshold")
+    return with_clear_error(slider, "The score threshold must be a number in (0, 1].")
+
+
+def build(experiment: Experiment) -> gr.Blocks:
+    detect, names = load_detector(resolve(experiment.id))
+    detector(detect, names)(photo.warm_up_photo())  # trace the graph now, not on first visit
+    with gr.Blocks() as tab:
+        tab_header(experiment)
+        gr.Markdown("### A photo")
+        gr.Interface(
+            fn=request_function(detect, names, experiment.id),
+            inputs=[photo_input(), _slider()],
+            outputs=gr.AnnotatedImage(label="Objects"),
+            examples=[[path, SCORE] for path in examples_of("photos", "*.jpg")],
+            cache_examples=False,
+            flagging_mode="never",
+            api_name=experiment.id,
+        )
+        gr.Markdown(f"### Live webcam (a frame every {STREAM_EVERY} s)")
+        # A second function object: its own queue slot, so the stream never waits behind
+        # photo requests (gradio_client cannot call a stream: it uses the endpoint above).
+        gr.Interface(
+            fn=request_function(detect, names, f"{experiment.id}_webcam"),
+            inputs=[
+                gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam"),
+                _slider(),
+            ],
+            outputs=gr.AnnotatedImage(label="Objects"),
+            live=True,
+            stream_every=STREAM_EVERY,
+            time_limit=STREAM_LIMIT,
+            flagging_mode="never",
+            api_name=f"{experiment.id}_webcam",
+        )
+        model_card_panel(
+            experiment,
+            {
+                "Network": "MobileNetV3-CenterNet (COCO, 80 classes), not upstream's "
+                "SSDLite MobileNetV2: no registry holds SSDLite's weights",
+                "Shown": f"boxes above the score threshold (default {SCORE}), non-max "
+                f"suppression at IoU {IOU}, at most {MAX_BOXES}",
+            },
+        )
+    return tab

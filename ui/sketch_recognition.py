@@ -1,0 +1,67 @@
+"""Sketch recognition, MLP and CNN (upstream experiments 3 and 4): draw a doodle, the
+model says what it looks like."""
+
+from __future__ import annotations
+
+import json
+
+import gradio as gr
+import numpy as np
+
+from core.drawing import to_mnist
+from core.errors import BadInput
+from core.experiments import Experiment
+from core.models import load_keras, weights_file
+from ui.common import classifier_fn, examples_of, model_card_panel, sketchpad, tab_header
+
+TOP_K = 5  # guesses returned by the API (the first is "It looks like ...")
+DOC = f"""Guess what a doodle shows, among everyday object categories of QuickDraw.
+
+Takes a sketchpad value whose "composite" is an image of a drawing in dark ink on a light
+background; returns the {TOP_K} most likely categories with their probabilities."""
+
+
+def prepare(drawing) -> np.ndarray:
+    """A drawing -> the network's 28x28x1 input; BadInput for an empty canvas rather
+    than guessing from nothing."""
+    image = to_mnist(drawing)
+    if image is None:
+        raise BadInput("Draw something first: the canvas is empty.")
+    return image[..., None]
+
+
+def top_guesses(labels: list[str]):
+    """probabilities -> the TOP_K most likely categories with their probabilities."""
+
+    def answer(probabilities: np.ndarray) -> dict[str, float]:
+        best = np.argsort(probabilities)[::-1][:TOP_K]
+        return {labels[i]: float(probabilities[i]) for i in best}
+
+    return answer
+
+
+def build(experiment: Experiment) -> gr.Blocks:
+    model = load_keras(experiment.id)
+    labels = json.loads(weights_file(experiment.id, "labels.json").read_text())
+
+    metrics = experiment.metrics()
+    extra = {
+        "Categories": f"{len(labels)} of QuickDraw's 345 (list in the card)",
+        "Top-3 accuracy on the held-out icon set": str(metrics.get("test_top3_accuracy", "-")),
+    }
+    with gr.Blocks() as tab:
+        tab_header(experiment)
+        gr.Interface(
+            **classifier_fn(model, prepare, top_guesses(labels), experiment.id, DOC),
+            inputs=sketchpad("Doodle something (pick the brush first)", brush_size=12),
+            # Shown as upstream did: "It looks like" the top guess, the next ones under it.
+            outputs=gr.Label(num_top_classes=TOP_K, label="It looks like"),
+            examples=examples_of(experiment.family),
+            cache_examples=False,
+            flagging_mode="never",
+            api_name=experiment.id,
+        )
+        with gr.Accordion(f"The {len(labels)} categories it knows", open=False):
+            gr.Markdown(", ".join(sorted(labels, key=str.lower)))
+        model_card_panel(experiment, extra)
+    return tab

@@ -1,0 +1,84 @@
+"""The three char-RNN generators (upstream experiments 10-12): Shakespeare, Wikipedia and
+recipes, streamed into the textbox as they are sampled (core/text_generation.py)."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from core.experiments import Experiment
+from core.text_generation import (
+    MAX_LENGTH,
+    MAX_PROMPT,
+    MAX_SEED,
+    MAX_TEMPERATURE,
+    MIN_LENGTH,
+    MIN_TEMPERATURE,
+    load_generator,
+)
+from ui.common import model_card_panel, shows_errors, tab_header
+from ui.gradio_internals import with_clear_error
+
+
+def request_function(generator, name: str):
+    """The streaming request function ``name`` (its API endpoint and MCP tool)."""
+
+    def generate(prompt: str, length: float, temperature: float, seed: float | None = None):
+        # A plain generator function, so that Gradio streams it (a callable object is
+        # not recognised as one).
+        yield from generator(prompt, length, temperature, seed)
+
+    generate.__name__ = generate.__qualname__ = name
+    generate.__doc__ = f"""Continue a text with a character-level recurrent network.
+
+    Takes the start of the text (at most {MAX_PROMPT} characters), the number of
+    characters to add ({MIN_LENGTH}-{MAX_LENGTH}), the temperature ({MIN_TEMPERATURE}-
+    {MAX_TEMPERATURE}: low repeats itself, high invents) and an optional seed (the same
+    seed gives the same text); returns the text, streamed as it is written."""
+    return shows_errors(generate)
+
+
+def build(experiment: Experiment) -> gr.Blocks:
+    generator = load_generator(experiment.id, warn=gr.Warning)
+    spec = generator.spec
+    with gr.Blocks() as tab:
+        tab_header(experiment)
+        gr.Interface(
+            fn=request_function(generator, experiment.id),
+            inputs=[
+                gr.Textbox(label=spec.prompt_label, max_length=MAX_PROMPT),
+                with_clear_error(
+                    gr.Slider(
+                        MIN_LENGTH, MAX_LENGTH, spec.length, step=100, label="Length (characters)"
+                    ),
+                    f"Length must be from {MIN_LENGTH} to {MAX_LENGTH} characters.",
+                ),
+                with_clear_error(
+                    gr.Slider(
+                        MIN_TEMPERATURE,
+                        MAX_TEMPERATURE,
+                        value=spec.temperature,
+                        step=0.1,
+                        label="Fuzziness (temperature): low repeats itself, high invents",
+                    ),
+                    f"Fuzziness (temperature) must be from {MIN_TEMPERATURE} to {MAX_TEMPERATURE}.",
+                ),
+                with_clear_error(
+                    gr.Number(
+                        value=None,
+                        precision=0,
+                        label="Seed (optional: the same seed gives the same text)",
+                    ),
+                    f"Seed must be a whole number from 0 to {MAX_SEED - 1}, or empty.",
+                ),
+            ],
+            outputs=gr.Textbox(label="Generated text", lines=12),
+            examples=[[prompt, spec.length, spec.temperature, 1] for prompt in spec.examples],
+            cache_examples=False,
+            flagging_mode="never",
+            api_name=experiment.id,
+        )
+        model_card_panel(
+            experiment,
+            {"Vocabulary": f"{len(generator.vocab)} characters (others are dropped)"},
+        )
+    return tab
