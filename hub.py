@@ -3,6 +3,8 @@
     python hub.py                       # every experiment, on 127.0.0.1:7860
     python hub.py --share               # plus a public link
     python hub.py --only digits_recognition_cnn,digits_recognition_mlp --port 7861
+    python hub.py --mcp                 # each experiment an MCP tool (or GRADIO_MCP_SERVER=True)
+    gradio hub.py                       # reload mode (gradio hub.py -- --only ID)
 
 On Hugging Face Spaces the same file is the app (README front matter: app_file: hub.py);
 Spaces sets GRADIO_SERVER_NAME and the port, so nothing here hard-codes them.
@@ -50,10 +52,17 @@ def home(chosen: list[Experiment]) -> gr.Blocks:
                             f"(upstream: {experiment.upstream})",
                             padding=True,
                         )
-        # A trivial endpoint: health checks, and the framework floor for benchmarks.
+        # A trivial endpoint: health checks, and the framework floor for benchmarks. Not
+        # an experiment: left out of the API page and the MCP tools, still callable.
         pong = gr.Textbox(visible=False)
-        gr.Button(visible=False).click(lambda: "pong", outputs=pong, api_name="ping")
+        gr.Button(visible=False).click(
+            ping, outputs=pong, api_name="ping", api_visibility="undocumented"
+        )
     return tab
+
+
+def ping() -> str:
+    return "pong"
 
 
 def build_hub(only: list[str] | None = None) -> gr.TabbedInterface:
@@ -97,15 +106,36 @@ def link_similar_tabs(app: gr.TabbedInterface, chosen: list[Experiment]) -> None
             )
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=TITLE)
     parser.add_argument("--host", default=None, help="server name (default: Gradio's)")
     parser.add_argument("--port", type=int, default=None, help="port (default: Gradio's)")
     parser.add_argument("--share", action="store_true", help="also create a public link")
     parser.add_argument("--only", default="", help="comma-separated experiment ids")
-    args = parser.parse_args()
-    only = [name.strip() for name in args.only.split(",") if name.strip()]
-    build_hub(only).launch(server_name=args.host, server_port=args.port, share=args.share)
+    parser.add_argument(
+        "--mcp", action="store_true", help="also serve every experiment as an MCP tool"
+    )
+    args, _ = parser.parse_known_args(argv)
+    args.only = [name.strip() for name in args.only.split(",") if name.strip()]
+    return args
+
+
+def __getattr__(name: str):
+    """``hub.demo``: the app, built anew on each access, for `gradio hub.py` (reload mode
+    reads the module's ``demo`` after every change). Importing hub.py builds nothing."""
+    if name == "demo":
+        return build_hub(parse_args().only)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def main() -> None:
+    args = parse_args()
+    build_hub(args.only).launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        mcp_server=True if args.mcp else None,  # None: gradio reads GRADIO_MCP_SERVER
+    )
 
 
 if __name__ == "__main__":

@@ -8,12 +8,20 @@ import numpy as np
 
 from core.weights import resolve
 
+# Keras' own Hub layout (keras.saving.load_model("hf://<ns>/<id>") reads it): the files of
+# a zipped model.keras, unzipped at the top of the repo.
+KERAS_HUB_FILES = ("config.json", "metadata.json", "model.weights.h5")
 
-def load_keras(experiment_id: str, filename: str = "model.keras"):
-    """Load a Keras model from the weight store once (safe_mode on, no compile)."""
+
+def load_keras(experiment_id: str):
+    """Load the experiment's Keras model once (safe_mode on, no compile): ``model.keras``
+    in the checkout, or Keras' Hub layout in a pinned Hub snapshot."""
     import keras
 
-    path = resolve(experiment_id) / filename
+    folder = resolve(experiment_id)
+    path = folder / "model.keras"
+    if not path.is_file() and all((folder / name).is_file() for name in KERAS_HUB_FILES):
+        path = folder
     return keras.saving.load_model(path, compile=False, safe_mode=True)
 
 

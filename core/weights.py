@@ -1,9 +1,12 @@
 """The weight store shared by every experiment.
 
-Resolution order (design.md): ``weights/<id>/`` in the checkout, verified against its
-sha256 manifest -> the Hugging Face Hub repo configured for ``<id>`` at a pinned revision,
-downloaded with huggingface_hub into the HF cache -> a ``MissingWeights`` error whose
-message tells a person how to get the weights. Nothing here raises past ``resolve``.
+Resolution order (design.md): where ``core/hub_pins.json`` pins a Hub revision for
+``<id>``, that revision, downloaded with huggingface_hub into the HF cache (on a Space,
+README's ``preload_from_hub`` has put it there at build time, so nothing is downloaded at
+start-up) -> else, or when that fails, ``weights/<id>/`` in the checkout -> a
+``MissingWeights`` error whose message tells a person what is wrong and how to get the
+weights. Every folder served is verified against its sha256 manifest. Nothing here raises
+past ``resolve`` but ``MissingWeights``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from huggingface_hub import snapshot_download
@@ -19,8 +23,8 @@ from huggingface_hub import snapshot_download
 ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS_DIR = ROOT / "weights"
 MANIFEST = "SHA256SUMS"
-# Hub revisions pinned by `python -m training.<id> --push` (one 40-hex commit per id).
-REVISIONS_FILE = WEIGHTS_DIR / "hub_revisions.json"
+# Hub revisions pinned by `python -m training.<id> --push`: id -> repo, commit, files.
+PINS_FILE = Path(__file__).resolve().parent / "hub_pins.json"
 HUB_NAMESPACE = os.environ.get("HUB_NAMESPACE", "ml-experiments-hub")
 
 
@@ -29,9 +33,12 @@ class MissingWeights(RuntimeError):
 
 
 @dataclass(frozen=True)
-class HubRepo:
+class HubPin:
+    """One experiment's weights on the Hub: a repo at one commit, and the files it holds."""
+
     repo_id: str
-    revision: str | None  # None: never pushed, so there is nothing pinned to download
+    revision: str  # a 40-hex commit sha
+    files: tuple[str, ...]
 
 
 def sha256_of(path: Path) -> str:
@@ -63,44 +70,67 @@ def verify_manifest(folder: Path) -> None:
         expected, name = line.split(maxsplit=1)
         path = folder / name
         if not path.is_file():
-            raise MissingWeights(f"{path} is missing")
+            raise MissingWeights(f"`{name}` is missing from {folder}")
         if sha256_of(path) != expected:
-            raise MissingWeights(f"{path} does not match its sha256 in {MANIFEST} (corrupt?)")
+            raise MissingWeights(f"`{name}` does not match its sha256 in {MANIFEST} (corrupt?)")
 
 
-def hub_repo(experiment_id: str) -> HubRepo:
-    revisions = json.loads(REVISIONS_FILE.read_text()) if REVISIONS_FILE.is_file() else {}
-    return HubRepo(f"{HUB_NAMESPACE}/{experiment_id}", revisions.get(experiment_id))
+def pins() -> dict[str, HubPin]:
+    """Every pinned Hub revision, by experiment id (none when the file is absent)."""
+    if not PINS_FILE.is_file():
+        return {}
+    raw = json.loads(PINS_FILE.read_text())
+    return {
+        experiment_id: HubPin(pin["repo"], pin["revision"], tuple(pin["files"]))
+        for experiment_id, pin in raw.items()
+    }
 
 
-def resolve(experiment_id: str, repo: HubRepo | None = None) -> Path:
+def write_pin(experiment_id: str, pin: HubPin) -> None:
+    """Record (or replace) an experiment's pin in core/hub_pins.json."""
+    raw = json.loads(PINS_FILE.read_text()) if PINS_FILE.is_file() else {}
+    raw[experiment_id] = {"repo": pin.repo_id, "revision": pin.revision, "files": list(pin.files)}
+    PINS_FILE.write_text(json.dumps(raw, indent=2, sort_keys=True) + "\n")
+
+
+@cache
+def download(pin: HubPin) -> Path:
+    """The pinned snapshot in the HF cache: from the cache alone when it is there (a
+    Space's preload), else downloaded once; verified against its manifest."""
+    arguments = {"revision": pin.revision, "allow_patterns": list(pin.files)}
+    try:
+        folder = Path(snapshot_download(pin.repo_id, local_files_only=True, **arguments))
+    except Exception:  # not cached yet
+        folder = Path(snapshot_download(pin.repo_id, **arguments))
+    verify_manifest(folder)
+    return folder
+
+
+def resolve(experiment_id: str) -> Path:
     """Return a verified folder holding the weights of ``experiment_id``.
 
     Raises ``MissingWeights`` with a visitor-readable explanation when neither the
-    checkout nor the Hub (at the pinned revision) can provide them.
+    pinned Hub revision nor the checkout can provide them.
     """
     problems = []
+    pin = pins().get(experiment_id)
+    if pin is not None:
+        try:
+            return download(pin)
+        except Exception as error:  # offline, unknown repo or revision, corrupt download
+            first_line = (str(error).splitlines() or [""])[0][:160]
+            reason = f"{type(error).__name__}: {first_line}"
+            problems.append(f"Hub {pin.repo_id}@{pin.revision[:7]}: {reason}")
     local = WEIGHTS_DIR / experiment_id
     try:
         verify_manifest(local)
         return local
     except MissingWeights as error:
         problems.append(f"checkout: {error}")
-
-    repo = repo or hub_repo(experiment_id)
-    if repo.revision is None:
-        problems.append(f"Hub: {repo.repo_id} has no pinned revision yet")
-    else:
-        try:
-            folder = Path(snapshot_download(repo.repo_id, revision=repo.revision))
-            verify_manifest(folder)
-            return folder
-        except Exception as error:  # offline, unknown repo, corrupt download...
-            problems.append(f"Hub {repo.repo_id}@{repo.revision[:7]}: {type(error).__name__}")
-
+    if pin is None:
+        problems.append("no Hub revision pinned")
     raise MissingWeights(
         f"The weights of `{experiment_id}` are not available ({'; '.join(problems)}). "
         f"Train them with `python -m training.{experiment_id}`, or restore "
-        f"`weights/{experiment_id}/` from git, or pin a Hub revision in "
-        f"`weights/hub_revisions.json`."
+        f"`weights/{experiment_id}/` from git, or pin a Hub revision in `core/hub_pins.json`."
     )

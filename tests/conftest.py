@@ -30,11 +30,14 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.fixture(scope="session")
 def hub_url():
-    """The URL of the full hub, launched once on 127.0.0.1 for the whole session."""
+    """The URL of the full hub, launched once on 127.0.0.1 for the whole session, with
+    its MCP server on (python hub.py --mcp)."""
     from hub import build_hub
 
     app = build_hub()
-    _, url, _ = app.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    _, url, _ = app.launch(
+        server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, mcp_server=True
+    )
     yield url
     app.close()
 

@@ -120,3 +120,36 @@ def test_the_core_and_training_never_import_gradio():
         "sys.exit('gradio' in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", check], cwd=ROOT, check=True)
+
+
+def test_every_binary_a_space_receives_goes_through_lfs():
+    # The Hub's git refuses binaries that are not in LFS (or Xet): .gitattributes.
+    tracked = subprocess.run(
+        ["git", "ls-files", "weights", "ui/examples", "tests/data"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    binaries = [name for name in tracked if b"\0" in (ROOT / name).read_bytes()[:8000]]
+    assert len(binaries) > 30
+    attributes = subprocess.run(
+        ["git", "check-attr", "filter", "--", *binaries],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert all(line.endswith(": filter: lfs") for line in attributes), [
+        line for line in attributes if not line.endswith("lfs")
+    ]
+
+
+def test_hub_demo_is_built_on_access_for_gradio_reload_mode(monkeypatch):
+    import hub
+
+    monkeypatch.setattr(sys, "argv", ["hub.py", "--only", "numbers_summation_rnn"])
+    demo = hub.demo  # what `gradio hub.py` reads after each change
+    assert isinstance(demo, gr.Blocks) and demo is not hub.demo  # rebuilt on each access
+    names = [block.label for block in demo.blocks.values() if isinstance(block, gr.Tab)]
+    assert names == ["Home", "Numbers summation (RNN)"]

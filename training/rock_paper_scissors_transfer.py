@@ -83,11 +83,10 @@ def build_head() -> keras.Model:
 
 
 if __name__ == "__main__":
-    args = common.parse_args(__doc__, EPOCHS)
+    # No upstream source: upstream's data are CGI photos; this model trains on landmarks.
+    args = common.parse_args(__doc__, EPOCHS, sources=("registry",))
     keras.utils.set_random_seed(SEED)
     rng = np.random.default_rng(SEED)
-    if args.source == "upstream":
-        raise SystemExit("upstream's data are CGI photos; this model trains on landmarks only")
     folder = common.weights_folder(EXPERIMENT_ID, args.out)
     backbone = fetch_backbone(folder)  # the frozen part, shipped beside the head
 

@@ -66,6 +66,7 @@ def build(experiment: Experiment) -> gr.Blocks:
             time_limit=STREAM_LIMIT,
             flagging_mode="never",
             api_name=f"{experiment.id}_webcam",
+            api_visibility="undocumented",  # a stream: not for API clients or MCP tools
         )
         model_card_panel(
             experiment,
