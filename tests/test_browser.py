@@ -3,13 +3,16 @@ driven as a visitor would: draw with the mouse, click an example, upload a photo
 prompt, press the button, read what the page shows. A failing tab leaves a screenshot in
 test-output/.
 
-Needs Debian's `chromium` (/usr/bin/chromium) and the `playwright` package; .ci/run
-installs both (never `playwright install`: it would download a browser).
+Needs a Chromium or Chrome and the `playwright` package. `make test` installs playwright
+and finds the browser (see the Makefile: one already installed, Debian's `chromium`, or
+`playwright install chromium`), and passes it on in HUB_CHROMIUM.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from conftest import ROOT
 from core.experiments import EXPERIMENTS
 
-CHROMIUM = "/usr/bin/chromium"
+BROWSERS = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"]
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -33,10 +36,33 @@ WAIT_MS = 60_000  # a request on a loaded 2-core machine
 PERCENT = re.compile(r"\d+%")
 
 
+def chromium() -> str | None:
+    """The browser to drive: HUB_CHROMIUM (which `make test` sets), else the first Chromium
+    or Chrome on PATH, else None, playwright's own (`playwright install chromium`)."""
+    if os.environ.get("HUB_CHROMIUM"):
+        return os.environ["HUB_CHROMIUM"]
+    return next((path for name in BROWSERS if (path := shutil.which(name))), None)
+
+
+def test_the_browser_is_hub_chromium_else_the_first_on_path(tmp_path, monkeypatch):
+    for name in ["chrome", "google-chrome"]:
+        (tmp_path / name).write_text("#!/bin/sh\n")
+        (tmp_path / name).chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("HUB_CHROMIUM", "/opt/some/chrome")
+    assert chromium() == "/opt/some/chrome"
+    monkeypatch.delenv("HUB_CHROMIUM")
+    assert chromium() == str(tmp_path / "google-chrome")
+    (tmp_path / "google-chrome").unlink()
+    assert chromium() == str(tmp_path / "chrome")
+    (tmp_path / "chrome").unlink()
+    assert chromium() is None
+
+
 @pytest.fixture(scope="module")
 def page(hub_url):
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium(), headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.set_default_timeout(WAIT_MS)
         expect.set_options(timeout=WAIT_MS)
