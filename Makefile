@@ -6,7 +6,7 @@
 # a second `make run` starts at once. Each choice is printed on a line of its own.
 #
 #   make run ARGS="--only digits_recognition_cnn --port 7861"   options of hub.py
-#   make test PYTEST_ARGS=tests/test_digits.py                   part of the suite
+#   make test PYTEST_ARGS=tests/test_hub.py                      part of the suite
 #   make test HUB_CHROMIUM=/path/to/chrome                       the browser to drive
 
 SHELL := /bin/sh
