@@ -25,7 +25,6 @@ from spaces.common import Experiment, load_keras, model_card_panel, tab_header, 
 LABELS = ["rock", "paper", "scissors"]
 EMOJI = {"rock": "✊", "paper": "✋", "scissors": "✌️"}
 BEATS = {"rock": "scissors", "paper": "rock", "scissors": "paper"}  # key beats value
-CNN_SIZE = 96  # training/rock_paper_scissors_cnn.py: IMAGE_SIZE
 MIN_SIDE = 32  # smaller pictures cannot show a hand
 MAX_SIDE = 1024  # larger ones are shrunk first (a 10,000-px photo costs nothing more)
 COUNTDOWN_TICK = 0.7  # seconds, as upstream
@@ -39,7 +38,7 @@ EXPERIMENTS = [
         description="Play rock-paper-scissors with your webcam against a CNN trained "
         "from scratch on rendered hands.",
         input_kind="Webcam or image",
-        data=f"{DATA}; 9,000 renders",
+        data=f"{DATA}; 21,000 renders, flat and 3-D shaded (on white, walls, photos)",
         metric="test_accuracy",
         metric_label="Held-out accuracy (renders, unseen skins and backgrounds)",
         upstream="0.946 (tfds CGI hands, 372 test images)",
@@ -122,8 +121,10 @@ class NoHand(Exception):
 
 
 def cnn_classifier(model) -> Callable[[np.ndarray], dict[str, float]]:
+    size = model.input_shape[1]  # training/rock_paper_scissors_cnn.py: IMAGE_SIZE
+
     def classify(image: np.ndarray) -> dict[str, float]:
-        x = centre_square(checked_picture(image), CNN_SIZE)[None]
+        x = centre_square(checked_picture(image), size)[None]
         probabilities = np.asarray(model.predict_on_batch(x))[0]
         return {label: float(p) for label, p in zip(LABELS, probabilities, strict=True)}
 
