@@ -20,12 +20,27 @@ from ui import rock_paper_scissors as tab
 IDS = ["rock_paper_scissors_cnn", "rock_paper_scissors_transfer"]
 EXAMPLES = sorted((common.EXAMPLES / "rock_paper_scissors").glob("*.png"))
 MARGIN = 0.1  # 48 pictures: one picture is 0.021
+MOST_ANSWERS = 0.6  # no class may take more than this share of a balanced set's answers
+SETS = {"flat renders": "rps_heldout.npz", "shaded renders on white": "rps_white_heldout.npz"}
 
 
 @pytest.fixture(scope="module")
 def heldout():
     sample = np.load(DATA / "rps_heldout.npz")
     return sample["images"], sample["labels"]
+
+
+def answers_to(classify, images) -> np.ndarray:
+    """The class index answered to each picture (-1: the landmark model saw no hand)."""
+    answers = []
+    for image in images:
+        try:
+            probabilities = classify(image)
+        except space.NoHand:
+            answers.append(-1)
+            continue
+        answers.append(space.LABELS.index(max(probabilities, key=probabilities.get)))
+    return np.array(answers)
 
 
 @pytest.fixture(scope="module", params=IDS)
@@ -85,6 +100,34 @@ def test_test_split_uses_skins_and_backgrounds_training_never_sees():
     assert not set(rps_hands.TRAIN_BACKGROUNDS) & set(rps_hands.TEST_BACKGROUNDS)
     with pytest.raises(ValueError):
         rps_hands.render("rock", np.random.default_rng(0), 64, "validation")
+
+
+def test_shaded_render_is_a_lit_hand_on_white_with_landmarks_inside_it():
+    rng = np.random.default_rng(9)
+    for label in rps_hands.LABELS:
+        image, landmarks = rps_hands.render_shaded(label, rng, 96, "train", "white")
+        assert image.shape == (96, 96, 3) and image.dtype == np.uint8
+        assert landmarks.shape == (21, 3) and landmarks[0, 2] == 0
+        assert (landmarks[:, :2] > -1).all() and (landmarks[:, :2] < 97).all()
+        corners = image[[0, 0, -1, -1], [0, -1, 0, -1]]
+        brightest = image.reshape(-1, 3).mean(1).max()
+        assert (corners.mean(1) > 170).sum() >= 2  # white paper (one corner may be the arm)
+        skin = image.reshape(-1, 3)[image.reshape(-1, 3).mean(1) < brightest - 60]
+        assert len(skin) > 96 * 96 * 0.03  # a hand, not only paper
+        assert np.ptp(skin.mean(1)) > 40  # shaded: light and dark sides
+
+
+def test_shaded_render_is_repeatable_and_can_use_photo_backgrounds():
+    first = rps_hands.render_shaded("paper", np.random.default_rng(10), 64, "test")
+    second = rps_hands.render_shaded("paper", np.random.default_rng(10), 64, "test")
+    np.testing.assert_array_equal(first[0], second[0])
+    photos = rps_hands.photo_backgrounds()  # scikit-image's wheel, from the package cache
+    assert len(photos) == len(rps_hands.PHOTOS) and min(min(p.size) for p in photos) >= 128
+    image, _ = rps_hands.render_shaded("rock", np.random.default_rng(11), 64, "train", "photo")
+    assert image.shape == (64, 64, 3)
+    assert set(rps_hands.SHADED_TEST_BACKGROUNDS) - {"white", "wall"} <= set(
+        rps_hands.TEST_BACKGROUNDS
+    )
 
 
 def test_dataset_is_balanced():
@@ -167,29 +210,57 @@ def test_heldout_renders_reach_the_measured_accuracy(classifier, heldout):
     experiment_id, classify = classifier
     measured = json.loads((ROOT / "weights" / experiment_id / "metrics.json").read_text())
     images, labels = heldout
-    answers = []
-    for image in images:
-        try:
-            probabilities = classify(image)
-        except space.NoHand:
-            answers.append(-1)
-            continue
-        answers.append(space.LABELS.index(max(probabilities, key=probabilities.get)))
-    assert np.mean(np.array(answers) == labels) >= measured["test_accuracy"] - MARGIN
+    assert np.mean(answers_to(classify, images) == labels) >= measured["test_accuracy"] - MARGIN
 
 
-def test_real_hand_photos_reach_the_measured_accuracy(classifier):
-    experiment_id, classify = classifier
-    measured = json.loads((ROOT / "weights" / experiment_id / "metrics.json").read_text())
+@pytest.mark.parametrize("name", SETS)
+def test_no_class_takes_most_answers_on_a_balanced_set(classifier, name):
+    # A model that answers one move to (nearly) everything must never ship.
+    _, classify = classifier
+    sample = np.load(DATA / SETS[name])
+    assert np.bincount(sample["labels"], minlength=3).tolist() == [len(sample["labels"]) // 3] * 3
+    answers = answers_to(classify, sample["images"])
+    shares = [np.mean(answers == k) for k in range(3)]
+    assert max(shares) <= MOST_ANSWERS, f"{name}: answer shares {shares}"
+
+
+def test_cnn_on_shaded_renders_on_white_reaches_the_measured_accuracy():
+    measured = json.loads(
+        (ROOT / "weights" / "rock_paper_scissors_cnn" / "metrics.json").read_text()
+    )
+    assert max(measured["white_answer_shares"].values()) <= 0.45
+    sample = np.load(DATA / "rps_white_heldout.npz")  # 60 pictures: one is 0.017
+    classify = space.load_classifier("rock_paper_scissors_cnn")
+    right = answers_to(classify, sample["images"]) == sample["labels"]
+    assert np.mean(right) >= measured["white_accuracy"] - MARGIN
+
+
+def test_cnn_gets_the_real_fist_right_and_the_v_frames_as_measured():
+    # Target (issue 14): the fist and >= 17 of the 19 V frames; metrics.json says where
+    # the shipped CNN stands, and a retrain that loses the fist fails here.
+    measured = json.loads(
+        (ROOT / "weights" / "rock_paper_scissors_cnn" / "metrics.json").read_text()
+    )["real_photo_answers"]
     photos, labels = rps_hands.real_photos()  # npm fingerpose, from the package cache
-    right = 0
-    for photo, label in zip(photos, labels, strict=True):
-        try:
-            probabilities = classify(photo)
-        except space.NoHand:
-            continue
-        right += max(probabilities, key=probabilities.get) == space.LABELS[label]
-    assert right / len(photos) == pytest.approx(measured["real_photo_accuracy"], abs=0.051)
+    answers = answers_to(space.load_classifier("rock_paper_scissors_cnn"), photos)
+    assert labels[0] == space.LABELS.index("rock") and (labels[1:] == 2).all()
+    assert space.LABELS[answers[0]] == "rock" == measured["rock (1 photo of a fist)"]
+    v_right = measured["scissors (19 GIF frames of a V)"].get("scissors", 0)
+    assert abs(np.sum(answers[1:] == labels[1:]) - v_right) <= 1
+
+
+def test_cnn_input_size_comes_from_the_model():
+    import keras
+
+    from core.models import load_keras
+    from training.rock_paper_scissors_cnn import IMAGE_SIZE
+
+    tiny = keras.Sequential(
+        [keras.Input((40, 40, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)]
+    )
+    picture = np.random.default_rng(12).integers(0, 255, (120, 200, 3), np.uint8)
+    assert sorted(space.cnn_classifier(tiny)(picture)) == sorted(space.LABELS)
+    assert load_keras("rock_paper_scissors_cnn").input_shape[1:3] == (IMAGE_SIZE, IMAGE_SIZE)
 
 
 def test_a_round_plays_the_predicted_move_against_the_computer(classifier):

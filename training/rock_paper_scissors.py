@@ -276,52 +276,262 @@ def render(
     return np.asarray(image), landmarks.astype(np.float32)
 
 
-def augment(image: Image.Image, rng: np.random.Generator) -> Image.Image:
-    """Camera-like changes that keep the label: blur, brightness, contrast, colour cast, noise."""
+def augment(image: Image.Image, rng: np.random.Generator, mild: bool = False) -> Image.Image:
+    """Camera-like changes that keep the label: blur, brightness, contrast, colour cast,
+    noise (``mild``: a white background stays white)."""
     array = np.asarray(image, np.float32)
     if rng.random() < 0.3:
         blurred = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 2.5)))
         array = np.asarray(blurred, np.float32)
     mean = array.mean()
-    array = (array - mean) * rng.uniform(0.7, 1.3) + mean * rng.uniform(0.7, 1.3)
-    array = array * rng.uniform(0.9, 1.1, 3)
+    contrast, brightness, cast = ((0.85, 1.1), (0.95, 1.05), (0.97, 1.03)) if mild else (
+        (0.7, 1.3), (0.7, 1.3), (0.9, 1.1))  # fmt: skip
+    array = (array - mean) * rng.uniform(*contrast) + mean * rng.uniform(*brightness)
+    array = array * rng.uniform(*cast, 3)
     array = array + rng.normal(0, rng.uniform(0, 8), array.shape)
     return Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
 
 
 def dataset(
-    count: int, size: int, split: str, seed: int
+    count: int, size: int, split: str, seed: int, style: str = "flat"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``count`` renders (balanced labels): images uint8 (N, size, size, 3), labels, landmarks."""
+    """``count`` renders (balanced labels): images uint8 (N, size, size, 3), labels, landmarks.
+    ``style``: "flat" (``render``), "shaded" (``render_shaded``, any background) or
+    "shaded-white" (``render_shaded`` on white, upstream's CGI style)."""
     rng = np.random.default_rng(seed)
     labels = np.arange(count) % len(LABELS)
     rng.shuffle(labels)
     images = np.empty((count, size, size, 3), np.uint8)
     landmarks = np.empty((count, 21, 3), np.float32)
     for i, label in enumerate(labels):
-        images[i], landmarks[i] = render(LABELS[label], rng, size, split)
+        if style == "flat":
+            images[i], landmarks[i] = render(LABELS[label], rng, size, split)
+        else:
+            background = "white" if style == "shaded-white" else None
+            images[i], landmarks[i] = render_shaded(LABELS[label], rng, size, split, background)
     return images, labels.astype(np.int64), landmarks
+
+
+# ---------------------------------------------------------------- shaded 3-D renders
+
+# Backgrounds of the shaded renders. "white" is the style of upstream's CGI dataset (tfds
+# rock_paper_scissors); "wall" a plain, unevenly lit wall; "photo" a crop of one of the
+# photos that ship in scikit-image. The test split draws from its own families.
+SHADED_TRAIN_BACKGROUNDS = ("white", "white", "wall", "wall", "photo", "photo", "photo",
+                            "solid", "gradient", "stripes", "blocks")  # fmt: skip
+SHADED_TEST_BACKGROUNDS = ("white", "wall", "blobs", "noise")
+SKIMAGE = ("scikit-image", "0.26.0")
+SKIMAGE_SHA256 = "74aa5518ccea28121f57a95374581d3b979839adc25bb03f289b1bc9b99c58af"
+PHOTOS = ("astronaut.png", "brick.png", "camera.png", "chelsea.png", "coffee.png", "grass.png",
+          "gravel.png", "motorcycle_left.png", "rocket.jpg", "page.png", "text.png",
+          "hubble_deep_field.jpg", "color.png", "coins.png", "moon.png", "logo.png")  # fmt: skip
+SLEEVES = ((235, 235, 230), (40, 40, 45), (30, 60, 120), (150, 30, 30), (90, 90, 95))
+HAIR = ((30, 25, 20), (80, 55, 35), (140, 110, 70), (200, 200, 200), (20, 20, 20))
+
+
+def photo_backgrounds() -> list[Image.Image]:
+    """The colour and grey photos that ship inside scikit-image's wheel (BSD licensed)."""
+    global _PHOTOS
+    if _PHOTOS is None:
+        import io
+
+        from training import common
+
+        wheel = common.pypi_package(*SKIMAGE, SKIMAGE_SHA256)
+        _PHOTOS = [
+            Image.open(io.BytesIO(common.read_member(wheel, f"skimage/data/{name}"))).convert("RGB")
+            for name in PHOTOS
+        ]
+    return _PHOTOS
+
+
+_PHOTOS = None
+
+
+def _shaded_background(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
+    if kind in ("white", "wall"):
+        level = rng.uniform(238, 255) if kind == "white" else rng.uniform(150, 245)
+        tint = rng.uniform(0.97, 1.0, 3) if kind == "white" else rng.uniform(0.85, 1.0, 3)
+        ramp = np.linspace(-1, 1, size)
+        angle = rng.uniform(0, 2 * np.pi)
+        field = np.cos(angle) * ramp[None, :] + np.sin(angle) * ramp[:, None]
+        light = 1 + field * (rng.uniform(0, 0.04) if kind == "white" else rng.uniform(0, 0.15))
+        return np.clip(level * light[..., None] * tint, 0, 255)
+    if kind == "photo":
+        photos = photo_backgrounds()
+        photo = photos[int(rng.integers(len(photos)))]
+        side = int(min(photo.size) * rng.uniform(0.3, 1.0))
+        x, y = (int(rng.integers(0, d - side + 1)) for d in photo.size)
+        crop = photo.crop((x, y, x + side, y + side)).resize((size, size), Image.BILINEAR)
+        array = np.asarray(crop, np.float32)
+        if rng.random() < 0.5:
+            array = array[:, ::-1]
+        return array * rng.uniform(0.8, 1.2, 3)
+    return np.asarray(_background(kind, size, rng), np.float32)
+
+
+def _raycast(capsules, size: int):
+    """Depth, surface normal and material of the nearest capsule at each pixel (orthographic
+    camera looking along +z). A capsule: (end a, end b, radius, material), in pixels."""
+    depth = np.full((size, size), np.inf)
+    normal = np.zeros((size, size, 3))
+    material = np.full((size, size), -1)
+    for a, b, radius, kind in capsules:
+        lo = np.floor(np.minimum(a[:2], b[:2]) - radius).astype(int).clip(0, size)
+        hi = np.ceil(np.maximum(a[:2], b[:2]) + radius + 1).astype(int).clip(0, size)
+        if (hi <= lo).any():
+            continue
+        ys, xs = np.mgrid[lo[1] : hi[1], lo[0] : hi[0]] + 0.5
+        d = b - a
+        length = d[0] ** 2 + d[1] ** 2
+        s = ((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / length if length > 1e-9 else 0 * xs
+        s = np.clip(s, 0, 1)
+        ox, oy = xs - (a[0] + s * d[0]), ys - (a[1] + s * d[1])
+        h2 = radius**2 - ox**2 - oy**2
+        h = np.sqrt(np.maximum(h2, 0))
+        z = a[2] + s * d[2] - h
+        box = (slice(lo[1], hi[1]), slice(lo[0], hi[0]))
+        closer = (h2 > 0) & (z < depth[box])
+        depth[box][closer] = z[closer]
+        normal[box][closer] = np.stack([ox, oy, -h], -1)[closer] / radius
+        material[box][closer] = kind
+    return depth, normal, material
+
+
+def render_shaded(
+    label: str,
+    rng: np.random.Generator,
+    size: int = 96,
+    split: str = "train",
+    background: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A 3-D shaded ``label`` hand (ray-cast capsules: fingers, palm, forearm; diffuse
+    and specular light, contact shadows, a cast shadow) over ``background`` (random from
+    the split's families when None), sometimes with a person behind it. Returns the RGB
+    uint8 (size, size, 3) picture and the 21 landmarks as ``render`` does."""
+    if split not in ("train", "test"):
+        raise ValueError(f"unknown split {split!r}")
+    big = 2 * size
+    tones = TRAIN_TONES if split == "train" else TEST_TONES
+    skin = np.array(tones[rng.integers(len(tones))], float) * rng.uniform(0.88, 1.08, 3)
+    families = SHADED_TRAIN_BACKGROUNDS if split == "train" else SHADED_TEST_BACKGROUNDS
+    kind = background or str(rng.choice(families))
+    image = _shaded_background(kind, big, rng)
+
+    rotation = random_rotation(rng)
+    world = hand_pose(label, rng) @ rotation.T
+    arm_end = np.array([0.0, rng.uniform(1.5, 4.0), 0.15]) @ rotation.T
+    sides = np.array([[0.32, 0.05, 0.0], [-0.36, 0.05, 0.0], [0.0, 0.1, 0.0]]) @ rotation.T
+    extent = np.ptp(world[:, :2], axis=0).max() + 0.4
+    scale = rng.uniform(0.3, 0.85) * big / extent
+    centre = (world[:, :2].max(0) + world[:, :2].min(0)) / 2
+    margin = max(big / 2 - scale * extent / 2, 0)
+    offset = np.array([big / 2, big / 2]) + rng.uniform(-1, 1, 2) * margin * 0.9
+
+    def px(p):  # model units -> pixels (x, y) and depth in pixels
+        p = np.asarray(p, float)
+        return np.concatenate([(p[..., :2] - centre) * scale + offset, p[..., 2:] * scale], -1)
+
+    finger_r = rng.uniform(0.085, 0.12) * scale
+    palm_r = rng.uniform(0.13, 0.17) * scale
+    capsules = [(px(sides[2]), px(arm_end), rng.uniform(0.3, 0.4) * scale, 1)]
+    for base, top in ((sides[0], world[5]), ((sides[0] + sides[2]) / 2, world[5]),
+                      (sides[2], world[9]), (sides[2], (world[9] + world[13]) / 2),
+                      ((sides[1] + sides[2]) / 2, world[13]), (sides[1], world[17])):  # fmt: skip
+        capsules.append((px(base), px(top), palm_r, 0))
+    capsules.append((px(sides[0]), px(world[2]), finger_r * 1.5, 0))  # the thumb's ball
+    for joints in FINGERS:
+        chain = ([1] if joints[0] == 1 else []) + list(joints)
+        radius = finger_r * (1.15 if joints[0] == 1 else rng.uniform(0.9, 1.05))
+        for i, (a, b) in enumerate(zip(chain[:-1], chain[1:], strict=True)):
+            taper = 1.0 - 0.06 * i
+            capsules.append((px(world[a]), px(world[b]), radius * taper, 0))
+    # Sometimes a person behind the hand (as in webcam pictures): a head and shoulders.
+    if kind != "white" and rng.random() < 0.4:
+        head_r = scale * rng.uniform(0.45, 0.8)
+        head = np.array([*rng.uniform(0.2, 0.8, 2) * big, scale * 3.0])
+        face = (head - [0, head_r * 0.25, 0], head + [0, head_r * 0.25, 0], head_r, 2)
+        hair = (head - [0, head_r * 0.45, -head_r * 0.2], head - [0, head_r * 0.2, -head_r * 0.3],
+                head_r * 1.02, 3)  # fmt: skip
+        body = (head + [-head_r, head_r * 3.2, head_r], head + [head_r, head_r * 3.2, head_r],
+                head_r * 1.6, 4)  # fmt: skip
+        capsules += [face, hair, body]
+    depth, normal, material = _raycast(capsules, big)
+
+    colours = np.zeros((5, 3))
+    colours[0] = skin
+    sleeve = rng.random() < 0.45
+    colours[1] = (
+        np.array(SLEEVES[rng.integers(len(SLEEVES))]) * rng.uniform(0.8, 1.1) if sleeve else skin
+    )
+    colours[2] = np.array(tones[rng.integers(len(tones))], float)
+    colours[3] = HAIR[rng.integers(len(HAIR))]
+    colours[4] = rng.integers(0, 256, 3)
+    light = np.array([rng.uniform(-0.9, 0.9), rng.uniform(-0.9, 0.5), -1.0])
+    light /= np.linalg.norm(light)
+    ambient = rng.uniform(0.3, 0.55)
+    diffuse = np.clip(normal @ light, 0, 1)
+    half = light + np.array([0, 0, -1.0])
+    half /= np.linalg.norm(half)
+    specular = np.clip(normal @ half, 0, 1) ** rng.uniform(8, 30) * rng.uniform(0, 0.35)
+    lit = ambient + (1 - ambient) * diffuse
+    warm = np.array([1.0, 0.9, 0.85])  # shadowed skin is redder
+    surface = colours[np.maximum(material, 0)] * (
+        lit[..., None] * (warm + (1 - warm) * lit[..., None])
+    )
+    surface = surface + 255 * specular[..., None]
+    # Contact shadows where one part passes in front of another (between fingers).
+    finite = np.where(np.isfinite(depth), depth, 1e6)
+    step = np.zeros_like(finite)
+    for axis in (0, 1):
+        for shift in (1, -1):
+            step = np.maximum(step, np.roll(finite, shift, axis) - finite)
+    surface *= np.where(step > finger_r * 0.6, rng.uniform(0.55, 0.8), 1.0)[..., None]
+    # A soft cast shadow on the background.
+    hand = material >= 0
+    shadow_shift = (-light[:2] / -light[2] * scale * rng.uniform(0.05, 0.25)).astype(int)
+    shadow = np.roll(hand.astype(np.float32), tuple(shadow_shift[::-1]), (0, 1))
+    shadow = (
+        np.asarray(
+            Image.fromarray((shadow * 255).astype(np.uint8)).filter(
+                ImageFilter.GaussianBlur(big / 40)
+            ),
+            np.float32,
+        )
+        / 255
+    )
+    image = image * (1 - rng.uniform(0.1, 0.4) * shadow[..., None])
+    image = np.where(hand[..., None], surface, image)
+    texture = rng.normal(0, rng.uniform(0, 4), (big, big, 1))
+    picture = Image.fromarray(np.clip(image + texture, 0, 255).astype(np.uint8))
+    picture = augment(picture, rng, mild=kind == "white").resize((size, size), Image.LANCZOS)
+    landmarks = px(world) / 2
+    landmarks[:, 2] -= landmarks[0, 2]
+    return np.asarray(picture), landmarks.astype(np.float32)
 
 
 # ---------------------------------------------------------------- datasets, cached
 
 
 def cached_dataset(
-    count: int, size: int, split: str, seed: int, workers: int = 2
+    count: int, size: int, split: str, seed: int, workers: int = 2, style: str = "flat"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``dataset(...)`` rendered in ``workers`` processes once, then read from the cache."""
     from concurrent.futures import ProcessPoolExecutor
 
     from training.common import CACHE
 
-    path = CACHE / "rps" / f"{split}-{count}-{size}-{seed}.npz"
+    name = f"{split}-{count}-{size}-{seed}" + ("" if style == "flat" else f"-{style}")
+    path = CACHE / "rps" / f"{name}.npz"
     if path.is_file():
         data = np.load(path)
         return data["images"], data["labels"], data["landmarks"]
     chunks = [count // workers + (i < count % workers) for i in range(workers)]
     with ProcessPoolExecutor(workers) as pool:
         seeds = [seed * 1000 + i for i in range(workers)]
-        parts = list(pool.map(dataset, chunks, [size] * workers, [split] * workers, seeds))
+        parts = list(
+            pool.map(dataset, chunks, [size] * workers, [split] * workers, seeds, [style] * workers)
+        )
     images, labels, landmarks = (np.concatenate(p) for p in zip(*parts, strict=True))
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, images=images, labels=labels, landmarks=landmarks)
@@ -412,8 +622,8 @@ hand. Re-creation of upstream's experiment (trekhleb/machine-learning-experiment
 {card_notes}
 
 The held-out renders use skin tones and background families that training never saw.
-They are still renders, not photos: accuracy on real webcam photos is not measured
-(no photos of hands exist in the package registries this project may use).
+They are still renders, not photos; the only real hand photos found in the package
+registries are measured below.
 
 ![training curves](training_curves.png) ![confusion matrix](confusion_matrix.png)
 """
@@ -421,9 +631,13 @@ They are still renders, not photos: accuracy on real webcam photos is not measur
     return folder
 
 
-def write_heldout_sample(path, count: int = 48, size: int = 128, seed: int = 2026) -> None:
-    """The small held-out sample committed for the quality tests (test split, own seed)."""
-    images, labels, landmarks = dataset(count, size, "test", seed)
+def write_heldout_sample(
+    path, count: int = 48, size: int = 128, seed: int = 2026, style: str = "flat"
+) -> None:
+    """A small held-out sample committed for the quality tests (test split, own seed):
+    tests/data/rps_heldout.npz (flat, the defaults) and tests/data/rps_white_heldout.npz
+    (``count=60, size=96, seed=2027, style="shaded-white"``)."""
+    images, labels, landmarks = dataset(count, size, "test", seed, style)
     np.savez_compressed(path, images=images, labels=labels.astype(np.uint8), landmarks=landmarks)
 
 

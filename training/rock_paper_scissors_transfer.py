@@ -7,7 +7,7 @@ hand-landmark network (trained by Google on real hands) does, inside the `mediap
 model (TFLite, `core/hand_landmarks.py`), its 21 landmarks, normalised for position,
 size and in-plane rotation, are the features, and a small Dense head learns rock, paper
 or scissors from them. The head trains on landmarks of posed hands from
-`training/hands.py` (exact skeleton geometry, with noise and mirroring) plus what
+`training/rock_paper_scissors.py` (exact skeleton geometry, with noise and mirroring) plus what
 MediaPipe itself reads off rendered training hands. Its presence score gives "no hand".
 Reaches 20/20 on the 20 real photos of npm `fingerpose` and 1.0 on held-out skeleton
 poses; on 300 held-out renders (unseen skins and backgrounds) MediaPipe finds a hand in
