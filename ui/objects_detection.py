@@ -9,7 +9,14 @@ from core import photo
 from core.experiments import Experiment
 from core.objects_detection import IOU, MAX_BOXES, SCORE, detector, load_detector
 from core.weights import resolve
-from ui.common import examples_of, model_card_panel, photo_input, shows_errors, tab_header
+from ui.common import (
+    array_image,
+    examples_of,
+    model_card_panel,
+    photo_input,
+    shows_errors,
+    tab_header,
+)
 from ui.gradio_internals import with_clear_error
 
 STREAM_EVERY = 0.25  # seconds between webcam frames
@@ -57,7 +64,7 @@ def build(experiment: Experiment) -> gr.Blocks:
         gr.Interface(
             fn=request_function(detect, names, f"{experiment.id}_webcam"),
             inputs=[
-                gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam"),
+                array_image(sources=["webcam"], streaming=True, label="Webcam"),
                 _slider(),
             ],
             outputs=gr.AnnotatedImage(label="Objects"),
