@@ -42,10 +42,25 @@ SECONDS_PER_PHOTO = 2
 # Wraps fetch: the time of each frame sent (queue/join, then /stream/<event>) and of each
 # answer (a process_generating / process_completed message on /queue/data).
 PROBE = """
-window.__sent = []; window.__answers = [];
+window.__sent = []; window.__answers = []; window.__kinds = {};
+const answered = (data) => {
+  try {
+    const m = JSON.parse(data);
+    window.__kinds[m.msg] = (window.__kinds[m.msg] || 0) + 1;
+    const answer = ["process_streaming", "process_generating", "process_completed"].includes(m.msg);
+    if (answer && m.success !== false) window.__answers.push(performance.now());
+  } catch (e) {}
+};
+const PlainSource = window.EventSource;
+window.EventSource = function (url, options) {
+  const source = new PlainSource(url, options);
+  source.addEventListener("message", (event) => answered(event.data));
+  return source;
+};
+window.EventSource.prototype = PlainSource.prototype;
 const plain = window.fetch.bind(window);
 window.fetch = async (input, init) => {
-  const url = typeof input === "string" ? input : input.url;
+  const url = String(typeof input === "string" ? input : input.url || input);
   const frame = init && init.method === "POST" && /\\/stream\\/[^/]+$|queue\\/join/.test(url);
   if (frame) window.__sent.push(performance.now());
   const response = await plain(input, init);
@@ -57,14 +72,7 @@ window.fetch = async (input, init) => {
       const {value, done} = await reader.read(); if (done) break;
       rest += text.decode(value, {stream: true});
       const lines = rest.split("\\n"); rest = lines.pop();
-      for (const line of lines) {
-        if (!line.startsWith("data:")) continue;
-        try {
-          const m = JSON.parse(line.slice(5));
-          const answer = m.msg === "process_generating" || m.msg === "process_completed";
-          if (answer && m.success !== false) window.__answers.push(performance.now());
-        } catch (e) {}
-      }
+      for (const line of lines) if (line.startsWith("data:")) answered(line.slice(5));
     }
   })();
   return new Response(page, {headers: response.headers, status: response.status});
