@@ -21,7 +21,7 @@ import gradio as gr  # noqa: E402
 
 from core.experiments import DISCLAIMER, EXPERIMENTS, Experiment  # noqa: E402
 from ui import build_tab  # noqa: E402
-from ui.gradio_internals import no_server_per_block  # noqa: E402
+from ui.gradio_internals import clear_input_errors, no_server_per_block, unknown_endpoint  # noqa: E402
 
 TITLE = "Interactive Machine Learning Experiments"
 # Uploaded files are removed after a day, checked every hour.
@@ -31,6 +31,15 @@ DELETE_CACHE = (3600, 86400)
 # models are stateless or, like the hand landmarker's interpreters, hold a lock, so a
 # machine with more cores can raise it.
 CONCURRENCY = 1
+# Requests waiting in the queue, all events together: one more gets HTTP 503 "Queue is
+# full" at once (gradio_client: an AppError saying so), not an endless wait.
+MAX_QUEUE = int(os.environ.get("HUB_MAX_QUEUE", "64"))
+# launch() settings for a hub that strangers reach (README "Serving"): uploads over 10 MB
+# are refused with gradio's "File size exceeded maximum allowed size" (HTTP 413); no run
+# history (its routes would call the Hugging Face Hub with the server's own HF_TOKEN);
+# no /monitoring (request counts and timings of every endpoint, to anyone). And an
+# unknown api_name gets a 404 that says so (gradio: a 500), ui/gradio_internals.py.
+PUBLIC = {"max_file_size": "10mb", "run_history": False, "enable_monitoring": False}
 
 
 def home(chosen: list[Experiment]) -> gr.Blocks:
@@ -65,8 +74,8 @@ def ping() -> str:
     return "pong"
 
 
-def build_hub(only: list[str] | None = None) -> gr.TabbedInterface:
-    """The whole app; ``only`` serves a subset of experiment ids."""
+def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.TabbedInterface:
+    """The whole app; ``only`` serves a subset of experiment ids. Serve it with ``launch``."""
     chosen = [e for e in EXPERIMENTS if not only or e.id in only]
     unknown = set(only or []) - {e.id for e in chosen}
     if unknown:
@@ -76,9 +85,15 @@ def build_hub(only: list[str] | None = None) -> gr.TabbedInterface:
         names = ["Home"] + [e.title for e in chosen]
         app = gr.TabbedInterface(tabs, names, title=TITLE)
         link_similar_tabs(app, chosen)
-        app.queue(default_concurrency_limit=CONCURRENCY)
+        app.queue(default_concurrency_limit=CONCURRENCY, max_size=max_queue)
+    clear_input_errors(app)  # refusals before preprocessing get a message (gradio_internals)
     app.delete_cache = DELETE_CACHE  # not passed on by TabbedInterface (ui/gradio_internals.py)
     return app
+
+
+def launch(app: gr.Blocks, **options):
+    """``app.launch(**options)`` with the PUBLIC settings: how every hub is served."""
+    return app.launch(**PUBLIC, app_kwargs=unknown_endpoint(), **options)
 
 
 def link_similar_tabs(app: gr.TabbedInterface, chosen: list[Experiment]) -> None:
@@ -130,7 +145,8 @@ def __getattr__(name: str):
 
 def main() -> None:
     args = parse_args()
-    build_hub(args.only).launch(
+    launch(
+        build_hub(args.only),
         server_name=args.host,
         server_port=args.port,
         share=args.share,

@@ -56,11 +56,11 @@ MIX = {
 
 def serve(port: int, concurrency: int) -> None:
     """The hub of hub.py, with the queue's per-function concurrency set."""
-    from hub import build_hub
+    from hub import build_hub, launch
 
     app = build_hub(list(MIX))
     app.queue(default_concurrency_limit=concurrency)
-    app.launch(server_name="127.0.0.1", server_port=port, quiet=True)
+    launch(app, server_name="127.0.0.1", server_port=port, quiet=True)
 
 
 def start(concurrency: int, batch: int) -> tuple[subprocess.Popen, str]:

@@ -49,10 +49,10 @@ def main() -> None:
     print(f"all 9,801 sums, one batch:    {batch_ms:7.2f} ms")
 
     from bench.common import connect
-    from hub import build_hub
+    from hub import build_hub, launch
 
     app = build_hub(only=[nsr.ID])
-    _, url, _ = app.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    _, url, _ = launch(app, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
     client = connect(url)
     call = lambda: client.predict("74+83", api_name=f"/{nsr.ID}")  # noqa: E731
     print(f"gradio_client round trip:     {median_ms(call, 30):7.2f} ms")

@@ -66,3 +66,20 @@ def detector(detect, names: list[str]):
         return np.asarray(image), annotations
 
     return find_objects
+
+
+def drawn(found: tuple[np.ndarray, list]) -> np.ndarray:
+    """``detector``'s answer -> one picture: the photo with each box and its label drawn
+    in. The webcam stream shows this: gr.AnnotatedImage would encode a full-size PNG mask
+    per box for every frame."""
+    from PIL import Image, ImageDraw
+
+    pixels, annotations = found
+    image = Image.fromarray(pixels)
+    draw = ImageDraw.Draw(image)
+    for (x1, y1, x2, y2), label in annotations:
+        draw.rectangle((x1, y1, x2, y2), outline=(255, 40, 40), width=3)
+        left, top, right, bottom = draw.textbbox((x1 + 4, y1 + 2), label)
+        draw.rectangle((x1, y1, right + 4, bottom + 2), fill=(255, 40, 40))
+        draw.text((x1 + 4, y1 + 2), label, fill=(255, 255, 255))
+    return np.asarray(image)

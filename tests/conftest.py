@@ -29,17 +29,21 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="session")
-def hub_url():
-    """The URL of the full hub, launched once on 127.0.0.1 for the whole session, with
-    its MCP server on (python hub.py --mcp)."""
-    from hub import build_hub
+def hub_app():
+    """The full hub, launched once on 127.0.0.1 for the whole session (in this process),
+    with its MCP server on (python hub.py --mcp)."""
+    from hub import build_hub, launch
 
     app = build_hub()
-    _, url, _ = app.launch(
-        server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, mcp_server=True
-    )
-    yield url
+    launch(app, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, mcp_server=True)
+    yield app
     app.close()
+
+
+@pytest.fixture(scope="session")
+def hub_url(hub_app):
+    """The URL of the session's hub (``hub_app``)."""
+    return hub_app.local_url
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from gradio_client import Client, handle_file
 from conftest import ROOT
 from core import weights
 from core.experiments import EXPERIMENTS
-from hub import build_hub, home
+from hub import build_hub, home, launch
 
 DIGITS = ["digits_recognition_mlp", "digits_recognition_cnn"]
 
@@ -49,7 +49,7 @@ def test_corrupt_model_leaves_its_tab_explaining_and_the_others_working(tmp_path
 
     app = build_hub(DIGITS)
     assert "This experiment is unavailable" in markdown_text(app)
-    _, url, _ = app.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    _, url, _ = launch(app, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
     try:
         client = Client(url, verbose=False, analytics_enabled=False)
         endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]

@@ -126,6 +126,13 @@ def test_webcam_frames_and_bad_thresholds(find_objects):
     frame = np.asarray(Image.open(PHOTOS / "astronaut.jpg").convert("RGB"))
     image, annotations = find_objects(frame)
     assert image.shape == frame.shape and any(lbl.startswith("person") for _, lbl in annotations)
+    # the webcam stream shows one picture with the same boxes drawn in, nothing else
+    shown = space.drawn((image, annotations))
+    changed = np.argwhere((shown != image).any(axis=-1))
+    assert shown.shape == frame.shape and len(changed)
+    boxes = np.array([box for box, _ in annotations])
+    assert changed[:, 1].min() >= boxes[:, 0].min() and changed[:, 0].min() >= boxes[:, 1].min()
+    assert changed[:, 0].max() <= boxes[:, 3].max() + 2  # labels sit inside the boxes
     for score in (0, 1.5):
         with pytest.raises(gr.Error, match="score threshold"):
             find_objects(frame, score)

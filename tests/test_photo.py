@@ -2,6 +2,7 @@
 mode, size and EXIF orientation becomes an upright RGB picture, bad files a clear error."""
 
 import io
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -116,13 +117,21 @@ def test_square_crops_the_centre_or_resizes_the_whole_photo():
     assert resized[:, :10].max() == 0  # the black part is still there, squeezed
 
 
-def test_photo_input_turns_an_unreadable_upload_into_a_clear_error(tmp_path):
-    from gradio.data_classes import ImageData
+def test_photo_input_turns_an_unreadable_upload_into_a_clear_error():
+    import shutil
 
-    text = tmp_path / "notes.txt"
+    from gradio.data_classes import ImageData
+    from gradio.utils import get_upload_folder
+
+    uploads = Path(get_upload_folder()) / "test_photo"  # only uploads are ever opened
+    uploads.mkdir(parents=True, exist_ok=True)
+    text = uploads / "notes.txt"
     text.write_text("not a photo")
+    coffee = Path(shutil.copy(COFFEE, uploads / "coffee.jpg"))
     component = photo_input()
     with pytest.raises(gr.Error, match="`notes.txt` is not an image"):
         component.preprocess(ImageData(path=str(text), orig_name="notes.txt"))
-    photo = component.preprocess(ImageData(path=str(COFFEE), orig_name="coffee.jpg"))
-    assert photo == str(COFFEE)  # the file as sent, for open_photo
+    photo = component.preprocess(ImageData(path=str(coffee), orig_name="coffee.jpg"))
+    assert photo == str(coffee)  # the file as sent, for open_photo
+    with pytest.raises(gr.Error, match="not uploaded to this server"):
+        component.preprocess(ImageData(path=str(COFFEE), orig_name="coffee.jpg"))

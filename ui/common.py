@@ -15,7 +15,8 @@ import numpy as np
 from core.errors import BadInput
 from core.experiments import BY_ID, DISCLAIMER, Experiment
 from core.models import predict_one
-from ui.gradio_internals import with_clear_error
+from core.photo import MAX_PIXELS
+from ui.gradio_internals import guard_images, with_clear_error
 
 EXAMPLES = Path(__file__).parent / "examples"
 
@@ -23,6 +24,9 @@ EXAMPLES = Path(__file__).parent / "examples"
 # that many queued requests to one model share one call. Off by default: bench/load.py
 # --batch measured no gain here, and one bad request in a batch fails the whole batch.
 MAX_BATCH = int(os.environ.get("HUB_MAX_BATCH", "1"))
+# Pixels (all images of one value together) that an input gradio decodes in full may
+# hold: a drawing (canvas 400x400) or a numpy photo. 16 MP is 64 MB once decoded as RGBA.
+DECODED_MAX_PIXELS = 16_000_000
 
 
 def examples_of(family: str, pattern: str = "*.png") -> list[str]:
@@ -108,23 +112,33 @@ def sketchpad(label: str, brush_size: int = 24) -> gr.Sketchpad:
         brush=gr.Brush(default_size=brush_size, colors=["#000000"], color_mode="fixed"),
         type="numpy",
     )
-    return with_clear_error(pad, "The drawing is not an image (send a PNG, JPEG or WebP).")
+    pad = with_clear_error(pad, "The drawing is not an image (send a PNG, JPEG or WebP).")
+    return guard_images(pad, DECODED_MAX_PIXELS)
 
 
 def photo_input(label: str = "Photo") -> gr.Image:
     """The photo input of every photo tab (upload, webcam snapshot or paste). It hands the
     function the file exactly as sent (core.photo.open_photo reads it), and turns a file
     Pillow cannot even open into a clear gr.Error: gradio's own preprocessing would
-    otherwise fail with a generic "Error" before our code runs."""
+    otherwise fail with a generic "Error" before our code runs. Only the visitor's own
+    upload is opened, and only up to core.photo.MAX_PIXELS (ui.gradio_internals.guard_images)."""
     image = gr.Image(
         sources=["upload", "webcam", "clipboard"], type="filepath", image_mode=None, label=label
     )
+    return guard_images(with_clear_error(image, _not_an_image), MAX_PIXELS)
 
-    def message(payload) -> str:
-        name = Path(getattr(payload, "orig_name", None) or "the file").name
-        return f"`{name}` is not an image Pillow can read (JPEG, PNG, WebP...)."
 
-    return with_clear_error(image, message)
+def array_image(**options) -> gr.Image:
+    """A gr.Image that hands the function a numpy array (webcam streams, the
+    rock-paper-scissors photo): the same checks as photo_input, but gradio decodes these
+    in full, so the limit is DECODED_MAX_PIXELS."""
+    image = gr.Image(type="numpy", **options)
+    return guard_images(with_clear_error(image, _not_an_image), DECODED_MAX_PIXELS)
+
+
+def _not_an_image(payload) -> str:
+    name = Path(getattr(payload, "orig_name", None) or "the file").name
+    return f"`{name}` is not an image Pillow can read (JPEG, PNG, WebP...)."
 
 
 def model_card_panel(experiment: Experiment, extra: dict[str, str] | None = None) -> None:

@@ -7,27 +7,40 @@ import gradio as gr
 
 from core import photo
 from core.experiments import Experiment
-from core.objects_detection import IOU, MAX_BOXES, SCORE, detector, load_detector
+from core.objects_detection import IOU, MAX_BOXES, SCORE, detector, drawn, load_detector
 from core.weights import resolve
-from ui.common import examples_of, model_card_panel, photo_input, shows_errors, tab_header
+from ui.common import (
+    array_image,
+    examples_of,
+    model_card_panel,
+    photo_input,
+    shows_errors,
+    tab_header,
+)
 from ui.gradio_internals import with_clear_error
 
 STREAM_EVERY = 0.25  # seconds between webcam frames
 STREAM_LIMIT = 120  # seconds a webcam stream may run before the visitor restarts it
 
 
-def request_function(detect, names, name: str):
-    """The request function named ``name``, with core's errors shown as gr.Error."""
+def request_function(detect, names, name: str, draw: bool = False):
+    """The request function named ``name``, with core's errors shown as gr.Error; with
+    ``draw`` it answers one picture with the boxes drawn in (the webcam stream)."""
     find_objects = detector(detect, names)
 
     def detect_objects(image, score: float = SCORE):
-        return find_objects(image, score)
+        found = find_objects(image, score)
+        return drawn(found) if draw else found
 
     detect_objects.__name__ = detect_objects.__qualname__ = name
     detect_objects.__doc__ = f"""Find the COCO objects (people, animals, vehicles...) in a photo.
 
     Takes an image and a score threshold in (0, 1] (default {SCORE}); returns the image
     with a list of boxes (x1, y1, x2, y2 in pixels), each labelled "<class> NN%"."""
+    if draw:
+        detect_objects.__doc__ = detect_objects.__doc__.replace(
+            "the image\n    with a list of boxes", "the image with the boxes\n    drawn in"
+        )
     return shows_errors(detect_objects)
 
 
@@ -55,12 +68,12 @@ def build(experiment: Experiment) -> gr.Blocks:
         # A second function object: its own queue slot, so the stream never waits behind
         # photo requests (gradio_client cannot call a stream: it uses the endpoint above).
         gr.Interface(
-            fn=request_function(detect, names, f"{experiment.id}_webcam"),
+            fn=request_function(detect, names, f"{experiment.id}_webcam", draw=True),
             inputs=[
-                gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam"),
+                array_image(sources=["webcam"], streaming=True, label="Webcam"),
                 _slider(),
             ],
-            outputs=gr.AnnotatedImage(label="Objects"),
+            outputs=gr.Image(label="Objects", format="jpeg"),
             live=True,
             stream_every=STREAM_EVERY,
             time_limit=STREAM_LIMIT,

@@ -25,7 +25,14 @@ from core.rock_paper_scissors import (
     load_classifier,
     winner,
 )
-from ui.common import examples_of, model_card_panel, photo_input, shows_errors, tab_header
+from ui.common import (
+    array_image,
+    examples_of,
+    model_card_panel,
+    photo_input,
+    shows_errors,
+    tab_header,
+)
 
 COUNTDOWN_TICK = 0.7  # seconds, as upstream
 STREAM_LIMIT = 120  # seconds a webcam stream may run before the visitor restarts it
@@ -107,16 +114,15 @@ def build(experiment: Experiment) -> gr.Blocks:
         tab_header(experiment)
         with gr.Row():
             with gr.Column():
-                camera = gr.Image(
+                camera = array_image(
                     sources=["webcam"],
                     streaming=True,
-                    type="numpy",
                     label="Your hand (webcam)",
                     webcam_options=gr.WebcamOptions(mirror=True),
                     height=300,
                 )
                 play_button = gr.Button("PLAY ✊ ✋ ✌️", variant="primary")
-                photo = gr.Image(sources=["upload"], type="numpy", label="…or a photo", height=240)
+                photo = array_image(sources=["upload"], label="…or a photo", height=240)
                 photo_button = gr.Button("Play with this photo")
                 examples = examples_of(experiment.family)
                 if examples:
