@@ -21,6 +21,9 @@ WORK = 80  # working resolution for the stroke-width normalisation
 STROKE_FRACTION = 0.095
 INK_THRESHOLD = 0.2  # ink level (0 paper, 1 black) that counts as drawn
 MIN_INK_PIXELS = 4  # fewer inked pixels than this is an empty canvas (a stray click)
+# The sketch tab's brush, px on its 400-px canvas: the doodle test set, the tab's example
+# doodles and the canvas a visitor draws on all use it.
+BRUSH_SIZE = 12
 
 
 def ink_from(value) -> np.ndarray | None:

@@ -8,7 +8,7 @@ import json
 import gradio as gr
 import numpy as np
 
-from core.drawing import to_mnist
+from core.drawing import BRUSH_SIZE, to_mnist
 from core.errors import BadInput
 from core.experiments import Experiment
 from core.models import load_keras, weights_file
@@ -47,13 +47,16 @@ def build(experiment: Experiment) -> gr.Blocks:
     metrics = experiment.metrics()
     extra = {
         "Categories": f"{len(labels)} of QuickDraw's 345 (list in the card)",
-        "Top-3 accuracy on the held-out icon set": str(metrics.get("test_top3_accuracy", "-")),
+        "Top-3 accuracy on the doodles": str(metrics.get("doodle_top3_accuracy", "-")),
+        "Top-1 / top-3 on a held-out icon set": (
+            f"{metrics.get('test_accuracy', '-')} / {metrics.get('test_top3_accuracy', '-')}"
+        ),
     }
     with gr.Blocks() as tab:
         tab_header(experiment)
         gr.Interface(
             **classifier_fn(model, prepare, top_guesses(labels), experiment.id, DOC),
-            inputs=sketchpad("Doodle something (pick the brush first)", brush_size=12),
+            inputs=sketchpad("Doodle something (pick the brush first)", brush_size=BRUSH_SIZE),
             # Shown as upstream did: "It looks like" the top guess, the next ones under it.
             outputs=gr.Label(num_top_classes=TOP_K, label="It looks like"),
             examples=examples_of(experiment.family),
