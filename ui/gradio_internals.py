@@ -6,8 +6,12 @@ Gradio 6.31 is pinned (requirements.txt, README front matter); when it moves, ch
   built (tests/test_hub.py counts the calls, proving that it takes effect).
 - ``with_clear_error``: swaps one component instance's ``preprocess`` so that a payload it
   cannot read gets a clear message instead of gradio's bare "Error".
-- hub.py sets ``Tab.id`` on the tabs that ``gr.TabbedInterface`` creates (it has no
-  parameter for them; "Similar experiment" buttons select tabs by id), and
+- hub.py finds the ``gr.Tabs`` that ``gr.TabbedInterface`` creates (the one whose
+  ``parent`` is the app), sets its ``overflow_behavior`` to "wrap" (like the sections'
+  ``gr.Tabs(overflow_behavior="wrap")``: no tab in a "More tabs" menu), and sets
+  ``Tab.id`` on its tabs (it has no parameter for them; the Home cards, "Similar
+  experiment" buttons and the ``/?tab=<id>`` deep link select tabs by id, returning
+  ``gr.Tabs(selected=...)`` for it and for the section's own ``gr.Tabs``). It also sets
   ``delete_cache`` on the TabbedInterface after construction (its constructor does not
   pass it on to ``gr.Blocks``).
 """
