@@ -255,6 +255,9 @@ def test_every_experiment_is_in_sight(browser, hub_url, width):
     page = new_page(browser, hub_url, width)
     try:
         SHOTS.mkdir(exist_ok=True)
+        for picture in page.locator(".gallery-picture img").all():  # loaded lazily
+            picture.scroll_into_view_if_needed()
+            expect(picture).to_have_js_property("complete", True)
         page.screenshot(path=str(SHOTS / f"home-{width}.png"), full_page=True)
         more = page.get_by_role("button", name="More tabs").locator("visible=true")
         for name in ["Home", *SECTIONS]:
