@@ -1,10 +1,13 @@
-"""The ML experiments hub: a Home tab and one tab per experiment, in one Gradio app.
+"""The ML experiments hub in one Gradio app: a Home tab with a card per experiment, then
+a tab per section (drawing, camera, text, generation) holding a tab per experiment.
 
     python hub.py                       # every experiment, on 127.0.0.1:7860
     python hub.py --share               # plus a public link
     python hub.py --only digits_recognition_cnn,digits_recognition_mlp --port 7861
     python hub.py --mcp                 # each experiment an MCP tool (or GRADIO_MCP_SERVER=True)
     gradio hub.py                       # reload mode (gradio hub.py -- --only ID)
+
+Each experiment's tab opens directly at /?tab=<id>, e.g. /?tab=digits_recognition_cnn.
 
 On Hugging Face Spaces the same file is the app (README front matter: app_file: hub.py);
 Spaces sets GRADIO_SERVER_NAME and the port, so nothing here hard-codes them.
@@ -14,12 +17,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Examples' answers are cached on their first click (cache_mode="lazy"), in a folder of
+# this process: gradio keys the cache by component id, so a folder kept from an earlier
+# start, with tabs built in another order, could serve another tab's answers.
+os.environ.setdefault("GRADIO_EXAMPLES_CACHE", tempfile.mkdtemp(prefix="hub-examples-"))
 
 import gradio as gr  # noqa: E402
 
-from core.experiments import DISCLAIMER, EXPERIMENTS, Experiment  # noqa: E402
+from core.experiments import DISCLAIMER, EXPERIMENTS, SECTIONS, Experiment  # noqa: E402
 from ui import build_tab  # noqa: E402
 from ui.gradio_internals import clear_input_errors, no_server_per_block, unknown_endpoint  # noqa: E402
 
@@ -42,25 +51,24 @@ MAX_QUEUE = int(os.environ.get("HUB_MAX_QUEUE", "64"))
 PUBLIC = {"max_file_size": "10mb", "run_history": False, "enable_monitoring": False}
 
 
+GALLERY = Path(__file__).parent / "ui" / "gallery"  # ui/make_gallery.py writes <id>.webp
+DEEP_LINK = "tab"  # /?tab=<experiment id> opens that experiment's tab
+
+
 def home(chosen: list[Experiment]) -> gr.Blocks:
-    """The landing tab: a card per experiment with its measured figure next to upstream's."""
+    """The landing tab: a card per experiment, with a picture of an example and the served
+    model's answer to it (ui/gallery/), one line and its measured figure, and a button that
+    opens its tab (wired by ``link_tabs``, through the button's elem_id ``<id>-open``)."""
     with gr.Blocks() as tab:
         gr.Markdown(
             f"# {TITLE}\nRe-creations of trekhleb's machine-learning-experiments, with "
-            f"models trained by this project's own scripts. {DISCLAIMER}"
+            f"models trained by this project's own scripts. {DISCLAIMER} Every tab's "
+            "model card says which data each model saw and how it compares with upstream."
         )
         for row_start in range(0, len(chosen), 3):
             with gr.Row(equal_height=True):
                 for experiment in chosen[row_start : row_start + 3]:
-                    with gr.Group():
-                        gr.Markdown(
-                            f"### {experiment.title}\n{experiment.description}\n\n"
-                            f"- **Input:** {experiment.input_kind}\n"
-                            f"- **Data:** {experiment.data}\n"
-                            f"- **{experiment.metric_label}:** {experiment.figure()} "
-                            f"(upstream: {experiment.upstream})",
-                            padding=True,
-                        )
+                    card(experiment)
         # A trivial endpoint: health checks, and the framework floor for benchmarks. Not
         # an experiment: left out of the API page and the MCP tools, still callable.
         pong = gr.Textbox(visible=False)
@@ -74,6 +82,39 @@ def ping() -> str:
     return "pong"
 
 
+def card(experiment: Experiment) -> None:
+    """One experiment's card on the Home tab, inside the current Row."""
+    picture = GALLERY / f"{experiment.id}.webp"
+    with gr.Column(variant="panel", min_width=300):
+        if picture.is_file():
+            gr.Image(
+                str(picture),
+                show_label=False,
+                interactive=False,
+                buttons=[],
+                container=False,
+                height=150,
+                elem_classes="gallery-picture",
+            )
+        gr.Markdown(
+            f"### {experiment.title}\n{experiment.description} "
+            f"{experiment.metric_label}: **{experiment.figure()}**"
+        )
+        gr.Button(f"Open {experiment.short} →", size="sm", elem_id=f"{experiment.id}-open")
+
+
+def section(experiments: list[Experiment]) -> tuple[gr.Blocks, gr.Tabs]:
+    """A section's tab: its experiments' tabs, each with the experiment's id as tab id."""
+    built = [build_tab(experiment) for experiment in experiments]
+    with gr.Blocks() as tab:
+        # At a phone's width the tabs take a second row rather than gradio's "More tabs".
+        with gr.Tabs(overflow_behavior="wrap") as tabs:
+            for experiment, blocks in zip(experiments, built, strict=True):
+                with gr.Tab(experiment.short, id=experiment.id):
+                    blocks.render()
+    return tab, tabs
+
+
 def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.TabbedInterface:
     """The whole app; ``only`` serves a subset of experiment ids. Serve it with ``launch``."""
     chosen = [e for e in EXPERIMENTS if not only or e.id in only]
@@ -81,10 +122,11 @@ def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.T
     if unknown:
         raise SystemExit(f"unknown experiment id(s): {', '.join(sorted(unknown))}")
     with no_server_per_block():
-        tabs = [home(chosen)] + [build_tab(e) for e in chosen]
-        names = ["Home"] + [e.title for e in chosen]
-        app = gr.TabbedInterface(tabs, names, title=TITLE)
-        link_similar_tabs(app, chosen)
+        names = [name for name in SECTIONS if any(e.section == name for e in chosen)]
+        sections = {name: section([e for e in chosen if e.section == name]) for name in names}
+        tabs = [home(chosen)] + [blocks for blocks, _ in sections.values()]
+        app = gr.TabbedInterface(tabs, ["Home", *names], title=TITLE)
+        link_tabs(app, chosen, {name: inner for name, (_, inner) in sections.items()})
         app.queue(default_concurrency_limit=CONCURRENCY, max_size=max_queue)
     clear_input_errors(app)  # refusals before preprocessing get a message (gradio_internals)
     app.delete_cache = DELETE_CACHE  # not passed on by TabbedInterface (ui/gradio_internals.py)
@@ -96,29 +138,48 @@ def launch(app: gr.Blocks, **options):
     return app.launch(**PUBLIC, app_kwargs=unknown_endpoint(), **options)
 
 
-def link_similar_tabs(app: gr.TabbedInterface, chosen: list[Experiment]) -> None:
-    """Make each "Similar experiment" button select the similar experiment's tab."""
+def link_tabs(app: gr.TabbedInterface, chosen: list[Experiment], inner: dict[str, gr.Tabs]) -> None:
+    """Make each card's "Open" button and each "Similar experiment" button open the
+    experiment's tab, and /?tab=<id> open it on arrival (a deep link)."""
     blocks = list(app.blocks.values())
-    # The outer tab set is TabbedInterface's own; experiments may hold tabs of their own.
-    tab_set = next(b for b in blocks if isinstance(b, gr.Tabs) and b.parent is app)
-    tabs = [child for child in tab_set.children if isinstance(child, gr.Tab)]
-    for tab, tab_id in zip(tabs, ["home"] + [e.id for e in chosen], strict=True):
+    # The outer tab set is TabbedInterface's own; sections and experiments hold their own.
+    outer = next(b for b in blocks if isinstance(b, gr.Tabs) and b.parent is app)
+    outer.overflow_behavior = "wrap"  # no "More tabs" menu here either (section's above)
+    tabs = [child for child in outer.children if isinstance(child, gr.Tab)]
+    for tab, tab_id in zip(tabs, ["home"] + [s.lower() for s in inner], strict=True):
         tab.id = tab_id  # TabbedInterface leaves tabs without ids (ui/gradio_internals.py)
-    served = {e.id for e in chosen}
+    served = {e.id: e for e in chosen}
+    every = [outer, *inner.values()]
+
+    def select(experiment_id: str) -> dict[gr.Tabs, gr.Tabs]:
+        """The updates that select an experiment's tab: its section's, then its own."""
+        experiment = served[experiment_id]
+        return {
+            outer: gr.Tabs(selected=experiment.section_id),
+            inner[experiment.section]: gr.Tabs(selected=experiment.id),
+        }
+
+    def deep_link(request: gr.Request) -> dict:
+        target = request.query_params.get(DEEP_LINK, "")
+        return select(target) if target in served else {tabs: gr.skip() for tabs in every}
+
     buttons = {b.elem_id: b for b in blocks if isinstance(b, gr.Button) and b.elem_id}
     with app:
         for experiment in chosen:
-            button = buttons.get(f"{experiment.id}-similar")
-            if button is None:
-                continue
-            if experiment.similar not in served:
-                button.visible = False
-                continue
-            button.click(
-                lambda target=experiment.similar: gr.Tabs(selected=target),
-                outputs=tab_set,
-                api_visibility="private",
-            )
+            for button_id, target in [
+                (f"{experiment.id}-open", experiment.id),
+                (f"{experiment.id}-similar", experiment.similar),
+            ]:
+                button = buttons.get(button_id)
+                if button is None:
+                    continue
+                if target not in served:
+                    button.visible = False
+                    continue
+                button.click(
+                    lambda target=target: select(target), outputs=every, api_visibility="private"
+                )
+        app.load(deep_link, outputs=every, api_visibility="private")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

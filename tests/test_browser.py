@@ -1,7 +1,7 @@
 """The hub in a real browser (headless Chromium): every tab visited in turn on one page,
 driven as a visitor would: draw with the mouse, click an example, upload a photo, type a
 prompt, press the button, read what the page shows. A failing tab leaves a screenshot in
-test-output/.
+test-output/, and so do the home page and a drawing tab at 1280 and 390 px (a phone).
 
 Needs a Chromium or Chrome and the `playwright` package. `make test` installs playwright
 and finds the browser (see the Makefile: one already installed, Debian's `chromium`, or
@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from conftest import ROOT
-from core.experiments import EXPERIMENTS
+from core.experiments import BY_ID, EXPERIMENTS, SECTIONS, Experiment
 
 BROWSERS = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"]
 ARGS = [
@@ -60,38 +60,60 @@ def test_the_browser_is_hub_chromium_else_the_first_on_path(tmp_path, monkeypatc
 
 
 @pytest.fixture(scope="module")
-def page(hub_url):
+def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium(), headless=True, args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.set_default_timeout(WAIT_MS)
         expect.set_options(timeout=WAIT_MS)
-        page.goto(hub_url)
-        page.get_by_role("tab", name="Home").wait_for()
-        yield page
+        yield browser
         browser.close()
 
 
-def open_tab(page: Page, title: str) -> None:
-    """Select a tab, through the "More tabs" menu when the tab bar has no room for it."""
-    tab = page.get_by_role("tab", name=title, exact=True)
-    if tab.count():
-        tab.click()
-    else:
-        page.get_by_role("button", name="More tabs").click()
-        page.locator(".overflow-dropdown button").get_by_text(title, exact=True).click()
-    expect(page.get_by_role("tab", name=title, exact=True)).to_have_attribute(
+def new_page(browser, url: str, width: int = 1280) -> Page:
+    """A page of the hub at ``url``, ``width`` px wide, once its tabs are there."""
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    page.set_default_timeout(WAIT_MS)
+    page.goto(url)
+    page.get_by_role("tab", name="Home").wait_for()
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(browser, hub_url):
+    page = new_page(browser, hub_url)
+    yield page
+    page.close()
+
+
+def selected(page: Page, name: str):
+    """Wait until the tab ``name`` is the selected one (in the tab bar, not the overflow)."""
+    expect(page.get_by_role("tab", name=name, exact=True)).to_have_attribute(
         "aria-selected", "true"
     )
 
 
+def open_tab(page: Page, experiment: Experiment) -> None:
+    """Select the experiment's section, then its tab: both in sight, never in the "More
+    tabs" menu (test_every_experiment_is_in_sight)."""
+    page.get_by_role("tab", name=experiment.section, exact=True).click()
+    selected(page, experiment.section)
+    page.get_by_role("tab", name=experiment.short, exact=True).click()
+    selected(page, experiment.short)
+
+
+def open_home(page: Page) -> None:
+    page.get_by_role("tab", name="Home", exact=True).click()
+    selected(page, "Home")
+
+
 def panel(page: Page):
-    return page.locator("[role=tabpanel]:visible").first
+    """The innermost tab panel on view: the experiment's (inside its section's)."""
+    return page.locator("[role=tabpanel]:visible").last
 
 
-def draw(page: Page, points: list[tuple[float, float]]) -> None:
+def draw(page: Page, points: list[tuple[float, float]], pick_brush: bool = True) -> None:
     """Pick the brush, then drag the mouse through points (fractions of the canvas)."""
-    panel(page).get_by_role("button", name="Brush", exact=True).first.click()
+    if pick_brush:
+        panel(page).get_by_role("button", name="Brush", exact=True).first.click()
     box = panel(page).locator("canvas:visible").first.bounding_box()
     where = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
     page.mouse.move(*where[0])
@@ -118,8 +140,8 @@ def digit_one(page: Page) -> None:
 
 
 def digit_example(page: Page) -> None:
-    panel(page).locator(".gallery-item").nth(3).click()  # the examples are 0.png ... 9.png
-    submit(page)
+    # The examples are 0.png ... 9.png; the answer comes with the example (cached).
+    panel(page).locator(".gallery-item").nth(3).click()
     expect(label_output(page)).to_have_text(re.compile(r"^\s*3\s*$"))
 
 
@@ -179,16 +201,26 @@ def add_numbers(page: Page) -> None:
 
 
 def generate_text(page: Page) -> None:
-    box = panel(page).locator("textarea:visible").first
-    box.fill("The ")
-    submit(page)
     output = panel(page).locator("textarea:visible").last
-    expect(output).to_have_value(re.compile(r"\S{3,}"))
+    expect(output).to_have_value(re.compile(r"\S{3,}"))  # a text is there on arrival
+    on_arrival = output.input_value()
+    panel(page).locator("textarea:visible").first.fill("Love ")  # letters every vocabulary has
+    submit(page)
+    expect(output).to_have_value(re.compile(r"Love"))
+    assert output.input_value() != on_arrival
+
+
+def gan_grid(page: Page):
+    """The DCGAN tab's first "Generated clothes" picture."""
+    return panel(page).locator(".block", has_text="Generated clothes").locator("img").first
 
 
 def generate_clothes(page: Page) -> None:
+    expect(gan_grid(page)).to_be_visible()  # there on arrival (test_gan_grid_on_arrival)
+    on_arrival = gan_grid(page).get_attribute("src")
+    panel(page).get_by_role("spinbutton", name="Seed").fill("7")
     submit(page)
-    expect(panel(page).locator("img[src*='image']").first).to_be_visible()
+    expect(gan_grid(page)).not_to_have_attribute("src", on_arrival)
     draw(page, [(0.4 + 0.01 * i, 0.3 + 0.02 * i) for i in range(21)])
     panel(page).get_by_role("button", name="Submit", exact=True).nth(1).click()
     expect(panel(page).locator("img").nth(2)).to_be_visible()
@@ -215,15 +247,106 @@ def test_every_experiment_has_a_browser_check():
     assert {e.id for e in EXPERIMENTS} <= set(ACTIONS)
 
 
-def test_home_tab_lists_every_experiment(page):
-    open_tab(page, "Home")
+def test_home_tab_shows_a_card_with_a_picture_per_experiment(page):
+    open_home(page)
     for experiment in EXPERIMENTS:
         expect(panel(page)).to_contain_text(experiment.title)
+    pictures = panel(page).locator(".gallery-picture img")
+    expect(pictures).to_have_count(len(EXPERIMENTS))
+    for picture in pictures.all():
+        picture.scroll_into_view_if_needed()
+        assert picture.evaluate("img => img.complete && img.naturalWidth") > 0
+
+
+def test_a_card_opens_its_tab(page):
+    for experiment in EXPERIMENTS:
+        open_home(page)
+        panel(page).locator(f"#{experiment.id}-open").click()
+        selected(page, experiment.section)
+        selected(page, experiment.short)
+        expect(panel(page)).to_contain_text(experiment.description)
+
+
+def test_similar_experiment_button_opens_its_tab(page):
+    experiment = BY_ID["digits_recognition_mlp"]
+    open_tab(page, experiment)
+    panel(page).locator(f"#{experiment.id}-similar").click()
+    selected(page, BY_ID[experiment.similar].short)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_experiment_is_in_sight(browser, hub_url, width):
+    """At a laptop's and a phone's width no tab is in gradio's "More tabs" menu: the
+    sections fit the tab bar, and so do each section's experiments."""
+    page = new_page(browser, hub_url, width)
+    try:
+        SHOTS.mkdir(exist_ok=True)
+        for picture in page.locator(".gallery-picture img").all():  # loaded lazily
+            picture.scroll_into_view_if_needed()
+            expect(picture).to_have_js_property("complete", True)
+        page.screenshot(path=str(SHOTS / f"home-{width}.png"), full_page=True)
+        more = page.get_by_role("button", name="More tabs").locator("visible=true")
+        for name in ["Home", *SECTIONS]:
+            expect(page.get_by_role("tab", name=name, exact=True)).to_be_visible()
+        for experiment in EXPERIMENTS:
+            open_tab(page, experiment)
+            expect(page.get_by_role("tab", name=experiment.short, exact=True)).to_be_visible()
+            expect(more).to_have_count(0)
+        open_tab(page, BY_ID["digits_recognition_cnn"])
+        page.screenshot(path=str(SHOTS / f"digits-{width}.png"), full_page=True)
+    finally:
+        page.close()
+
+
+def test_a_deep_link_opens_its_tab_and_the_gan_grid_is_there(browser, hub_url):
+    experiment = BY_ID["clothes_generation_dcgan"]
+    page = new_page(browser, f"{hub_url}?tab={experiment.id}")
+    try:
+        selected(page, experiment.section)
+        selected(page, experiment.short)
+        # The grid is there on opening: nothing was clicked.
+        expect(gan_grid(page)).to_be_visible()
+        assert gan_grid(page).evaluate("img => img.complete && img.naturalWidth") > 0
+    finally:
+        page.close()
+
+
+def test_a_stroke_updates_the_label_with_no_click(browser, hub_url):
+    """Live answers on a drawing tab: a label after each stroke, no Submit. Counts the
+    requests a drawing costs (gradio's queue joins) and leaves them in test-output/."""
+    page = new_page(browser, f"{hub_url}?tab=digits_recognition_cnn")
+    joins: list[str] = []
+    page.on("request", lambda r: joins.append(r.url) if "/queue/join" in r.url else None)
+    try:
+        selected(page, "Digits CNN")
+        expect(label_output(page)).to_have_count(0)  # nothing drawn, nothing answered
+        before = len(joins)
+        draw(page, [(0.5, 0.2 + 0.03 * i) for i in range(21)])  # a 1, one stroke
+        expect(label_output(page)).to_have_text(re.compile(r"^\s*\d\s*$"))
+        page.wait_for_timeout(2000)
+        one_stroke = len(joins) - before
+        # A burst: three more strokes at once (a 7's bar and stem, and a serif).
+        before = len(joins)
+        draw(page, [(0.35 + 0.015 * i, 0.2) for i in range(21)], pick_brush=False)
+        draw(page, [(0.65 - 0.01 * i, 0.2 + 0.03 * i) for i in range(21)], pick_brush=False)
+        draw(page, [(0.45 + 0.01 * i, 0.5) for i in range(11)], pick_brush=False)
+        page.wait_for_timeout(4000)
+        burst = len(joins) - before
+        SHOTS.mkdir(exist_ok=True)
+        (SHOTS / "live-requests.txt").write_text(
+            f"one stroke: {one_stroke} queue joins; three quick strokes: {burst}\n"
+        )
+        print(f"live drawing: one stroke {one_stroke} requests, three strokes {burst}")
+        assert 1 <= one_stroke <= 2  # the answer (and the 28x28 view), not one per move
+        assert 1 <= burst <= 3 * one_stroke
+        expect(panel(page).get_by_role("button", name="Submit", exact=True)).to_be_visible()
+    finally:
+        page.close()
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS, ids=[e.id for e in EXPERIMENTS])
 def test_tab_answers_a_visitor(page, experiment):
-    open_tab(page, experiment.title)
+    open_tab(page, experiment)
     try:
         expect(panel(page)).to_contain_text(experiment.description)
         expect(panel(page)).not_to_contain_text("This experiment is unavailable")

@@ -7,11 +7,13 @@ import sys
 import gradio as gr
 import pytest
 from gradio_client import Client, handle_file
+from PIL import Image
 
 from conftest import ROOT
 from core import weights
-from core.experiments import EXPERIMENTS
-from hub import build_hub, home, launch
+from core.experiments import BY_ID, EXPERIMENTS, SECTIONS
+from hub import GALLERY, build_hub, home, launch
+from ui.make_gallery import SIDE
 
 DIGITS = ["digits_recognition_mlp", "digits_recognition_cnn"]
 
@@ -26,14 +28,38 @@ def test_every_experiment_has_a_unique_id_in_upstream_order():
     assert ids.index("digits_recognition_mlp") < ids.index("digits_recognition_cnn")
 
 
-def test_home_card_shows_measured_metric_next_to_upstream():
+def test_home_card_shows_a_line_and_the_measured_figure_and_leaves_the_rest_to_the_tab():
     chosen = [e for e in EXPERIMENTS if e.id in DIGITS]
-    text = markdown_text(home(chosen))
+    tab = home(chosen)
+    text = markdown_text(tab)
     for experiment in chosen:
-        assert experiment.title in text
+        assert experiment.title in text and experiment.description in text
         figure = experiment.figure()
         assert figure != "not measured yet"
-        assert f"{figure} (upstream: {experiment.upstream})" in text
+        assert f"{experiment.metric_label}: **{figure}**" in text
+        assert experiment.data not in text and experiment.upstream not in text
+    pictures = [b.value for b in tab.blocks.values() if isinstance(b, gr.Image)]
+    assert len(pictures) == len(chosen)
+    buttons = {b.elem_id for b in tab.blocks.values() if isinstance(b, gr.Button)}
+    assert {f"{e}-open" for e in DIGITS} <= buttons
+
+
+def test_every_experiment_has_a_small_gallery_picture():
+    # ui/make_gallery.py writes them from the served models; the Home cards show them.
+    for experiment in EXPERIMENTS:
+        picture = GALLERY / f"{experiment.id}.webp"
+        assert picture.is_file(), f"run python -m ui.make_gallery --only {experiment.id}"
+        assert 1_000 < picture.stat().st_size < 60_000
+        with Image.open(picture) as image:
+            assert image.size == (2 * SIDE + 8, SIDE)
+
+
+def test_sections_hold_every_experiment_tab_with_its_id():
+    assert {e.section for e in EXPERIMENTS} == set(SECTIONS)
+    app = build_hub(DIGITS + ["numbers_summation_rnn"])
+    tab_ids = {b.id for b in app.blocks.values() if isinstance(b, gr.Tab)}
+    # Sections without a served experiment are left out.
+    assert tab_ids == {"home", "drawing", "text", *DIGITS, "numbers_summation_rnn"}
 
 
 def test_unknown_only_id_is_refused():
@@ -152,4 +178,4 @@ def test_hub_demo_is_built_on_access_for_gradio_reload_mode(monkeypatch):
     demo = hub.demo  # what `gradio hub.py` reads after each change
     assert isinstance(demo, gr.Blocks) and demo is not hub.demo  # rebuilt on each access
     names = [block.label for block in demo.blocks.values() if isinstance(block, gr.Tab)]
-    assert names == ["Home", "Numbers summation (RNN)"]
+    assert sorted(names) == sorted(["Home", "Text", BY_ID["numbers_summation_rnn"].short])

@@ -42,7 +42,7 @@ def build(experiment: Experiment) -> gr.Blocks:
     real = metrics.get("real_reference", {})
     with gr.Blocks() as tab:
         tab_header(experiment)
-        # Two sections, not nested gr.Tab: hub.py reads every gr.Tab as an experiment's tab.
+        # Two sections, not tabs: the tab is already inside two levels of tabs (hub.py).
         gr.Markdown("### Generate from noise")
         with gr.Group():
             gr.Interface(
@@ -57,9 +57,11 @@ def build(experiment: Experiment) -> gr.Blocks:
                         f"The number of samples must be a whole number from 1 to {MAX_SAMPLES}.",
                     ),
                 ],
-                outputs=gr.Image(label="Generated clothes", format="png"),
+                # The grid of the inputs' defaults is there when the tab opens.
+                outputs=gr.Image(from_noise(42, 16), label="Generated clothes", format="png"),
                 examples=[[0, 16], [42, 16], [2026, 36]],
-                cache_examples=False,
+                cache_examples=True,
+                cache_mode="lazy",  # an example's answer comes with it, from its first click
                 flagging_mode="never",
                 api_name=experiment.id,
             )
@@ -73,7 +75,8 @@ def build(experiment: Experiment) -> gr.Blocks:
                     gr.Image(label="Your drawing as the 10×10 latent vector", format="png"),
                 ],
                 examples=examples_of(experiment.family),
-                cache_examples=False,
+                cache_examples=True,
+                cache_mode="lazy",  # an example's answer comes with it, from its first click
                 flagging_mode="never",
                 api_name=f"{experiment.id}_drawing",
             )

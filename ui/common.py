@@ -84,6 +84,31 @@ def classifier_fn(model, prepare, answer, name: str, doc: str) -> dict:
     return {"fn": shows_errors(fn), **extra}
 
 
+def follow_drawing(pad: gr.Sketchpad, label: gr.Label, model, prepare, answer) -> None:
+    """Answer while the visitor draws: ``label`` shows the model's answer after each
+    stroke on ``pad``, with no Submit (kept for the API). A UI-only event on ``change``
+    (gradio's sketchpad fires it once a stroke ends; its ``input`` skips the first
+    stroke); "always_last" keeps only the latest drawing queued behind a running
+    prediction, so a burst of strokes costs one more prediction, not one each. An emptied
+    canvas clears the label, without an error."""
+
+    def follow(drawing):
+        try:
+            x = prepare(drawing)
+        except BadInput:
+            return None
+        return answer(predict_one(model, x))
+
+    pad.change(
+        follow,
+        pad,
+        label,
+        trigger_mode="always_last",
+        show_progress="hidden",
+        api_visibility="private",
+    )
+
+
 def tab_header(experiment: Experiment) -> None:
     """Title, description and the similar-experiment link, inside the current Blocks.
 
@@ -104,7 +129,8 @@ def sketchpad(label: str, brush_size: int = 24) -> gr.Sketchpad:
     """A white canvas with a thick black brush, shared by every drawing tab.
 
     The function gets a dict whose "composite" is the drawing (RGBA, opaque); pass it to
-    core.drawing.to_mnist. A visitor picks the brush tool first, as in Gradio itself.
+    core.drawing.to_mnist. Gradio 6.31 opens it with its image tool selected and has no
+    parameter for the brush: a visitor picks the brush first.
     """
     pad = gr.Sketchpad(
         label=label,

@@ -9,7 +9,14 @@ from core.drawing import to_mnist
 from core.errors import BadInput
 from core.experiments import Experiment
 from core.models import load_keras
-from ui.common import classifier_fn, examples_of, model_card_panel, sketchpad, tab_header
+from ui.common import (
+    classifier_fn,
+    examples_of,
+    follow_drawing,
+    model_card_panel,
+    sketchpad,
+    tab_header,
+)
 
 DOC = """Recognise a handwritten digit.
 
@@ -45,10 +52,13 @@ def build(experiment: Experiment) -> gr.Blocks:
             inputs=sketchpad("Draw a digit (pick the brush first)"),
             outputs=gr.Label(num_top_classes=10, label="Recognised digit and probabilities"),
             examples=examples_of(experiment.family),
-            cache_examples=False,
+            # An example's answer comes with it, computed on its first click.
+            cache_examples=True,
+            cache_mode="lazy",
             flagging_mode="never",
             api_name=experiment.id,
         )
+        follow_drawing(demo.input_components[0], demo.output_components[0], model, prepare, answer)
         seen = gr.Image(label="What the network sees (28×28)", height=160, format="png")
         # Shown after each answer by its own, UI-only event: the API answers with the
         # label alone, so API clients download nothing extra.

@@ -19,8 +19,12 @@ Gradio 6.31 is pinned (requirements.txt, README front matter); when it moves, ch
 - ``unknown_endpoint``: an exception handler (passed to FastAPI through launch's public
   ``app_kwargs``) for ``gradio.route_utils.FnIndexInferError``, which gradio raises for an
   unknown ``api_name`` and answers with a 500.
-- hub.py sets ``Tab.id`` on the tabs that ``gr.TabbedInterface`` creates (it has no
-  parameter for them; "Similar experiment" buttons select tabs by id), and
+- hub.py finds the ``gr.Tabs`` that ``gr.TabbedInterface`` creates (the one whose
+  ``parent`` is the app), sets its ``overflow_behavior`` to "wrap" (like the sections'
+  ``gr.Tabs(overflow_behavior="wrap")``: no tab in a "More tabs" menu), and sets
+  ``Tab.id`` on its tabs (it has no parameter for them; the Home cards, "Similar
+  experiment" buttons and the ``/?tab=<id>`` deep link select tabs by id, returning
+  ``gr.Tabs(selected=...)`` for it and for the section's own ``gr.Tabs``). It also sets
   ``delete_cache`` on the TabbedInterface after construction (its constructor does not
   pass it on to ``gr.Blocks``).
 """

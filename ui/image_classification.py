@@ -34,7 +34,8 @@ def build(experiment: Experiment) -> gr.Blocks:
             inputs=photo_input(),
             outputs=gr.Label(num_top_classes=TOP_K, label="Top 5 classes"),
             examples=examples_of("photos", "*.jpg"),
-            cache_examples=False,
+            cache_examples=True,
+            cache_mode="lazy",  # an example's answer comes with it, from its first click
             flagging_mode="never",
             api_name=experiment.id,
         )

@@ -57,7 +57,8 @@ def build(experiment: Experiment) -> gr.Blocks:
                 gr.Markdown(),
             ],
             examples=[["1+20"], ["74+83"], ["3+98"]],
-            cache_examples=False,
+            cache_examples=True,
+            cache_mode="lazy",  # an example's answer comes with it, from its first click
             flagging_mode="never",
             api_name=experiment.id,
         )

@@ -60,7 +60,8 @@ def build(experiment: Experiment) -> gr.Blocks:
             inputs=[photo_input(), _slider()],
             outputs=gr.AnnotatedImage(label="Objects"),
             examples=[[path, SCORE] for path in examples_of("photos", "*.jpg")],
-            cache_examples=False,
+            cache_examples=True,
+            cache_mode="lazy",  # an example's answer comes with it, from its first click
             flagging_mode="never",
             api_name=experiment.id,
         )

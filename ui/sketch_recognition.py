@@ -12,7 +12,14 @@ from core.drawing import BRUSH_SIZE, to_mnist
 from core.errors import BadInput
 from core.experiments import Experiment
 from core.models import load_keras, weights_file
-from ui.common import classifier_fn, examples_of, model_card_panel, sketchpad, tab_header
+from ui.common import (
+    classifier_fn,
+    examples_of,
+    follow_drawing,
+    model_card_panel,
+    sketchpad,
+    tab_header,
+)
 
 TOP_K = 5  # guesses returned by the API (the first is "It looks like ...")
 DOC = f"""Guess what a doodle shows, among everyday object categories of QuickDraw.
@@ -54,15 +61,20 @@ def build(experiment: Experiment) -> gr.Blocks:
     }
     with gr.Blocks() as tab:
         tab_header(experiment)
-        gr.Interface(
+        demo = gr.Interface(
             **classifier_fn(model, prepare, top_guesses(labels), experiment.id, DOC),
             inputs=sketchpad("Doodle something (pick the brush first)", brush_size=BRUSH_SIZE),
             # Shown as upstream did: "It looks like" the top guess, the next ones under it.
             outputs=gr.Label(num_top_classes=TOP_K, label="It looks like"),
             examples=examples_of(experiment.family),
-            cache_examples=False,
+            # An example's answer comes with it, computed on its first click.
+            cache_examples=True,
+            cache_mode="lazy",
             flagging_mode="never",
             api_name=experiment.id,
+        )
+        follow_drawing(
+            demo.input_components[0], demo.output_components[0], model, prepare, top_guesses(labels)
         )
         with gr.Accordion(f"The {len(labels)} categories it knows", open=False):
             gr.Markdown(", ".join(sorted(labels, key=str.lower)))

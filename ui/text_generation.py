@@ -71,9 +71,11 @@ def build(experiment: Experiment) -> gr.Blocks:
                     f"Seed must be a whole number from 0 to {MAX_SEED - 1}, or empty.",
                 ),
             ],
-            outputs=gr.Textbox(label="Generated text", lines=12),
+            # The text sampled when the model was loaded is there when the tab opens.
+            outputs=gr.Textbox(generator.sample, label="Generated text", lines=12),
             examples=[[prompt, spec.length, spec.temperature, 1] for prompt in spec.examples],
-            cache_examples=False,
+            cache_examples=True,
+            cache_mode="lazy",  # an example's answer comes with it, from its first click
             flagging_mode="never",
             api_name=experiment.id,
         )
