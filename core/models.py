@@ -13,14 +13,16 @@ from core.weights import resolve
 KERAS_HUB_FILES = ("config.json", "metadata.json", "model.weights.h5")
 
 
-def load_keras(experiment_id: str):
-    """Load the experiment's Keras model once (safe_mode on, no compile): ``model.keras``
-    in the checkout, or Keras' Hub layout in a pinned Hub snapshot."""
+def load_keras(experiment_id: str, filename: str = "model.keras"):
+    """Load a Keras model of the experiment once (safe_mode on, no compile): ``filename``
+    in its weights folder; its ``model.keras`` may be in Keras' Hub layout instead (a
+    pinned Hub snapshot holds it unzipped, see training.common.hub_layout)."""
     import keras
 
     folder = resolve(experiment_id)
-    path = folder / "model.keras"
-    if not path.is_file() and all((folder / name).is_file() for name in KERAS_HUB_FILES):
+    path = folder / filename
+    in_hub_layout = all((folder / name).is_file() for name in KERAS_HUB_FILES)
+    if filename == "model.keras" and not path.is_file() and in_hub_layout:
         path = folder
     return keras.saving.load_model(path, compile=False, safe_mode=True)
 

@@ -151,12 +151,12 @@ def test_the_core_and_training_never_import_gradio():
 def test_every_binary_a_space_receives_goes_through_lfs():
     # The Hub's git refuses binaries that are not in LFS (or Xet): .gitattributes.
     tracked = subprocess.run(
-        ["git", "ls-files", "weights", "ui/examples", "tests/data"],
+        ["git", "ls-files", "-z", "weights", "ui/examples", "tests/data", "ui/gallery"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.split()
+    ).stdout.split("\0")[:-1]
     binaries = [name for name in tracked if b"\0" in (ROOT / name).read_bytes()[:8000]]
     assert len(binaries) > 30
     attributes = subprocess.run(
