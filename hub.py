@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # Examples' answers are cached on their first click (cache_mode="lazy"), in a folder of
@@ -29,7 +28,7 @@ os.environ.setdefault("GRADIO_EXAMPLES_CACHE", tempfile.mkdtemp(prefix="hub-exam
 import gradio as gr  # noqa: E402
 
 from core.experiments import DISCLAIMER, EXPERIMENTS, SECTIONS, Experiment  # noqa: E402
-from ui import build_tab  # noqa: E402
+from ui import GALLERY, build_tab  # noqa: E402
 from ui.gradio_internals import clear_input_errors, no_server_per_block, unknown_endpoint  # noqa: E402
 
 TITLE = "Interactive Machine Learning Experiments"
@@ -51,39 +50,45 @@ MAX_QUEUE = int(os.environ.get("HUB_MAX_QUEUE", "64"))
 PUBLIC = {"max_file_size": "10mb", "run_history": False, "enable_monitoring": False}
 
 
-GALLERY = Path(__file__).parent / "ui" / "gallery"  # ui/make_gallery.py writes <id>.webp
 DEEP_LINK = "tab"  # /?tab=<experiment id> opens that experiment's tab
 
 
 def home(chosen: list[Experiment]) -> gr.Blocks:
-    """The landing tab: a card per experiment, with a picture of an example and the served
-    model's answer to it (ui/gallery/), one line and its measured figure, and a button that
-    opens its tab (wired by ``link_tabs``, through the button's elem_id ``<id>-open``)."""
+    """The landing tab on its own (the hub builds the same ``cards`` in its Home tab)."""
     with gr.Blocks() as tab:
-        gr.Markdown(
-            f"# {TITLE}\nRe-creations of trekhleb's machine-learning-experiments, with "
-            f"models trained by this project's own scripts. {DISCLAIMER} Every tab's "
-            "model card says which data each model saw and how it compares with upstream."
-        )
-        for row_start in range(0, len(chosen), 3):
-            with gr.Row(equal_height=True):
-                for experiment in chosen[row_start : row_start + 3]:
-                    card(experiment)
-        # A trivial endpoint: health checks, and the framework floor for benchmarks. Not
-        # an experiment: left out of the API page and the MCP tools, still callable.
-        pong = gr.Textbox(visible=False)
-        gr.Button(visible=False).click(
-            ping, outputs=pong, api_name="ping", api_visibility="undocumented"
-        )
+        cards(chosen)
     return tab
+
+
+def cards(chosen: list[Experiment]) -> dict[str, gr.Button]:
+    """The Home tab's content, inside the current Blocks: a card per experiment, with a
+    picture of an example and the served model's answer to it (ui/gallery/), one line and
+    its measured figure, and a button that opens its tab. Returns those buttons by id."""
+    gr.Markdown(
+        f"# {TITLE}\nRe-creations of trekhleb's machine-learning-experiments, with "
+        f"models trained by this project's own scripts. {DISCLAIMER} Every tab's "
+        "model card says which data each model saw and how it compares with upstream."
+    )
+    opens = {}
+    for row_start in range(0, len(chosen), 3):
+        with gr.Row(equal_height=True):
+            for experiment in chosen[row_start : row_start + 3]:
+                opens[experiment.id] = card(experiment)
+    # A trivial endpoint: health checks, and the framework floor for benchmarks. Not
+    # an experiment: left out of the API page and the MCP tools, still callable.
+    pong = gr.Textbox(visible=False)
+    gr.Button(visible=False).click(
+        ping, outputs=pong, api_name="ping", api_visibility="undocumented"
+    )
+    return opens
 
 
 def ping() -> str:
     return "pong"
 
 
-def card(experiment: Experiment) -> None:
-    """One experiment's card on the Home tab, inside the current Row."""
+def card(experiment: Experiment) -> gr.Button:
+    """One experiment's card on the Home tab, inside the current Row; its "Open" button."""
     picture = GALLERY / f"{experiment.id}.webp"
     with gr.Column(variant="panel", min_width=300):
         if picture.is_file():
@@ -100,36 +105,43 @@ def card(experiment: Experiment) -> None:
             f"### {experiment.title}\n{experiment.description} "
             f"{experiment.metric_label}: **{experiment.figure()}**"
         )
-        gr.Button(f"Open {experiment.short} →", size="sm", elem_id=f"{experiment.id}-open")
+        # The elem_id is for the browser tests and the page's CSS; the hub holds the button.
+        return gr.Button(f"Open {experiment.short} →", size="sm", elem_id=f"{experiment.id}-open")
 
 
-def section(experiments: list[Experiment]) -> tuple[gr.Blocks, gr.Tabs]:
-    """A section's tab: its experiments' tabs, each with the experiment's id as tab id."""
-    built = [build_tab(experiment) for experiment in experiments]
-    with gr.Blocks() as tab:
-        # At a phone's width the tabs take a second row rather than gradio's "More tabs".
-        with gr.Tabs(overflow_behavior="wrap") as tabs:
-            for experiment, blocks in zip(experiments, built, strict=True):
-                with gr.Tab(experiment.short, id=experiment.id):
-                    blocks.render()
-    return tab, tabs
+def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.Blocks:
+    """The whole app; ``only`` serves a subset of experiment ids. Serve it with ``launch``.
 
-
-def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.TabbedInterface:
-    """The whole app; ``only`` serves a subset of experiment ids. Serve it with ``launch``."""
+    The layout of gr.TabbedInterface (a title, then a tab per section), built here with
+    gr.Tabs and gr.Tab so that every tab has an id and wraps rather than hides in a "More
+    tabs" menu at a phone's width: the Home cards, the "Similar experiment" buttons and the
+    /?tab=<id> deep link select tabs by id."""
     chosen = [e for e in EXPERIMENTS if not only or e.id in only]
     unknown = set(only or []) - {e.id for e in chosen}
     if unknown:
         raise SystemExit(f"unknown experiment id(s): {', '.join(sorted(unknown))}")
+    served = {e.id for e in chosen}
+    names = [name for name in SECTIONS if any(e.section == name for e in chosen)]
     with no_server_per_block():
-        names = [name for name in SECTIONS if any(e.section == name for e in chosen)]
-        sections = {name: section([e for e in chosen if e.section == name]) for name in names}
-        tabs = [home(chosen)] + [blocks for blocks, _ in sections.values()]
-        app = gr.TabbedInterface(tabs, ["Home", *names], title=TITLE)
-        link_tabs(app, chosen, {name: inner for name, (_, inner) in sections.items()})
+        # Each experiment's tab is built on its own first: a broken one becomes a tab
+        # that says why (ui.build_tab), with nothing half-built left in the app.
+        built = {e.id: build_tab(e, link_similar=e.similar in served) for e in chosen}
+        with gr.Blocks(title=TITLE, fill_height=True, delete_cache=DELETE_CACHE) as app:
+            gr.Markdown(f"<h1 style='text-align: center; margin-bottom: 1rem'>{TITLE}</h1>")
+            with gr.Tabs(overflow_behavior="wrap") as outer:
+                with gr.Tab("Home", id="home"):
+                    opens = cards(chosen)
+                inner = {}
+                for name in names:
+                    with gr.Tab(name, id=name.lower()):
+                        with gr.Tabs(overflow_behavior="wrap") as inner[name]:
+                            for experiment in (e for e in chosen if e.section == name):
+                                with gr.Tab(experiment.short, id=experiment.id):
+                                    built[experiment.id][0].render()
+            similars = {i: button for i, (_, button) in built.items() if button is not None}
+            link_tabs(app, chosen, outer, inner, opens, similars)
         app.queue(default_concurrency_limit=CONCURRENCY, max_size=max_queue)
     clear_input_errors(app)  # refusals before preprocessing get a message (gradio_internals)
-    app.delete_cache = DELETE_CACHE  # not passed on by TabbedInterface (ui/gradio_internals.py)
     return app
 
 
@@ -138,16 +150,16 @@ def launch(app: gr.Blocks, **options):
     return app.launch(**PUBLIC, app_kwargs=unknown_endpoint(), **options)
 
 
-def link_tabs(app: gr.TabbedInterface, chosen: list[Experiment], inner: dict[str, gr.Tabs]) -> None:
+def link_tabs(
+    app: gr.Blocks,
+    chosen: list[Experiment],
+    outer: gr.Tabs,
+    inner: dict[str, gr.Tabs],
+    opens: dict[str, gr.Button],
+    similars: dict[str, gr.Button],
+) -> None:
     """Make each card's "Open" button and each "Similar experiment" button open the
-    experiment's tab, and /?tab=<id> open it on arrival (a deep link)."""
-    blocks = list(app.blocks.values())
-    # The outer tab set is TabbedInterface's own; sections and experiments hold their own.
-    outer = next(b for b in blocks if isinstance(b, gr.Tabs) and b.parent is app)
-    outer.overflow_behavior = "wrap"  # no "More tabs" menu here either (section's above)
-    tabs = [child for child in outer.children if isinstance(child, gr.Tab)]
-    for tab, tab_id in zip(tabs, ["home"] + [s.lower() for s in inner], strict=True):
-        tab.id = tab_id  # TabbedInterface leaves tabs without ids (ui/gradio_internals.py)
+    experiment's tab, and /?tab=<id> open it on arrival (a deep link). Inside ``app``."""
     served = {e.id: e for e in chosen}
     every = [outer, *inner.values()]
 
@@ -163,23 +175,11 @@ def link_tabs(app: gr.TabbedInterface, chosen: list[Experiment], inner: dict[str
         target = request.query_params.get(DEEP_LINK, "")
         return select(target) if target in served else {tabs: gr.skip() for tabs in every}
 
-    buttons = {b.elem_id: b for b in blocks if isinstance(b, gr.Button) and b.elem_id}
-    with app:
-        for experiment in chosen:
-            for button_id, target in [
-                (f"{experiment.id}-open", experiment.id),
-                (f"{experiment.id}-similar", experiment.similar),
-            ]:
-                button = buttons.get(button_id)
-                if button is None:
-                    continue
-                if target not in served:
-                    button.visible = False
-                    continue
-                button.click(
-                    lambda target=target: select(target), outputs=every, api_visibility="private"
-                )
-        app.load(deep_link, outputs=every, api_visibility="private")
+    targets = [(button, e) for e, button in opens.items()]
+    targets += [(button, served[e].similar) for e, button in similars.items()]
+    for button, target in targets:
+        button.click(lambda target=target: select(target), outputs=every, api_visibility="private")
+    app.load(deep_link, outputs=every, api_visibility="private")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -13,7 +13,7 @@ from conftest import ROOT
 from core import weights
 from core.experiments import BY_ID, EXPERIMENTS, SECTIONS
 from hub import GALLERY, build_hub, home, launch
-from ui.make_gallery import SIDE
+from tools.make_gallery import SIDE
 
 DIGITS = ["digits_recognition_mlp", "digits_recognition_cnn"]
 
@@ -45,10 +45,10 @@ def test_home_card_shows_a_line_and_the_measured_figure_and_leaves_the_rest_to_t
 
 
 def test_every_experiment_has_a_small_gallery_picture():
-    # ui/make_gallery.py writes them from the served models; the Home cards show them.
+    # tools/make_gallery.py writes them from the served models; the Home cards show them.
     for experiment in EXPERIMENTS:
         picture = GALLERY / f"{experiment.id}.webp"
-        assert picture.is_file(), f"run python -m ui.make_gallery --only {experiment.id}"
+        assert picture.is_file(), f"run python -m tools.make_gallery --only {experiment.id}"
         assert 1_000 < picture.stat().st_size < 60_000
         with Image.open(picture) as image:
             assert image.size == (2 * SIDE + 8, SIDE)

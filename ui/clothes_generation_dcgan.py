@@ -8,7 +8,7 @@ import gradio as gr
 from core.clothes_generation_dcgan import MAX_SAMPLES, MAX_SEED, generators
 from core.experiments import Experiment
 from core.models import load_keras, weights_file
-from ui.common import examples_of, model_card_panel, shows_errors, sketchpad, tab_header
+from ui.common import examples_of, model_card_panel, shows_errors, sketchpad
 from ui.gradio_internals import with_clear_error
 
 
@@ -41,7 +41,6 @@ def build(experiment: Experiment) -> gr.Blocks:
     metrics = experiment.metrics()
     real = metrics.get("real_reference", {})
     with gr.Blocks() as tab:
-        tab_header(experiment)
         # Two sections, not tabs: the tab is already inside two levels of tabs (hub.py).
         gr.Markdown("### Generate from noise")
         with gr.Group():

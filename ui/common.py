@@ -109,20 +109,22 @@ def follow_drawing(pad: gr.Sketchpad, label: gr.Label, model, prepare, answer) -
     )
 
 
-def tab_header(experiment: Experiment) -> None:
+def tab_header(experiment: Experiment, link_similar: bool = True) -> gr.Button | None:
     """Title, description and the similar-experiment link, inside the current Blocks.
 
-    The link is a button that hub.py wires to select the similar experiment's tab.
+    The link is a button that hub.py wires to select the similar experiment's tab; it is
+    returned (None when there is none to link to).
     """
     with gr.Row():
         gr.Markdown(f"## {experiment.title}\n{experiment.description}")
-        if experiment.similar:
-            gr.Button(
+        if experiment.similar and link_similar:
+            return gr.Button(
                 f"Similar experiment: {BY_ID[experiment.similar].title} →",
                 size="sm",
                 scale=0,
                 elem_id=f"{experiment.id}-similar",
             )
+    return None
 
 
 def sketchpad(label: str, brush_size: int = 24) -> gr.Sketchpad:
@@ -187,9 +189,8 @@ def model_card_panel(experiment: Experiment, extra: dict[str, str] | None = None
         )
 
 
-def unavailable(experiment: Experiment, error: Exception) -> gr.Blocks:
-    """The tab shown when an experiment cannot be served: says why and how to fix it."""
+def unavailable(error: Exception) -> gr.Blocks:
+    """The tab shown when an experiment cannot be served (under its header): says why."""
     with gr.Blocks() as tab:
-        tab_header(experiment)
         gr.Markdown(f"⚠️ **This experiment is unavailable.** {error}")
     return tab

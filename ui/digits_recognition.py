@@ -15,7 +15,6 @@ from ui.common import (
     follow_drawing,
     model_card_panel,
     sketchpad,
-    tab_header,
 )
 
 DOC = """Recognise a handwritten digit.
@@ -46,7 +45,6 @@ def build(experiment: Experiment) -> gr.Blocks:
     model = load_keras(experiment.id)
     recognise = classifier_fn(model, prepare, answer, experiment.id, DOC)
     with gr.Blocks() as tab:
-        tab_header(experiment)
         demo = gr.Interface(
             **recognise,
             inputs=sketchpad("Draw a digit (pick the brush first)"),

@@ -16,7 +16,7 @@ from core.image_classification import (
 )
 from core.models import predict_one
 from core.weights import resolve
-from ui.common import classifier_fn, examples_of, model_card_panel, photo_input, tab_header
+from ui.common import classifier_fn, examples_of, model_card_panel, photo_input
 
 DOC = f"""Name what a photo shows, among the 1000 ImageNet classes.
 
@@ -28,7 +28,6 @@ def build(experiment: Experiment) -> gr.Blocks:
     model, names = load_classifier(resolve(experiment.id))
     predict_one(model, prepare(photo.warm_up_photo()))  # build the predict function now
     with gr.Blocks() as tab:
-        tab_header(experiment)
         gr.Interface(
             **classifier_fn(model, prepare, top_classes(names), experiment.id, DOC),
             inputs=photo_input(),

@@ -14,7 +14,7 @@ import pandas as pd
 from core.experiments import Experiment
 from core.models import load_keras, predict_one, weights_file
 from core.numbers_summation import ANSWER_LEN, ID, RULE, VOCAB, decode, encode_questions, parse
-from ui.common import model_card_panel, shows_errors, tab_header
+from ui.common import model_card_panel, shows_errors
 
 
 @cache
@@ -47,7 +47,6 @@ def build(experiment: Experiment) -> gr.Blocks:
     """The tab: a question box, the network's answer and its per-position probabilities."""
     _served()  # load at build time, so a missing model shows as an unavailable tab
     with gr.Blocks() as tab:
-        tab_header(experiment)
         gr.Interface(
             numbers_summation_rnn,
             gr.Textbox(label="Sum", placeholder="34+27", info=RULE),

@@ -15,7 +15,6 @@ from ui.common import (
     model_card_panel,
     photo_input,
     shows_errors,
-    tab_header,
 )
 from ui.gradio_internals import with_clear_error
 
@@ -53,7 +52,6 @@ def build(experiment: Experiment) -> gr.Blocks:
     detect, names = load_detector(resolve(experiment.id))
     detector(detect, names)(photo.warm_up_photo())  # trace the graph now, not on first visit
     with gr.Blocks() as tab:
-        tab_header(experiment)
         gr.Markdown("### A photo")
         gr.Interface(
             fn=request_function(detect, names, experiment.id),

@@ -31,7 +31,6 @@ from ui.common import (
     model_card_panel,
     photo_input,
     shows_errors,
-    tab_header,
 )
 
 COUNTDOWN_TICK = 0.7  # seconds, as upstream
@@ -111,7 +110,6 @@ def build(experiment: Experiment) -> gr.Blocks:
     play = game_function(classify)
     private = {"api_visibility": "private"}
     with gr.Blocks() as tab:
-        tab_header(experiment)
         with gr.Row():
             with gr.Column():
                 camera = array_image(

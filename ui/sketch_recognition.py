@@ -18,7 +18,6 @@ from ui.common import (
     follow_drawing,
     model_card_panel,
     sketchpad,
-    tab_header,
 )
 
 TOP_K = 5  # guesses returned by the API (the first is "It looks like ...")
@@ -60,7 +59,6 @@ def build(experiment: Experiment) -> gr.Blocks:
         ),
     }
     with gr.Blocks() as tab:
-        tab_header(experiment)
         demo = gr.Interface(
             **classifier_fn(model, prepare, top_guesses(labels), experiment.id, DOC),
             inputs=sketchpad("Doodle something (pick the brush first)", brush_size=BRUSH_SIZE),

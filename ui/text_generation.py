@@ -15,7 +15,7 @@ from core.text_generation import (
     MIN_TEMPERATURE,
     load_generator,
 )
-from ui.common import model_card_panel, shows_errors, tab_header
+from ui.common import model_card_panel, shows_errors
 from ui.gradio_internals import with_clear_error
 
 
@@ -41,7 +41,6 @@ def build(experiment: Experiment) -> gr.Blocks:
     generator = load_generator(experiment.id, warn=gr.Warning)
     spec = generator.spec
     with gr.Blocks() as tab:
-        tab_header(experiment)
         gr.Interface(
             fn=request_function(generator, experiment.id),
             inputs=[

@@ -1,9 +1,10 @@
 """The Home tab's pictures, ``ui/gallery/<id>.webp``: an example input next to the served
-model's answer to it. Builds the hub (the weights in weights/ or the Hub, as served) and
-calls each experiment's request function, found by its API name, as gradio would.
+model's answer to it. Builds each experiment's tab as the hub does (the weights in
+weights/ or the Hub, as served) and calls its request function, found by its API name, as
+gradio would.
 
-    python -m ui.make_gallery                  # every experiment
-    python -m ui.make_gallery --only objects_detection
+    python -m tools.make_gallery                  # every experiment
+    python -m tools.make_gallery --only objects_detection
 
 Rerun it after retraining a model, and commit the pictures (a few tens of KB each).
 """
@@ -19,9 +20,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from core.clothes_generation_dcgan import noise
 from core.experiments import EXPERIMENTS
+from ui import GALLERY, build_tab
 from ui.common import EXAMPLES
 
-GALLERY = Path(__file__).parent / "gallery"
 SIDE = 200  # each half of a picture is SIDE x SIDE pixels
 INK, PAPER, ACCENT = (33, 37, 41), (255, 255, 255), (79, 70, 229)
 
@@ -161,18 +162,21 @@ def picture(experiment_id: str, fn) -> Image.Image:
     return both
 
 
+def request_functions(experiment) -> dict:
+    """The request functions of the experiment's tab, by API name (gradio's ``fns``)."""
+    tab, _ = build_tab(experiment)
+    return {block.api_name: block.fn for block in tab.fns.values() if block.api_name}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="comma-separated experiment ids")
     only = [name for name in parser.parse_args().only.split(",") if name]
-    from hub import build_hub
-
-    app = build_hub(only or None)
-    functions = {block.api_name: block.fn for block in app.fns.values() if block.api_name}
     GALLERY.mkdir(exist_ok=True)
     for experiment in EXPERIMENTS:
         if only and experiment.id not in only:
             continue
+        functions = request_functions(experiment)
         if experiment.id not in functions:
             print(f"{experiment.id}: unavailable, no picture")
             continue
