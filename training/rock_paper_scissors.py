@@ -631,16 +631,6 @@ registries are measured below.
     return folder
 
 
-def write_heldout_sample(
-    path, count: int = 48, size: int = 128, seed: int = 2026, style: str = "flat"
-) -> None:
-    """A small held-out sample committed for the quality tests (test split, own seed):
-    tests/data/rps_heldout.npz (flat, the defaults) and tests/data/rps_white_heldout.npz
-    (``count=60, size=96, seed=2027, style="shaded-white"``)."""
-    images, labels, landmarks = dataset(count, size, "test", seed, style)
-    np.savez_compressed(path, images=images, labels=labels.astype(np.uint8), landmarks=landmarks)
-
-
 # Seeds of the tabs' example pictures: the first test-split renders from seed 100 on that
 # both shipped models answer right (examples show the game working; the figures are in
 # metrics.json). `write_examples(ui.common.EXAMPLES / "rock_paper_scissors", EXAMPLE_SEEDS)`.

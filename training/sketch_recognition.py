@@ -321,7 +321,7 @@ def main(
 
     from core.experiments import BY_ID
 
-    args = common.parse_args(doc, epochs, argv)
+    args = common.parse_args(doc, epochs, argv, fixtures=True)
     keras.utils.set_random_seed(SEED)
 
     # Data: fresh hand-drawn renders of the training icon sets; the held-out set is test.

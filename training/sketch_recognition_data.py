@@ -532,7 +532,6 @@ class Style:
 
 
 HEAVY = Style()
-LIGHT = Style(0.05, 0.05, 0.008, 0.002, 5.0, 0.08, 0.08, 0.5, (4, 9))
 # Training style since issue 14: most renders doodle-ised first, a little less dropping.
 DOODLE = Style(drop=0.15, shorten=0.25, doodle=0.8)
 
