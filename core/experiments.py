@@ -1,5 +1,5 @@
 """The one ordered table of experiments: what the Home tab, the tabs and README know of
-each, and the family that serves it (``ui/<family>.py``, ``training/<family>.py``,
+each, and the family that serves it (``ui/<family>_tab.py``, ``training/<family>.py``,
 ``tests/test_<family>.py``). An id names its weights folder ``weights/<id>/``, its
 training entry ``training/<id>.py``, its API endpoint ``/<id>`` and its MCP tool.
 """

@@ -3,7 +3,7 @@ LSTM that reads "74+83" and writes "157".
 
 The network never sees numbers, only characters: it reads the question one character
 at a time and spells the answer one character at a time. This codec is the ONE encoding
-that training (training/numbers_summation_rnn.py) and serving (ui/numbers_summation_rnn.py)
+that training (training/numbers_summation_rnn.py) and serving (ui/numbers_summation_rnn_tab.py)
 share, so the tab feeds the model exactly what it was trained on.
 """
 

@@ -198,7 +198,7 @@ def test_bad_value_gets_a_clear_error_or_a_documented_answer(case, hub_client, p
             if parameter["component"] != case.component:
                 continue
             if case.value == "huge" and case.component == "Imageeditor" and calls:
-                break  # one sketch endpoint: they share ui.common.sketchpad and a
+                break  # one sketch endpoint: they share ui.shared.sketchpad and a
                 # 100-megapixel canvas takes ~10 s to decode on a 2-core machine
             args = [valid(p, pictures) for p in parameters]
             args[index] = sent(case.component, case.value, pictures, kind)

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import clothes_generation_dcgan as dcgan
+from core import dcgan
 from core.errors import BadInput
 from core.models import load_keras, weights_file
-from training import clothes_generation_dcgan as training
-from ui.common import EXAMPLES as UI_EXAMPLES
+from training import clothes_generation_dcgan
+from ui.shared import EXAMPLES as UI_EXAMPLES
 
 EXAMPLES = sorted((UI_EXAMPLES / dcgan.ID).glob("*.png"))
 
@@ -83,18 +83,18 @@ def test_bad_seed_or_sample_count_is_refused(seed, count, generate):
 def test_frechet_distance_on_known_sets():
     rng = np.random.default_rng(0)
     a = rng.standard_normal((4000, 8))
-    assert training.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    assert clothes_generation_dcgan.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
     # a pure shift of the mean by (1, ..., 1) adds exactly |shift|^2 = 8
-    assert training.frechet_distance(a, a + 1.0) == pytest.approx(8.0, abs=1e-6)
+    assert clothes_generation_dcgan.frechet_distance(a, a + 1.0) == pytest.approx(8.0, abs=1e-6)
     # doubling: the means differ by mean(a), the covariances add tr(C + 4C - 2 * 2C) = tr(C)
     expected = np.sum(a.mean(axis=0) ** 2) + np.trace(np.cov(a.T))
-    assert training.frechet_distance(a, 2 * a) == pytest.approx(expected, rel=1e-9)
+    assert clothes_generation_dcgan.frechet_distance(a, 2 * a) == pytest.approx(expected, rel=1e-9)
     b = rng.standard_normal((4000, 8))  # the same distribution: small but not zero
-    assert 0 < training.frechet_distance(a, b) < 0.05
+    assert 0 < clothes_generation_dcgan.frechet_distance(a, b) < 0.05
     # either side may be its (mean, covariance) instead
-    statistics = training.feature_statistics(b)
-    assert training.frechet_distance(a, statistics) == pytest.approx(
-        training.frechet_distance(a, b), rel=1e-12
+    statistics = clothes_generation_dcgan.feature_statistics(b)
+    assert clothes_generation_dcgan.frechet_distance(a, statistics) == pytest.approx(
+        clothes_generation_dcgan.frechet_distance(a, b), rel=1e-12
     )
 
 
@@ -105,7 +105,7 @@ def test_sample_quality_counts_confident_samples_and_covered_classes():
     probabilities[99] = 0.1
     probabilities[99, 5] = 0.1 + 1e-3  # one sample of class 5: exactly 1%, still covered
     features = np.random.default_rng(1).standard_normal((100, 4))
-    quality = training.sample_quality(features, probabilities, features)
+    quality = clothes_generation_dcgan.sample_quality(features, probabilities, features)
     assert quality["fid"] == 0.0
     assert quality["confident_share"] == 0.91
     assert quality["class_coverage"] == 3
@@ -118,7 +118,7 @@ def test_idx_reader_reads_the_fashion_mnist_format(tmp_path):
     header = bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in images.shape)
     path = tmp_path / "images-idx3-ubyte.gz"
     path.write_bytes(gzip.compress(header + images.tobytes()))
-    assert np.array_equal(training._idx(path), images)
+    assert np.array_equal(clothes_generation_dcgan._idx(path), images)
 
 
 # Floors a little under what the shipped generator reached (metrics.json: 10,000 samples;
@@ -145,7 +145,7 @@ def test_shipped_metrics_compare_generated_with_real_images():
     by_epoch = metrics["fid_by_epoch"]
     assert len(by_epoch) == round(metrics["epochs"])
     assert min(by_epoch, key=by_epoch.get) == str(metrics["chosen_epoch"])
-    gif = Image.open(weights_file(dcgan.ID, "training.gif"))
+    gif = Image.open(weights_file(dcgan.ID, "clothes_generation_dcgan.gif"))
     assert gif.n_frames > 1
 
 
@@ -153,11 +153,13 @@ def test_shipped_generator_re_measured_with_the_shipped_classifier():
     """FID, confident share and coverage of fresh samples, against the shipped statistics
     of the 10,000 real test images' features."""
     generator = load_keras(dcgan.ID)
-    features = training.feature_model(load_keras(dcgan.ID, training.CLASSIFIER_FILE))
-    with np.load(weights_file(dcgan.ID, training.REFERENCE_FILE)) as reference:
+    features = clothes_generation_dcgan.feature_model(
+        load_keras(dcgan.ID, clothes_generation_dcgan.CLASSIFIER_FILE)
+    )
+    with np.load(weights_file(dcgan.ID, clothes_generation_dcgan.REFERENCE_FILE)) as reference:
         statistics = (reference["mean"], reference["covariance"])
     latents = np.random.default_rng(7).standard_normal((CHECK_SAMPLES, dcgan.LATENT_DIM))
-    quality = training.generated_quality(
+    quality = clothes_generation_dcgan.generated_quality(
         generator, features, latents.astype(np.float32), statistics
     )
     assert quality["fid"] <= CHECK_FID_CEILING
@@ -172,7 +174,10 @@ def test_the_recipe_follows_the_dcgan_paper():
     first layer; ReLU in the generator, LeakyReLU 0.2 in the discriminator, tanh out."""
     from keras import layers
 
-    generator, discriminator = training.make_generator(), training.make_discriminator()
+    generator, discriminator = (
+        clothes_generation_dcgan.make_generator(),
+        clothes_generation_dcgan.make_discriminator(),
+    )
     assert generator.input_shape == (None, dcgan.LATENT_DIM)
     assert generator.output_shape == (None, 28, 28, 1)
     kinds = [type(layer).__name__ for layer in generator.layers]
@@ -190,17 +195,21 @@ def test_the_recipe_follows_the_dcgan_paper():
     }
     assert slopes == {0.2}
     assert not any(isinstance(layer, layers.Dropout) for layer in discriminator.layers)
-    assert training.REAL_LABEL < 1 and training.BETA_1 == 0.5 and training.LEARNING_RATE == 2e-4
+    assert (
+        clothes_generation_dcgan.REAL_LABEL < 1
+        and clothes_generation_dcgan.BETA_1 == 0.5
+        and clothes_generation_dcgan.LEARNING_RATE == 2e-4
+    )
 
 
 def test_smoke_training_writes_a_sealed_weights_folder(tmp_path):
-    training.main(["--smoke", "--out", str(tmp_path)])
+    clothes_generation_dcgan.main(["--smoke", "--out", str(tmp_path)])
     names = {path.name for path in tmp_path.iterdir()}
     assert names == {
         "model.keras",
         "fashion_classifier.keras",
         "fid_reference.npz",
-        "training.gif",
+        "clothes_generation_dcgan.gif",
         "samples.png",
         "metrics.json",
         "README.md",

@@ -10,8 +10,7 @@ from conftest import DATA, ROOT, smoke_train
 from core.drawing import to_mnist
 from core.models import load_keras
 from training.digits_recognition import as_canvas, through_canvas
-from ui import common
-from ui import digits_recognition as space
+from ui import digits_recognition_tab, shared
 
 TARGETS = {"digits_recognition_cnn": 0.990, "digits_recognition_mlp": 0.970}
 MARGIN = 0.01  # 500 digits: one digit is 0.002
@@ -26,7 +25,13 @@ def heldout():
 
 def recogniser(model):
     """The tab's request function (and API) around ``model``: a drawing -> {digit: p}."""
-    return common.classifier_fn(model, space.prepare, space.answer, "recognise", space.DOC)["fn"]
+    return shared.classifier_fn(
+        model,
+        digits_recognition_tab.prepare,
+        digits_recognition_tab.answer,
+        "recognise",
+        digits_recognition_tab.DOC,
+    )["fn"]
 
 
 @pytest.fixture(scope="module", params=IDS)
@@ -65,8 +70,10 @@ def test_batched_requests_get_the_answers_they_would_get_one_by_one(heldout, mon
     model = load_keras("digits_recognition_cnn")
     canvases = [as_canvas(image) for image in heldout[0][:5]]
     one_by_one = [recogniser(model)(canvas) for canvas in canvases]
-    monkeypatch.setattr(common, "MAX_BATCH", 8)
-    batched = common.classifier_fn(model, space.prepare, space.answer, "batch", "")
+    monkeypatch.setattr(shared, "MAX_BATCH", 8)
+    batched = shared.classifier_fn(
+        model, digits_recognition_tab.prepare, digits_recognition_tab.answer, "batch", ""
+    )
     assert batched["batch"] is True and batched["max_batch_size"] == 8
     (answers,) = batched["fn"](canvases)
     for answer, one in zip(answers, one_by_one, strict=True):
@@ -75,10 +82,10 @@ def test_batched_requests_get_the_answers_they_would_get_one_by_one(heldout, mon
 
 
 def test_tab_shows_the_network_input_dark_on_light(heldout):
-    seen = space.network_input(as_canvas(heldout[0][0]))
+    seen = digits_recognition_tab.network_input(as_canvas(heldout[0][0]))
     assert seen.shape == (140, 140) and seen.dtype == np.uint8
     assert seen[0, 0] == 255 and seen.min() == 0  # paper light, ink dark
-    assert space.network_input(None) is None
+    assert digits_recognition_tab.network_input(None) is None
 
 
 def test_empty_canvas_asks_for_a_drawing(recognise):

@@ -126,7 +126,7 @@ def test_every_experiment_leads_to_its_files():
     for experiment in EXPERIMENTS:
         assert (ROOT / "weights" / experiment.id / "metrics.json").is_file()
         assert (ROOT / "training" / f"{experiment.id}.py").is_file()
-        for folder, name in [("ui", experiment.family), ("training", experiment.family)]:
+        for folder, name in [("ui", f"{experiment.family}_tab"), ("training", experiment.family)]:
             assert (ROOT / folder / f"{name}.py").is_file(), (folder, name)
         assert (ROOT / "tests" / f"test_{experiment.family}.py").is_file()
 

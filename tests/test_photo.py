@@ -12,7 +12,7 @@ from PIL import Image
 from conftest import ROOT
 from core import photo as photos
 from core.errors import BadInput
-from ui.common import photo_input
+from ui.shared import photo_input
 
 COFFEE = ROOT / "ui" / "examples" / "photos" / "coffee.jpg"
 ORIENTATION = 0x0112  # the EXIF tag

@@ -10,15 +10,14 @@ from gradio_client import handle_file
 from PIL import Image
 
 from conftest import DATA, ROOT, smoke_train
-from core import rock_paper_scissors as space
+from core import gestures
 from core.errors import BadInput
 from core.hand_landmarks import features
-from training import rock_paper_scissors as rps_hands
-from ui import common
-from ui import rock_paper_scissors as tab
+from training import rock_paper_scissors
+from ui import rock_paper_scissors_tab, shared
 
 IDS = ["rock_paper_scissors_cnn", "rock_paper_scissors_transfer"]
-EXAMPLES = sorted((common.EXAMPLES / "rock_paper_scissors").glob("*.png"))
+EXAMPLES = sorted((shared.EXAMPLES / "rock_paper_scissors").glob("*.png"))
 MARGIN = 0.1  # 48 pictures: one picture is 0.021
 MOST_ANSWERS = 0.6  # no class may take more than this share of a balanced set's answers
 SETS = {"flat renders": "rps_heldout.npz", "shaded renders on white": "rps_white_heldout.npz"}
@@ -36,16 +35,16 @@ def answers_to(classify, images) -> np.ndarray:
     for image in images:
         try:
             probabilities = classify(image)
-        except space.NoHand:
+        except gestures.NoHand:
             answers.append(-1)
             continue
-        answers.append(space.LABELS.index(max(probabilities, key=probabilities.get)))
+        answers.append(gestures.LABELS.index(max(probabilities, key=probabilities.get)))
     return np.array(answers)
 
 
 @pytest.fixture(scope="module", params=IDS)
 def classifier(request):
-    return request.param, space.load_classifier(request.param)
+    return request.param, gestures.load_classifier(request.param)
 
 
 def fingertip_reach(points: np.ndarray) -> np.ndarray:
@@ -59,53 +58,55 @@ def fingertip_reach(points: np.ndarray) -> np.ndarray:
 def test_poses_have_the_fingers_of_their_move():
     rng = np.random.default_rng(0)
     for _ in range(20):
-        rock = fingertip_reach(rps_hands.hand_pose("rock", rng))
-        paper = fingertip_reach(rps_hands.hand_pose("paper", rng))
-        scissors = fingertip_reach(rps_hands.hand_pose("scissors", rng))
+        rock = fingertip_reach(rock_paper_scissors.hand_pose("rock", rng))
+        paper = fingertip_reach(rock_paper_scissors.hand_pose("paper", rng))
+        scissors = fingertip_reach(rock_paper_scissors.hand_pose("scissors", rng))
         assert rock.max() < 1.0 and paper.min() > 1.4
         assert scissors[:2].min() > 1.4 and scissors[2:].max() < 1.0
 
 
 def test_rotation_keeps_the_hand_rigid():
     rng = np.random.default_rng(1)
-    canonical = rps_hands.hand_pose("paper", rng)
-    rotated = canonical @ rps_hands.random_rotation(rng).T
+    canonical = rock_paper_scissors.hand_pose("paper", rng)
+    rotated = canonical @ rock_paper_scissors.random_rotation(rng).T
     distances = lambda p: np.linalg.norm(p[:, None] - p[None], axis=-1)  # noqa: E731
     np.testing.assert_allclose(distances(rotated), distances(canonical), atol=1e-9)
 
 
 def test_render_gives_an_rgb_picture_and_landmarks_inside_it():
     rng = np.random.default_rng(2)
-    for label in rps_hands.LABELS:
-        image, landmarks = rps_hands.render(label, rng, 96, "train")
+    for label in rock_paper_scissors.LABELS:
+        image, landmarks = rock_paper_scissors.render(label, rng, 96, "train")
         assert image.shape == (96, 96, 3) and image.dtype == np.uint8
         assert landmarks.shape == (21, 3) and landmarks[0, 2] == 0
         assert (landmarks[:, :2] > -1).all() and (landmarks[:, :2] < 97).all()
 
 
 def test_landmarks_follow_the_picture_size():
-    _, small = rps_hands.render("paper", np.random.default_rng(3), 64, "train")
-    _, large = rps_hands.render("paper", np.random.default_rng(3), 128, "train")
+    _, small = rock_paper_scissors.render("paper", np.random.default_rng(3), 64, "train")
+    _, large = rock_paper_scissors.render("paper", np.random.default_rng(3), 128, "train")
     np.testing.assert_allclose(large, 2 * small, rtol=1e-4, atol=1e-3)
 
 
 def test_same_seed_same_render():
-    first = rps_hands.render("scissors", np.random.default_rng(4), 64, "test")
-    second = rps_hands.render("scissors", np.random.default_rng(4), 64, "test")
+    first = rock_paper_scissors.render("scissors", np.random.default_rng(4), 64, "test")
+    second = rock_paper_scissors.render("scissors", np.random.default_rng(4), 64, "test")
     np.testing.assert_array_equal(first[0], second[0])
 
 
 def test_test_split_uses_skins_and_backgrounds_training_never_sees():
-    assert not set(rps_hands.TRAIN_TONES) & set(rps_hands.TEST_TONES)
-    assert not set(rps_hands.TRAIN_BACKGROUNDS) & set(rps_hands.TEST_BACKGROUNDS)
+    assert not set(rock_paper_scissors.TRAIN_TONES) & set(rock_paper_scissors.TEST_TONES)
+    assert not set(rock_paper_scissors.TRAIN_BACKGROUNDS) & set(
+        rock_paper_scissors.TEST_BACKGROUNDS
+    )
     with pytest.raises(ValueError):
-        rps_hands.render("rock", np.random.default_rng(0), 64, "validation")
+        rock_paper_scissors.render("rock", np.random.default_rng(0), 64, "validation")
 
 
 def test_shaded_render_is_a_lit_hand_on_white_with_landmarks_inside_it():
     rng = np.random.default_rng(9)
-    for label in rps_hands.LABELS:
-        image, landmarks = rps_hands.render_shaded(label, rng, 96, "train", "white")
+    for label in rock_paper_scissors.LABELS:
+        image, landmarks = rock_paper_scissors.render_shaded(label, rng, 96, "train", "white")
         assert image.shape == (96, 96, 3) and image.dtype == np.uint8
         assert landmarks.shape == (21, 3) and landmarks[0, 2] == 0
         assert (landmarks[:, :2] > -1).all() and (landmarks[:, :2] < 97).all()
@@ -118,26 +119,30 @@ def test_shaded_render_is_a_lit_hand_on_white_with_landmarks_inside_it():
 
 
 def test_shaded_render_is_repeatable_and_can_use_photo_backgrounds():
-    first = rps_hands.render_shaded("paper", np.random.default_rng(10), 64, "test")
-    second = rps_hands.render_shaded("paper", np.random.default_rng(10), 64, "test")
+    first = rock_paper_scissors.render_shaded("paper", np.random.default_rng(10), 64, "test")
+    second = rock_paper_scissors.render_shaded("paper", np.random.default_rng(10), 64, "test")
     np.testing.assert_array_equal(first[0], second[0])
-    photos = rps_hands.photo_backgrounds()  # scikit-image's wheel, from the package cache
-    assert len(photos) == len(rps_hands.PHOTOS) and min(min(p.size) for p in photos) >= 128
-    image, _ = rps_hands.render_shaded("rock", np.random.default_rng(11), 64, "train", "photo")
+    photos = rock_paper_scissors.photo_backgrounds()  # scikit-image's wheel, from the package cache
+    assert (
+        len(photos) == len(rock_paper_scissors.PHOTOS) and min(min(p.size) for p in photos) >= 128
+    )
+    image, _ = rock_paper_scissors.render_shaded(
+        "rock", np.random.default_rng(11), 64, "train", "photo"
+    )
     assert image.shape == (64, 64, 3)
-    assert set(rps_hands.SHADED_TEST_BACKGROUNDS) - {"white", "wall"} <= set(
-        rps_hands.TEST_BACKGROUNDS
+    assert set(rock_paper_scissors.SHADED_TEST_BACKGROUNDS) - {"white", "wall"} <= set(
+        rock_paper_scissors.TEST_BACKGROUNDS
     )
 
 
 def test_dataset_is_balanced():
-    _, labels, _ = rps_hands.dataset(9, 32, "train", seed=5)
+    _, labels, _ = rock_paper_scissors.dataset(9, 32, "train", seed=5)
     assert np.bincount(labels, minlength=3).tolist() == [3, 3, 3]
 
 
 def test_augmentation_keeps_the_size_and_changes_the_pixels():
     picture = Image.fromarray(np.full((40, 40, 3), 120, np.uint8))
-    augmented = rps_hands.augment(picture, np.random.default_rng(6))
+    augmented = rock_paper_scissors.augment(picture, np.random.default_rng(6))
     assert augmented.size == picture.size and augmented.mode == "RGB"
     assert not np.array_equal(np.asarray(augmented), np.asarray(picture))
 
@@ -146,7 +151,7 @@ def test_augmentation_keeps_the_size_and_changes_the_pixels():
 
 
 def test_features_ignore_position_size_and_in_plane_rotation():
-    points = rps_hands.pose("scissors", np.random.default_rng(7))[:, :2]
+    points = rock_paper_scissors.pose("scissors", np.random.default_rng(7))[:, :2]
     angle = 1.1
     turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     moved = points @ turn.T * 37.0 + np.array([120.0, -45.0])
@@ -159,26 +164,26 @@ def test_features_ignore_position_size_and_in_plane_rotation():
 
 
 def test_each_move_beats_exactly_one_other():
-    for you in space.LABELS:
-        outcomes = [space.winner(you, computer) for computer in space.LABELS]
+    for you in gestures.LABELS:
+        outcomes = [gestures.winner(you, computer) for computer in gestures.LABELS]
         assert sorted(outcomes) == ["computer", "draw", "you"]
-    assert space.winner("rock", "scissors") == "you"
-    assert space.winner("scissors", "paper") == "you"
-    assert space.winner("paper", "rock") == "you"
-    assert space.winner("rock", "paper") == "computer"
+    assert gestures.winner("rock", "scissors") == "you"
+    assert gestures.winner("scissors", "paper") == "you"
+    assert gestures.winner("paper", "rock") == "you"
+    assert gestures.winner("rock", "paper") == "computer"
 
 
 def test_score_counts_wins_and_losses_but_not_draws():
     score = (0, 0)
     for outcome in ("you", "you", "computer", "draw"):
-        score = space.add_round(score, outcome)
+        score = gestures.add_round(score, outcome)
     assert score == (2, 1)
-    assert tab.score_text(score) == "### You 2 : 1 Computer"
+    assert rock_paper_scissors_tab.score_text(score) == "### You 2 : 1 Computer"
 
 
 def test_countdown_counts_three_two_one_then_snaps(monkeypatch):
-    monkeypatch.setattr(tab, "COUNTDOWN_TICK", 0)
-    ticks = list(tab.countdown())
+    monkeypatch.setattr(rock_paper_scissors_tab, "COUNTDOWN_TICK", 0)
+    ticks = list(rock_paper_scissors_tab.countdown())
     assert [t.strip("# …") for t in ticks[:3]] == ["3", "2", "1"] and "Snap" in ticks[3]
 
 
@@ -192,15 +197,15 @@ def test_countdown_counts_three_two_one_then_snaps(monkeypatch):
 )
 def test_missing_blank_or_tiny_pictures_get_a_clear_error(picture, message):
     with pytest.raises(BadInput, match=message):
-        space.picture(picture)
+        gestures.picture(picture)
 
 
 def test_huge_pictures_are_shrunk_and_the_cnn_sees_the_central_square():
     huge = np.random.default_rng(1).integers(0, 255, (3000, 4000, 3), np.uint8)
-    assert max(space.picture(huge).shape) == space.MAX_SIDE
+    assert max(gestures.picture(huge).shape) == gestures.MAX_SIDE
     wide = np.zeros((100, 300, 3), np.uint8)
     wide[:, 100:200] = 255  # only the central square is white
-    assert space.centre_square(wide, 50).min() == 255
+    assert gestures.centre_square(wide, 50).min() == 255
 
 
 # ---------------------------------------------------------------- shipped weights
@@ -230,7 +235,7 @@ def test_cnn_on_shaded_renders_on_white_reaches_the_measured_accuracy():
     )
     assert max(measured["white_answer_shares"].values()) <= 0.45
     sample = np.load(DATA / "rps_white_heldout.npz")  # 60 pictures: one is 0.017
-    classify = space.load_classifier("rock_paper_scissors_cnn")
+    classify = gestures.load_classifier("rock_paper_scissors_cnn")
     right = answers_to(classify, sample["images"]) == sample["labels"]
     assert np.mean(right) >= measured["white_accuracy"] - MARGIN
 
@@ -241,10 +246,10 @@ def test_cnn_gets_the_real_fist_right_and_the_v_frames_as_measured():
     measured = json.loads(
         (ROOT / "weights" / "rock_paper_scissors_cnn" / "metrics.json").read_text()
     )["real_photo_answers"]
-    photos, labels = rps_hands.real_photos()  # npm fingerpose, from the package cache
-    answers = answers_to(space.load_classifier("rock_paper_scissors_cnn"), photos)
-    assert labels[0] == space.LABELS.index("rock") and (labels[1:] == 2).all()
-    assert space.LABELS[answers[0]] == "rock" == measured["rock (1 photo of a fist)"]
+    photos, labels = rock_paper_scissors.real_photos()  # npm fingerpose, from the package cache
+    answers = answers_to(gestures.load_classifier("rock_paper_scissors_cnn"), photos)
+    assert labels[0] == gestures.LABELS.index("rock") and (labels[1:] == 2).all()
+    assert gestures.LABELS[answers[0]] == "rock" == measured["rock (1 photo of a fist)"]
     v_right = measured["scissors (19 GIF frames of a V)"].get("scissors", 0)
     assert abs(np.sum(answers[1:] == labels[1:]) - v_right) <= 1
 
@@ -259,31 +264,31 @@ def test_cnn_input_size_comes_from_the_model():
         [keras.Input((40, 40, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)]
     )
     picture = np.random.default_rng(12).integers(0, 255, (120, 200, 3), np.uint8)
-    assert sorted(space.cnn_classifier(tiny)(picture)) == sorted(space.LABELS)
+    assert sorted(gestures.cnn_classifier(tiny)(picture)) == sorted(gestures.LABELS)
     assert load_keras("rock_paper_scissors_cnn").input_shape[1:3] == (IMAGE_SIZE, IMAGE_SIZE)
 
 
 def test_a_round_plays_the_predicted_move_against_the_computer(classifier):
     _, classify = classifier
     example = np.asarray(
-        Image.open(common.EXAMPLES / "rock_paper_scissors" / "scissors.png").convert("RGB")
+        Image.open(shared.EXAMPLES / "rock_paper_scissors" / "scissors.png").convert("RGB")
     )
-    play = tab.game_function(classify, pick=lambda: "rock")
+    play = rock_paper_scissors_tab.game_function(classify, pick=lambda: "rock")
     text, score_text, probabilities, score = play(example, (3, 4))
-    assert sorted(probabilities) == sorted(space.LABELS)
+    assert sorted(probabilities) == sorted(gestures.LABELS)
     assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-4)
     you = max(probabilities, key=probabilities.get)
-    assert score == space.add_round((3, 4), space.winner(you, "rock"))
-    assert space.EMOJI[you] in text and space.EMOJI["rock"] in text
+    assert score == gestures.add_round((3, 4), gestures.winner(you, "rock"))
+    assert gestures.EMOJI[you] in text and gestures.EMOJI["rock"] in text
 
 
 def test_transfer_model_finds_no_hand_in_a_picture_without_one():
-    classify = space.load_classifier("rock_paper_scissors_transfer")
+    classify = gestures.load_classifier("rock_paper_scissors_transfer")
     rng = np.random.default_rng(8)
-    background = np.asarray(rps_hands._background("blobs", 256, rng))
-    with pytest.raises(space.NoHand):
+    background = np.asarray(rock_paper_scissors._background("blobs", 256, rng))
+    with pytest.raises(gestures.NoHand):
         classify(background)
-    play = tab.game_function(classify)
+    play = rock_paper_scissors_tab.game_function(classify)
     text, _, probabilities, score = play(background, (1, 2))
     assert "No hand" in text and probabilities is None and score == (1, 2)
 
@@ -295,7 +300,7 @@ def test_transfer_model_finds_no_hand_in_a_picture_without_one():
 def test_api_answers_rock_paper_or_scissors_for_each_example(hub_client, experiment_id):
     for example in EXAMPLES:
         label = hub_client.predict(handle_file(str(example)), api_name=f"/{experiment_id}")
-        assert {c["label"] for c in label["confidences"]} == set(space.LABELS)
+        assert {c["label"] for c in label["confidences"]} == set(gestures.LABELS)
         assert label["label"] == example.stem
 
 
@@ -314,7 +319,7 @@ def test_training_module_runs_end_to_end_on_tiny_data(experiment_id, tmp_path):
 
 
 def test_model_card_shows_what_the_model_answered_to_the_real_photos():
-    from ui.rock_paper_scissors import real_photo_rows
+    from ui.rock_paper_scissors_tab import real_photo_rows
 
     metrics = {
         "real_photo_accuracy": 0.95,

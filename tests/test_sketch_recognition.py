@@ -14,13 +14,12 @@ from conftest import smoke_train
 from core.drawing import to_mnist
 from core.models import load_keras, weights_file
 from core.weights import WEIGHTS_DIR
-from training import sketch_recognition as sketches
+from training import sketch_recognition
 from training import sketch_recognition_data as data
-from ui import common
-from ui import sketch_recognition as tab
+from ui import shared, sketch_recognition_tab
 
 IDS = ["sketch_recognition_mlp", "sketch_recognition_cnn"]
-EXAMPLES = sorted((common.EXAMPLES / "sketch_recognition").glob("*.png"))
+EXAMPLES = sorted((shared.EXAMPLES / "sketch_recognition").glob("*.png"))
 SQUARE = [np.array([[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], float)]
 
 
@@ -179,7 +178,7 @@ def test_training_set_is_balanced_over_categories():
 
 @pytest.fixture(scope="module")
 def sample():
-    saved = np.load(sketches.SAMPLE_PATH)
+    saved = np.load(sketch_recognition.SAMPLE_PATH)
     return saved["images"], saved["labels"]
 
 
@@ -225,13 +224,13 @@ DOODLE_FLOORS = {
 
 @pytest.fixture(scope="module")
 def doodles():
-    return data.doodle_set(sketches.DOODLES_PATH, tab.BRUSH_SIZE)
+    return data.doodle_set(sketch_recognition.DOODLES_PATH, sketch_recognition_tab.BRUSH_SIZE)
 
 
 def test_doodle_test_set_is_large_varied_and_in_the_models_categories(doodles):
     images, names = doodles
     labels = json.loads(weights_file("sketch_recognition_cnn", "labels.json").read_text())
-    authored = json.loads(sketches.DOODLES_PATH.read_text())
+    authored = json.loads(sketch_recognition.DOODLES_PATH.read_text())
     assert len(names) >= 150 and len(authored) >= 50 and set(names) <= set(labels)
     assert all(len(versions) >= 3 for versions in authored.values())
     for versions in authored.values():  # differently drawn, not copies
@@ -287,15 +286,19 @@ def cnn():
 
 def guesses(model, labels, drawing):
     """The tab's request function (and API): a drawing -> its top guesses."""
-    return common.classifier_fn(model, tab.prepare, tab.top_guesses(labels), "guess", tab.DOC)[
-        "fn"
-    ](drawing)
+    return shared.classifier_fn(
+        model,
+        sketch_recognition_tab.prepare,
+        sketch_recognition_tab.top_guesses(labels),
+        "guess",
+        sketch_recognition_tab.DOC,
+    )["fn"](drawing)
 
 
 def test_guesses_are_the_top_five_in_order(cnn):
     top = guesses(*cnn, Image.open(EXAMPLES[0]))
     values = list(top.values())
-    assert len(top) == tab.TOP_K and values == sorted(values, reverse=True)
+    assert len(top) == sketch_recognition_tab.TOP_K and values == sorted(values, reverse=True)
 
 
 @pytest.mark.parametrize("empty", [None, {"composite": None}, np.full((400, 400), 255, np.uint8)])
@@ -306,13 +309,13 @@ def test_empty_canvas_gets_a_clear_error_not_a_guess(cnn, empty):
 
 def test_examples_are_canvas_doodles_of_known_categories_not_from_the_test_set(cnn):
     _, labels = cnn
-    authored = json.loads(sketches.EXAMPLE_DOODLES.read_text())
+    authored = json.loads(sketch_recognition.EXAMPLE_DOODLES.read_text())
     assert len(EXAMPLES) >= 8 and {p.stem for p in EXAMPLES} == set(authored) <= set(labels)
     for path in EXAMPLES:
         image = np.asarray(Image.open(path).convert("L"))
         assert image.shape == (400, 400) and image[0, 0] == 255 and image.min() == 0
         assert (image < 128).mean() < 0.15  # thin strokes on white paper
-    test_set = json.loads(sketches.DOODLES_PATH.read_text())
+    test_set = json.loads(sketch_recognition.DOODLES_PATH.read_text())
     for category, (strokes,) in authored.items():
         assert strokes not in test_set.get(category, [])
 

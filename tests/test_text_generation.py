@@ -9,13 +9,13 @@ import warnings
 import numpy as np
 import pytest
 
-from core import text_generation as space
+from core import text_generator
 from core.charrnn import Sampler, Vocabulary
 from core.errors import BadInput
 from core.weights import resolve
 from training.text_generation import build_model, recipe_text, split_documents
 
-IDS = list(space.SPECS)
+IDS = list(text_generator.SPECS)
 PLAIN = ["text_generation_shakespeare_rnn", "text_generation_wikipedia_rnn"]
 
 
@@ -78,15 +78,15 @@ def test_validation_documents_are_whole_and_at_least_five_percent():
 
 def test_recipe_output_gets_section_labels_and_no_repeated_ingredients():
     raw = recipe_text("Toast", ["bread", "butter", "bread"], ["Toast it."]) + "📗 Next"
-    assert space.format_recipe(raw) == (
+    assert text_generator.format_recipe(raw) == (
         "📗 NAME\n\nToast\n\n🥕 INGREDIENTS\n\n• bread\n• butter\n\n"
         "📝 INSTRUCTIONS\n\n▪︎ Toast it.\n"
     )
 
 
 def test_recipe_prompt_is_trimmed_and_capitalised():
-    assert space.recipe_title("  banana bread ") == "📗 Banana bread"
-    assert space.recipe_title("") == "📗 "
+    assert text_generator.recipe_title("  banana bread ") == "📗 Banana bread"
+    assert text_generator.recipe_title("") == "📗 "
 
 
 # ---------------------------------------------------------------- shipped models
@@ -94,12 +94,12 @@ def test_recipe_prompt_is_trimmed_and_capitalised():
 
 @pytest.fixture(scope="module", params=IDS)
 def generator(request):
-    return space.load_generator(request.param, warn=warnings.warn)
+    return text_generator.load_generator(request.param, warn=warnings.warn)
 
 
 @pytest.fixture(scope="module", params=PLAIN)
 def plain(request):
-    return space.load_generator(request.param, warn=warnings.warn)
+    return text_generator.load_generator(request.param, warn=warnings.warn)
 
 
 @pytest.mark.parametrize("length", [100, 400, 1400])
@@ -124,7 +124,7 @@ def test_text_streams_in_growing_pieces(generator):
 
 
 def test_defaults_are_upstreams():
-    assert [(s.length, s.temperature) for s in space.SPECS.values()] == [
+    assert [(s.length, s.temperature) for s in text_generator.SPECS.values()] == [
         (400, 0.1),
         (400, 0.4),
         (800, 0.6),
@@ -132,7 +132,7 @@ def test_defaults_are_upstreams():
 
 
 def test_an_empty_recipe_prompt_writes_a_whole_labelled_recipe():
-    recipes = space.load_generator("recipe_generation_rnn")
+    recipes = text_generator.load_generator("recipe_generation_rnn")
     text = recipes.text("", 800, 0.6, seed=2)
     assert text.startswith("📗 NAME\n\n")
     assert "🥕 INGREDIENTS" in text and "␣" not in text
@@ -179,7 +179,7 @@ def test_metrics_report_validation_loss_beside_upstreams_labelled_not_comparable
 
 @pytest.mark.parametrize("experiment_id", IDS)
 def test_api_takes_prompt_length_temperature_and_returns_the_text(hub_client, experiment_id):
-    prompt = space.SPECS[experiment_id].examples[0]
+    prompt = text_generator.SPECS[experiment_id].examples[0]
     text = hub_client.predict(prompt, 200, 0.4, api_name=f"/{experiment_id}")
     assert isinstance(text, str)
     assert prompt.strip() in text

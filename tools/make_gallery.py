@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from core.clothes_generation_dcgan import noise
+from core.dcgan import noise
 from core.experiments import EXPERIMENTS
 from ui import GALLERY, build_tab
-from ui.common import EXAMPLES
+from ui.shared import EXAMPLES
 
 SIDE = 200  # each half of a picture is SIDE x SIDE pixels
 INK, PAPER, ACCENT = (33, 37, 41), (255, 255, 255), (79, 70, 229)

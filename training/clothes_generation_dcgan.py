@@ -44,7 +44,7 @@ import numpy as np
 from huggingface_hub import ModelCardData
 from PIL import Image
 
-from core.clothes_generation_dcgan import ID, LATENT_DIM, grid, to_pixels
+from core.dcgan import ID, LATENT_DIM, grid, to_pixels
 from training.common import (
     CACHE,
     debian_package,

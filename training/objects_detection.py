@@ -25,8 +25,7 @@ import tensorflow as tf
 from google.protobuf import json_format
 from huggingface_hub import ModelCardData
 
-from core import objects_detection as serving
-from core import photo
+from core import objects_detector, photo
 from training import common, example_photos
 
 EXPERIMENT_ID = "objects_detection"
@@ -227,7 +226,7 @@ def check(detect, graph, weights, labels: list[str], photo_names: list[str]) -> 
     for name in photo_names:
         image = photo.open_photo(example_photos.EXAMPLES / f"{name}.jpg")
         best: dict[str, float] = {}
-        for _, score, cls in serving.detections(detect, image, score=0.05):
+        for _, score, cls in objects_detector.detections(detect, image, score=0.05):
             best.setdefault(labels[cls], round(score, 3))
         found[name] = dict(list(best.items())[:5])
         if name in EXPECTED:
@@ -286,7 +285,7 @@ def main(argv: list[str] | None = None) -> None:
     # Model: the core-op graph, saved and reloaded as served.
     graph = core_graph(model, weights)
     tf.saved_model.save(Detector(graph), str(folder / "saved_model"))
-    detect, names = serving.load_detector(folder)
+    detect, names = objects_detector.load_detector(folder)
 
     # Evaluate: the checks, then the model card.
     photo_names = ["astronaut"] if args.smoke else example_photos.PHOTOS
@@ -296,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
         source=f"npm {PACKAGE}",
         architecture="MobileNetV3-CenterNet",
         weights_mb=round(size / 1e6, 2),
-        score_threshold=serving.SCORE,
+        score_threshold=objects_detector.SCORE,
         upstream="SSDLite MobileNetV2 COCO (TF Hub), no metric",
     )
     common.save_metrics(folder, metrics)
@@ -309,9 +308,9 @@ def main(argv: list[str] | None = None) -> None:
         conv=metrics["check_first_conv_max_rel_diff_vs_numpy"],
         dw=metrics["check_first_depthwise_max_rel_diff_vs_numpy"],
         photo_lines=photo_lines,
-        score=serving.SCORE,
-        iou=serving.IOU,
-        boxes=serving.MAX_BOXES,
+        score=objects_detector.SCORE,
+        iou=objects_detector.IOU,
+        boxes=objects_detector.MAX_BOXES,
     )
     card = ModelCardData(
         license="mit",

@@ -633,7 +633,7 @@ registries are measured below.
 
 # Seeds of the tabs' example pictures: the first test-split renders from seed 100 on that
 # both shipped models answer right (examples show the game working; the figures are in
-# metrics.json). `write_examples(ui.common.EXAMPLES / "rock_paper_scissors", EXAMPLE_SEEDS)`.
+# metrics.json). `write_examples(ui.shared.EXAMPLES / "rock_paper_scissors", EXAMPLE_SEEDS)`.
 EXAMPLE_SEEDS = {"rock": 103, "paper": 107, "scissors": 102}
 
 

@@ -99,7 +99,7 @@ def evaluate_and_save(model, history: dict, test, white, train_size: int, args):
         UPSTREAM_TEST_ACCURACY, "Rock-paper-scissors (CNN)", extra, notes,
     )  # fmt: skip
     if not args.smoke:  # the served function on the few real photos in the registries
-        from core.rock_paper_scissors import cnn_classifier
+        from core.gestures import cnn_classifier
 
         hands.add_real_photo_metrics(folder, cnn_classifier(model))
     common.finish(folder)

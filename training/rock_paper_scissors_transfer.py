@@ -152,7 +152,7 @@ real hands; the head's own figure is the last row.
         UPSTREAM_TEST_ACCURACY, "Rock-paper-scissors (transfer learning)", extra, notes,
     )  # fmt: skip
     if not args.smoke:  # the served function on the few real photos in the registries
-        from core.rock_paper_scissors import transfer_classifier
+        from core.gestures import transfer_classifier
 
         hands.add_real_photo_metrics(folder, transfer_classifier(backbone, model))
     common.finish(folder)

@@ -1,4 +1,4 @@
-"""What a visitor sees, gradio only: one module per experiment family (``ui/<family>.py``,
+"""What a visitor sees, gradio only: one module per experiment family (``ui/<family>_tab.py``,
 the family named in core.experiments), each with ``build(experiment) -> gr.Blocks``.
 
 ``build_tab`` builds one experiment's tab: the shared header, then the family's tab. A
@@ -27,10 +27,10 @@ def build_tab(
     """The experiment's tab, or a tab that explains why it is unavailable, and its
     "Similar experiment" button (None without one, or when ``link_similar`` is False),
     for the hub to wire to the similar experiment's tab."""
-    from ui.common import tab_header, unavailable
+    from ui.shared import tab_header, unavailable
 
     try:
-        module = importlib.import_module(f"ui.{experiment.family}")
+        module = importlib.import_module(f"ui.{experiment.family}_tab")
         content = module.build(experiment)
     except Exception as error:  # a broken module or model never takes the hub down
         log.warning("%s unavailable: %s", experiment.id, error)

@@ -1,15 +1,15 @@
 """Clothes generation with a DCGAN (upstream experiment 13): a seed or a drawing -> clothes
-(core/clothes_generation_dcgan.py)."""
+(core/dcgan.py)."""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from core.clothes_generation_dcgan import MAX_SAMPLES, MAX_SEED, generators
+from core.dcgan import MAX_SAMPLES, MAX_SEED, generators
 from core.experiments import Experiment
 from core.models import load_keras, weights_file
-from ui.common import examples_of, model_card_panel, shows_errors, sketchpad
 from ui.gradio_internals import with_clear_error
+from ui.shared import examples_of, model_card_panel, shows_errors, sketchpad
 
 
 def request_functions(model, name: str):

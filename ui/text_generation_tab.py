@@ -1,12 +1,12 @@
 """The three char-RNN generators (upstream experiments 10-12): Shakespeare, Wikipedia and
-recipes, streamed into the textbox as they are sampled (core/text_generation.py)."""
+recipes, streamed into the textbox as they are sampled (core/text_generator.py)."""
 
 from __future__ import annotations
 
 import gradio as gr
 
 from core.experiments import Experiment
-from core.text_generation import (
+from core.text_generator import (
     MAX_LENGTH,
     MAX_PROMPT,
     MAX_SEED,
@@ -15,8 +15,8 @@ from core.text_generation import (
     MIN_TEMPERATURE,
     load_generator,
 )
-from ui.common import model_card_panel, shows_errors
 from ui.gradio_internals import with_clear_error
+from ui.shared import model_card_panel, shows_errors
 
 
 def request_function(generator, name: str):

@@ -14,7 +14,7 @@ import pandas as pd
 from core.experiments import Experiment
 from core.models import load_keras, predict_one, weights_file
 from core.numbers_summation import ANSWER_LEN, ID, RULE, VOCAB, decode, encode_questions, parse
-from ui.common import model_card_panel, shows_errors
+from ui.shared import model_card_panel, shows_errors
 
 
 @cache

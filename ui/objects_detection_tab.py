@@ -7,16 +7,16 @@ import gradio as gr
 
 from core import photo
 from core.experiments import Experiment
-from core.objects_detection import IOU, MAX_BOXES, SCORE, detector, drawn, load_detector
+from core.objects_detector import IOU, MAX_BOXES, SCORE, detector, drawn, load_detector
 from core.weights import resolve
-from ui.common import (
+from ui.gradio_internals import with_clear_error
+from ui.shared import (
     array_image,
     examples_of,
     model_card_panel,
     photo_input,
     shows_errors,
 )
-from ui.gradio_internals import with_clear_error
 
 STREAM_EVERY = 0.25  # seconds between webcam frames
 STREAM_LIMIT = 120  # seconds a webcam stream may run before the visitor restarts it

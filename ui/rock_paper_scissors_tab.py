@@ -3,7 +3,7 @@
 Show a hand to the webcam, press PLAY: 3-2-1, a snapshot, the computer picks at random,
 both hands appear as ✊/✋/✌️ with the winner, a running "You : Computer" score and the
 three probabilities. A photo can be uploaded instead. Two models play the same game
-(core/rock_paper_scissors.py). Each tab also has a plain API endpoint ``/<id>``: an image
+(core/gestures.py). Each tab also has a plain API endpoint ``/<id>``: an image
 in, a gr.Label of rock / paper / scissors out.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 import gradio as gr
 
 from core.experiments import Experiment
-from core.rock_paper_scissors import (
+from core.gestures import (
     EMOJI,
     LABELS,
     Classifier,
@@ -25,7 +25,7 @@ from core.rock_paper_scissors import (
     load_classifier,
     winner,
 )
-from ui.common import (
+from ui.shared import (
     array_image,
     examples_of,
     model_card_panel,

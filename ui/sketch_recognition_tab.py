@@ -12,7 +12,7 @@ from core.drawing import BRUSH_SIZE, to_mnist
 from core.errors import BadInput
 from core.experiments import Experiment
 from core.models import load_keras, weights_file
-from ui.common import (
+from ui.shared import (
     classifier_fn,
     examples_of,
     follow_drawing,

@@ -6,7 +6,7 @@ import gradio as gr
 
 from core import photo
 from core.experiments import Experiment
-from core.image_classification import (
+from core.image_classifier import (
     CANNOT,
     THRESHOLD,
     TOP_K,
@@ -16,7 +16,7 @@ from core.image_classification import (
 )
 from core.models import predict_one
 from core.weights import resolve
-from ui.common import classifier_fn, examples_of, model_card_panel, photo_input
+from ui.shared import classifier_fn, examples_of, model_card_panel, photo_input
 
 DOC = f"""Name what a photo shows, among the 1000 ImageNet classes.
 

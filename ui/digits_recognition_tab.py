@@ -9,7 +9,7 @@ from core.drawing import to_mnist
 from core.errors import BadInput
 from core.experiments import Experiment
 from core.models import load_keras
-from ui.common import (
+from ui.shared import (
     classifier_fn,
     examples_of,
     follow_drawing,
