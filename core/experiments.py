@@ -32,6 +32,7 @@ class Experiment:
     section: str  # the hub's group of tabs it sits in: one of SECTIONS
     short: str  # its tab's name inside the section: short enough for a phone's width
     similar: str | None = None  # id of the similar experiment, linked from the tab
+    more: tuple[tuple[str, str], ...] = ()  # other figures README shows: (metrics key, label)
 
     def metrics(self) -> dict:
         """metrics.json from the resolved weights, or {} when there are none."""
@@ -45,11 +46,14 @@ class Experiment:
         """The id of its section's tab (deep links and tab selection use ids)."""
         return self.section.lower()
 
-    def figure(self) -> str:
-        value = self.metrics().get(self.metric)
+    def figure(self, metrics: dict | None = None, key: str | None = None) -> str:
+        """The headline figure (or ``key``'s) from ``metrics`` (default: the served ones)."""
+        value = (self.metrics() if metrics is None else metrics).get(key or self.metric)
         if value is None:
             return "not measured yet"
-        return f"{value:.4f}" if isinstance(value, float) else str(value)
+        if not isinstance(value, float):
+            return str(value)
+        return f"{value:.1e}" if 0 < abs(value) < 1e-3 else f"{value:.4f}"
 
 
 # The hub's tabs after Home, in order: each holds its experiments' tabs, so that every
@@ -105,6 +109,11 @@ EXPERIMENTS = [
         metric_label="Top-1 accuracy on 261 authored doodles",
         upstream="0.61 (real QuickDraw doodles: different data)",
         similar="sketch_recognition_cnn",
+        more=(
+            ("doodle_top3_accuracy", "top-3 on the doodles"),
+            ("test_accuracy", "top-1 on an icon set never trained on"),
+            ("test_top3_accuracy", "top-3 there"),
+        ),
     ),
     Experiment(
         id="sketch_recognition_cnn",
@@ -118,6 +127,11 @@ EXPERIMENTS = [
         metric_label="Top-1 accuracy on 261 authored doodles",
         upstream="0.67 (real QuickDraw doodles: different data)",
         similar="sketch_recognition_mlp",
+        more=(
+            ("doodle_top3_accuracy", "top-3 on the doodles"),
+            ("test_accuracy", "top-1 on an icon set never trained on"),
+            ("test_top3_accuracy", "top-3 there"),
+        ),
     ),
     Experiment(
         id="rock_paper_scissors_cnn",
@@ -132,6 +146,10 @@ EXPERIMENTS = [
         metric_label="Held-out accuracy (renders, unseen skins and backgrounds)",
         upstream="0.946 (tfds CGI hands, 372 test images)",
         similar="rock_paper_scissors_transfer",
+        more=(
+            ("white_accuracy", "shaded renders on white"),
+            ("real_photo_accuracy", "20 real photos"),
+        ),
     ),
     Experiment(
         id="rock_paper_scissors_transfer",
@@ -146,6 +164,10 @@ EXPERIMENTS = [
         metric_label="Held-out accuracy (renders through MediaPipe, no hand = wrong)",
         upstream="0.333 (notebook's fine-tuned MobileNetV2; deployed model unmeasured)",
         similar="rock_paper_scissors_cnn",
+        more=(
+            ("real_photo_accuracy", "20 real photos"),
+            ("test_accuracy_when_found", "renders where MediaPipe finds a hand"),
+        ),
     ),
     Experiment(
         id="objects_detection",
@@ -161,6 +183,12 @@ EXPERIMENTS = [
         metric="photos_correct",
         metric_label="Conversion check: known photos right (of 3)",
         upstream="SSDLite MobileNetV2 (COCO), no metric; bicycle.jpg -> car, person, bicycle",
+        more=(
+            (
+                "check_first_conv_max_rel_diff_vs_numpy",
+                "first conv vs numpy, max relative difference",
+            ),
+        ),
     ),
     Experiment(
         id="image_classification",
@@ -176,6 +204,12 @@ EXPERIMENTS = [
         metric="photos_correct",
         metric_label="Conversion check: known photos right (of 2)",
         upstream="MobileNetV2 (ImageNet), no metric; city.jpg -> dock 39%",
+        more=(
+            (
+                "check_stem_block0_max_abs_diff_vs_numpy",
+                "stem and first block vs numpy, max difference",
+            ),
+        ),
     ),
     Experiment(
         id="numbers_summation_rnn",
@@ -191,6 +225,7 @@ EXPERIMENTS = [
         metric="exact_match_heldout",
         metric_label="whole answer right on the 1,960 sums it never saw",
         upstream="0.996 per-character validation accuracy (no whole-answer figure)",
+        more=(("exact_match", "all 9,801 sums"),),
     ),
     Experiment(
         id="text_generation_shakespeare_rnn",
@@ -204,6 +239,7 @@ EXPERIMENTS = [
         metric_label=HELD_OUT_LOSS,
         upstream=f"train loss 0.467 on tiny-shakespeare ({NOT_COMPARABLE})",
         similar="text_generation_wikipedia_rnn",
+        more=(("validation_perplexity", "perplexity"),),
     ),
     Experiment(
         id="text_generation_wikipedia_rnn",
@@ -217,6 +253,7 @@ EXPERIMENTS = [
         metric_label=HELD_OUT_LOSS,
         upstream=f"train loss 2.18 on 1000 articles ({NOT_COMPARABLE})",
         similar="text_generation_shakespeare_rnn",
+        more=(("validation_perplexity", "perplexity"),),
     ),
     Experiment(
         id="recipe_generation_rnn",
@@ -231,6 +268,7 @@ EXPERIMENTS = [
         metric="validation_loss_per_char",
         metric_label=HELD_OUT_LOSS,
         upstream=f"train loss 0.248 on Recipe Box ({NOT_COMPARABLE})",
+        more=(("validation_perplexity", "perplexity"),),
     ),
     Experiment(
         id="clothes_generation_dcgan",
@@ -246,6 +284,10 @@ EXPERIMENTS = [
         metric="fid",
         metric_label="FID vs real test images (small-CNN features; lower is better)",
         upstream="losses only (D 1.24, G 0.90 at epoch 2700)",
+        more=(
+            ("confident_share", "samples classified with p ≥ 0.9"),
+            ("class_coverage", "classes covered (of 10)"),
+        ),
     ),
 ]
 

