@@ -218,3 +218,58 @@ def test_shipped_weights_folders_verify_and_fit_the_budget():
         assert size <= 20 * 2**20, f"{folder.name} is over the 20 MB budget"
         total += size
     assert total <= 80 * 2**20
+
+
+def test_prepared_arrays_are_cached_per_code_and_arguments(tmp_path, monkeypatch):
+    # training.common.cached_arrays: one file per (source of the code, arguments); a new
+    # argument or an edited function prepares the data anew, the same ones read the file.
+    monkeypatch.setattr(common, "CACHE", tmp_path)
+    calls = []
+
+    def make(count: int) -> dict:
+        calls.append(count)
+        return {"x": np.arange(count)}
+
+    def helper():
+        return 1
+
+    first = common.cached_arrays("demo", make, (helper,), count=3)
+    again = common.cached_arrays("demo", make, (helper,), count=3)
+    np.testing.assert_array_equal(first["x"], again["x"])
+    assert calls == [3]
+    common.cached_arrays("demo", make, (helper,), count=4)
+    assert calls == [3, 4]
+
+    def helper():  # noqa: F811 - the same name, edited: another key
+        return 2
+
+    common.cached_arrays("demo", make, (helper,), count=3)
+    assert calls == [3, 4, 3]
+    files = sorted(path.name for path in (tmp_path / "arrays").iterdir())
+    assert len(files) == 3 and all(f.startswith(f"demo-v{common.ARRAYS_VERSION}-") for f in files)
+
+
+@pytest.mark.parametrize(
+    "experiment_id",
+    ["digits_recognition_cnn", "numbers_summation_rnn", "text_generation_shakespeare_rnn"],
+)
+def test_card_templates_write_the_shipped_cards(experiment_id):
+    # training/cards/<template>.md, filled with the shipped metrics.json, is the shipped
+    # card: publish() writes what the training modules wrote by hand before.
+    import importlib
+
+    from core.experiments import BY_ID
+
+    module = importlib.import_module(f"training.{experiment_id}")
+    metrics = json.loads((weights.WEIGHTS_DIR / experiment_id / "metrics.json").read_text())
+    if experiment_id.startswith("digits"):
+        template, values = "digits_recognition", {"title": BY_ID[experiment_id].title}
+    elif experiment_id.startswith("numbers"):
+        template, values = "numbers_summation_rnn", module.card_values()
+    else:
+        from training.text_generation import DEFAULTS
+
+        template, values = "text_generation", {"c": {**DEFAULTS, **module.CONFIG}}
+    body = (common.CARDS / f"{template}.md").read_text().format(m=metrics, **values)
+    shipped = ModelCard.load(weights.WEIGHTS_DIR / experiment_id / "README.md").text
+    assert body.strip() == shipped.strip()

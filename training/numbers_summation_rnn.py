@@ -28,6 +28,7 @@ import keras
 import numpy as np
 from huggingface_hub import ModelCardData
 
+from core import numbers_summation
 from core.numbers_summation import (
     ANSWER_LEN,
     ID,
@@ -38,49 +39,70 @@ from core.numbers_summation import (
     encode_answers,
     encode_questions,
 )
-from training.common import (
-    CACHE,
-    finish,
-    parse_args,
-    push,
-    save_metrics,
-    weights_folder,
-    write_model_card,
-)
+from training import common
 
-SEED = 9  # fixes the held-out split and the initial weights
-HELDOUT_FRACTION = 0.2
-UNITS = 128  # upstream's LSTM width
-EPOCHS = 120
-BATCH_SIZE = 32
-LEARNING_RATE = 1e-3
-UPSTREAM_CHAR_ACCURACY = 0.996  # upstream notebook's final val accuracy, per character
-CHECKPOINTS = CACHE / "checkpoints" / ID
+CONFIG = {
+    "id": ID,
+    "epochs": 120,
+    "batch_size": 32,
+    "learning_rate": 1e-3,
+    "units": 128,  # upstream's LSTM width
+    "heldout_fraction": 0.2,
+    "seed": 9,  # fixes the held-out split and the initial weights
+    "upstream_char_accuracy": 0.996,  # upstream notebook's final val accuracy, per character
+}
+CHECKPOINTS = common.CACHE / "checkpoints" / ID
 
 
-def split(pairs: list[tuple[int, int]]) -> tuple[list, list]:
+def split(
+    pairs: list[tuple[int, int]],
+    fraction: float = CONFIG["heldout_fraction"],
+    seed: int = CONFIG["seed"],
+) -> tuple[list, list]:
     """(train, heldout): a fixed random 20% of the pairs is held out, by seed."""
-    order = np.random.default_rng(SEED).permutation(len(pairs))
-    cut = round(len(pairs) * HELDOUT_FRACTION)
+    order = np.random.default_rng(seed).permutation(len(pairs))
+    cut = round(len(pairs) * fraction)
     heldout = sorted(pairs[i] for i in order[:cut])
     train = sorted(pairs[i] for i in order[cut:])
     return train, heldout
 
 
-def build_model() -> keras.Model:
+def encoded_splits(smoke: bool) -> dict[str, np.ndarray]:
+    """Every sum, minus the held-out fifth, one-hot encoded; the pairs themselves too."""
+    train, heldout = split(all_pairs())
+    if smoke:
+        train, heldout = train[:64], heldout[:16]
+    return {
+        "train_pairs": np.array(train),
+        "heldout_pairs": np.array(heldout),
+        "x_train": encode_questions(train),
+        "y_train": encode_answers(train),
+        "x_heldout": encode_questions(heldout),
+        "y_heldout": encode_answers(heldout),
+    }
+
+
+def prepare(smoke: bool = False) -> dict[str, np.ndarray]:
+    """``encoded_splits``, cached."""
+    return common.cached_arrays(
+        "numbers_summation", encoded_splits, (split, numbers_summation), smoke=smoke
+    )
+
+
+def build_model(units: int = CONFIG["units"], learning_rate: float = CONFIG["learning_rate"]):
     """Upstream's encoder-decoder: the encoder's last state, repeated once per answer char."""
     model = keras.Sequential(
         [
             keras.Input((QUESTION_LEN, len(VOCAB))),
-            keras.layers.LSTM(UNITS),
+            keras.layers.LSTM(units),
             keras.layers.RepeatVector(ANSWER_LEN),
-            keras.layers.LSTM(UNITS, return_sequences=True),
+            keras.layers.LSTM(units, return_sequences=True),
             keras.layers.TimeDistributed(keras.layers.Dense(len(VOCAB), activation="softmax")),
         ],
         name=ID,
     )
     model.compile(
-        optimizer=keras.optimizers.Adam(LEARNING_RATE),
+        optimizer=keras.optimizers.Adam(learning_rate),
         loss="categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -108,6 +130,24 @@ def resume_or_build(folder) -> tuple[keras.Model, int]:
     return build_model(), 0
 
 
+def train(model, initial_epoch: int, data: dict, epochs: int, checkpoints: Path) -> None:
+    """Adam, halving the step when the training loss stalls (the last errors are rare
+    carries). The held-out loss is printed to watch, never used to pick a model."""
+    model.fit(
+        data["x_train"],
+        data["y_train"],
+        batch_size=CONFIG["batch_size"],
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        validation_data=(data["x_heldout"], data["y_heldout"]),
+        callbacks=[
+            Checkpoint(checkpoints),
+            keras.callbacks.ReduceLROnPlateau("loss", factor=0.5, patience=8, min_lr=1e-5),
+        ],
+        verbose=2,
+    )
+
+
 def exact_match(model: keras.Model, pairs: list[tuple[int, int]]) -> float:
     """Share of questions whose whole answer is right."""
     probabilities = np.asarray(model.predict_on_batch(encode_questions(pairs)))
@@ -115,68 +155,22 @@ def exact_match(model: keras.Model, pairs: list[tuple[int, int]]) -> float:
     return float(np.mean(right))
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(__doc__, EPOCHS, argv)
-    keras.utils.set_random_seed(SEED)
-
-    # Prepare the data: every sum, minus the held-out fifth.
-    train, heldout = split(all_pairs())
-    if args.smoke:
-        train, heldout, args.epochs = train[:64], heldout[:16], 1
-    x_train, y_train = encode_questions(train), encode_answers(train)
-    x_heldout, y_heldout = encode_questions(heldout), encode_answers(heldout)
-    print(f"{len(train)} training sums, {len(heldout)} held out")
-
-    # Build the model, or pick up where the last run stopped.
-    checkpoints = Path(tempfile.mkdtemp()) if args.smoke else CHECKPOINTS
-    checkpoints.mkdir(parents=True, exist_ok=True)
-    model, initial_epoch = resume_or_build(checkpoints)
-    model.summary()
-
-    # Train. The held-out loss is printed to watch, never used to pick a model.
-    started = time.time()
-    model.fit(
-        x_train,
-        y_train,
-        batch_size=BATCH_SIZE,
-        epochs=args.epochs,
-        initial_epoch=initial_epoch,
-        validation_data=(x_heldout, y_heldout),
-        callbacks=[
-            Checkpoint(checkpoints),
-            # Halve the step when the training loss stalls: the last errors are rare carries.
-            keras.callbacks.ReduceLROnPlateau("loss", factor=0.5, patience=8, min_lr=1e-5),
-        ],
-        verbose=2,
-    )
-
-    # Evaluate: whole-answer accuracy on the unseen sums and on everything.
-    _, char_accuracy = model.evaluate(x_heldout, y_heldout, verbose=0)
-    metrics = {
+def evaluate(model, data: dict, smoke: bool) -> dict:
+    """Whole-answer accuracy on the unseen sums and on everything; per character too."""
+    _, char_accuracy = model.evaluate(data["x_heldout"], data["y_heldout"], verbose=0)
+    heldout = [tuple(pair) for pair in data["heldout_pairs"].tolist()]
+    return {
         "exact_match_heldout": exact_match(model, heldout),
-        "exact_match": exact_match(model, all_pairs()[:80] if args.smoke else all_pairs()),
+        "exact_match": exact_match(model, all_pairs()[:80] if smoke else all_pairs()),
         "char_accuracy_heldout": float(char_accuracy),
-        "upstream_val_char_accuracy": UPSTREAM_CHAR_ACCURACY,
-        "train_size": len(train),
+        "upstream_val_char_accuracy": CONFIG["upstream_char_accuracy"],
+        "train_size": len(data["train_pairs"]),
         "test_size": len(heldout),
         "params": model.count_params(),
-        "epochs": args.epochs,
-        "train_seconds_this_run": round(time.time() - started),
     }
-    print(json.dumps(metrics, indent=2))
-
-    # Save: the model, the held-out pairs (the test sample), metrics, card, manifest.
-    folder = weights_folder(ID, args.out)
-    keras.saving.save_model(model, folder / "model.keras")
-    (folder / "heldout.json").write_text(json.dumps(heldout) + "\n")
-    save_metrics(folder, metrics)
-    write_model_card(folder, card_data(metrics), card_body(metrics))
-    finish(folder)
-    if args.push:
-        push(ID, folder)
 
 
-def card_data(metrics: dict) -> ModelCardData:
+def card_data() -> ModelCardData:
     return ModelCardData(
         license="mit",
         library_name="keras",
@@ -187,38 +181,48 @@ def card_data(metrics: dict) -> ModelCardData:
     )
 
 
-def card_body(metrics: dict) -> str:
-    return f"""
-# Numbers summation (seq2seq LSTM)
+def card_values() -> dict:
+    """What the card shows beyond metrics.json: the configuration and the codec's sizes."""
+    return {
+        "c": CONFIG,
+        "vocab": VOCAB,
+        "vocab_size": len(VOCAB),
+        "question_len": QUESTION_LEN,
+        "answer_len": ANSWER_LEN,
+    }
 
-Reads a sum such as `74+83` character by character and writes its answer character by
-character, over the alphabet `{VOCAB}`. Two input tricks differ from upstream: each
-number is right-aligned (`" 3+98"`, {QUESTION_LEN} characters; answers `"  3"`,
-{ANSWER_LEN}) so every digit keeps its place, and the question is fed reversed (units
-first). With upstream's right-padded `"3+98 "` the same network, trained 150 epochs,
-got 13 of the 1,960 unseen sums wrong (exact match 0.9934), every one with a one-digit
-number (`1+2 = 4`). Upstream's architecture: LSTM{UNITS} encoder → RepeatVector
-{ANSWER_LEN} → LSTM{UNITS} decoder → TimeDistributed Dense{len(VOCAB)} softmax,
-{metrics["params"]:,} parameters.
 
-## Data
-Every sum a+b with 1 ≤ a, b ≤ 99 (9,801 questions). A fixed random 20% (seed {SEED},
-listed in `heldout.json`) was never trained on: {metrics["train_size"]:,} training sums,
-{metrics["test_size"]:,} held out. Trained {metrics["epochs"]} epochs, Adam
-{LEARNING_RATE}, batch {BATCH_SIZE}; the held-out set was only watched, never used to
-choose a model.
+def main(argv: list[str] | None = None) -> dict:
+    args = common.parse_args(__doc__, CONFIG["epochs"], argv)
+    keras.utils.set_random_seed(CONFIG["seed"])
+    if args.smoke:
+        args.epochs = 1
 
-## Results
-| measure | this model | upstream |
-|---|---|---|
-| whole answer right, held-out sums | {metrics["exact_match_heldout"]:.4f} | not reported |
-| whole answer right, all 9,801 sums | {metrics["exact_match"]:.4f} | not reported |
-| characters right, held-out sums | {metrics["char_accuracy_heldout"]:.4f} | \
-{metrics["upstream_val_char_accuracy"]} (its own validation split) |
+    # Data: every sum, minus the held-out fifth.
+    data = prepare(args.smoke)
+    print(f"{len(data['train_pairs'])} training sums, {len(data['heldout_pairs'])} held out")
 
-Reproduce: `python -m training.{ID}`. This is an experiment: the network learned to add
-two-digit numbers from examples; it knows nothing outside 1..99.
-"""
+    # Model: the last checkpoint, or a fresh one.
+    checkpoints = Path(tempfile.mkdtemp()) if args.smoke else CHECKPOINTS
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    model, initial_epoch = resume_or_build(checkpoints)
+    model.summary()
+
+    # Train, resumable.
+    started = time.time()
+    train(model, initial_epoch, data, args.epochs, checkpoints)
+
+    # Evaluate.
+    metrics = evaluate(model, data, args.smoke)
+    metrics.update(epochs=args.epochs, train_seconds_this_run=round(time.time() - started))
+    print(json.dumps(metrics, indent=2))
+
+    # Publish: the model, the held-out pairs (the test sample), metrics, card, manifest.
+    folder = common.weights_folder(ID, args.out)
+    keras.saving.save_model(model, folder / "model.keras")
+    (folder / "heldout.json").write_text(json.dumps(data["heldout_pairs"].tolist()) + "\n")
+    common.publish(ID, folder, metrics, card_data(), ID, card_values(), args.push)
+    return metrics
 
 
 if __name__ == "__main__":

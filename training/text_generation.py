@@ -1,8 +1,8 @@
 """What the three char-RNN training modules share: corpora from both sources, the split by
-document, the Embedding -> GRU -> Dense model, a resumable training loop and the weights
-folder (model, vocabulary, metrics, model card).
+document and its id streams (``prepare``, cached), the Embedding -> GRU -> Dense model, a
+resumable training loop, evaluation and publishing (model, vocabulary, metrics, card).
 
-Each ``training/<id>.py`` is a few constants and one call to ``train(...)``.
+Each ``training/<id>.py`` is a CONFIG of plain values and one call to ``train(CONFIG)``.
 """
 
 from __future__ import annotations
@@ -11,26 +11,30 @@ import json
 import math
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from huggingface_hub import ModelCardData
 
+from core import charrnn
 from core.charrnn import STOP, Vocabulary
-from training.common import (
-    CACHE,
-    finish,
-    parse_args,
-    pypi_package,
-    read_member,
-    save_metrics,
-    weights_folder,
-    write_model_card,
-)
+from core.experiments import BY_ID
+from training import common
+from training.common import CACHE, pypi_package, read_member
 
 CHECKPOINTS = CACHE / "checkpoints"
+# What the three share; each CONFIG names the rest (id, corpus, epochs, epoch_chars, ...).
+DEFAULTS = {
+    "separator": "\n\n",  # between documents in the stream
+    "min_count": 1,  # characters rarer than this are dropped from the vocabulary
+    "embedding": 64,
+    "units": 256,
+    "layers": 1,
+    "dropout": 0.0,
+    "seq_length": 100,
+    "batch_size": 64,
+    "validation": 0.05,
+}
 
 # Upstream's recipe text form (recipe_generation_rnn notebook) and its stop character.
 RECIPE_TITLE, RECIPE_INGREDIENTS, RECIPE_STEPS = "📗 ", "\n🥕\n\n", "\n📝\n\n"
@@ -133,6 +137,16 @@ def recipe_box() -> list[str]:
     return [text for text in texts if len(text) <= RECIPE_MAX_CHARS]
 
 
+CORPORA = {  # the names a CONFIG's "corpus" gives, per source
+    "sonnets": sonnets,
+    "wikipedia_leads": wikipedia_leads,
+    "wikibooks_recipes": wikibooks_recipes,
+    "tiny_shakespeare": tiny_shakespeare,
+    "tfds_wikipedia": tfds_wikipedia,
+    "recipe_box": recipe_box,
+}
+
+
 # ---------------------------------------------------------------- split and batches
 
 
@@ -184,172 +198,163 @@ def build_model(vocab_size: int, embedding: int, units: int, layers: int = 1, dr
 # ---------------------------------------------------------------- the whole recipe
 
 
-@dataclass(frozen=True)
-class Config:
-    """Everything one char-RNN experiment decides; the defaults are what all three share."""
-
-    id: str
-    doc: str  # the training module's docstring (command-line help, model card)
-    title: str
-    corpus: dict[str, Callable[[], list[str]]]  # source name -> documents
-    data_description: str  # the offline corpus, for the model card
-    license: str  # the text's licence
-    epochs: int
-    epoch_chars: int  # characters shown per epoch (a random share of the windows)
-    upstream_figure: str  # upstream's reported training loss, for the card
-    upstream_train_loss: float
-    separator: str = "\n\n"  # between documents in the stream
-    min_count: int = 1  # characters rarer than this are dropped from the vocabulary
-    embedding: int = 64
-    units: int = 256
-    layers: int = 1
-    dropout: float = 0.0
-    seq_length: int = 100
-    batch_size: int = 64
-    validation: float = 0.05
-
-
-def train(config: Config, argv: list[str] | None = None) -> dict:
-    """data -> model -> train (resumable, best validation kept) -> evaluate -> save."""
-    import keras
-
-    args = parse_args(config.doc, config.epochs, argv)
-    keras.utils.set_random_seed(0)
-
-    # Data: whole documents go to either train or validation.
-    documents = config.corpus[args.source]()
-    if args.smoke:
+def id_streams(corpus: str, smoke: bool, validation: float, min_count: int, separator: str):
+    """Whole documents to either train or validation, as id streams, and the vocabulary
+    (of the training documents) as an array of characters."""
+    documents = CORPORA[corpus]()
+    if smoke:
         documents = documents[:40]
-    train_docs, val_docs = split_documents(documents, config.validation)
-    vocab = Vocabulary.from_text(config.separator.join(train_docs), config.min_count)
-    train_ids = stream_ids(train_docs, vocab, config.separator)
-    val_ids = stream_ids(val_docs, vocab, config.separator)
-    length = 20 if args.smoke else config.seq_length
-    x_val, y_val = sequences(val_ids, length)
-    print(
-        f"{len(train_docs)} train / {len(val_docs)} validation documents, "
-        f"{len(train_ids):,} / {len(val_ids):,} characters, vocabulary {len(vocab)}"
-    )
+    train_docs, val_docs = split_documents(documents, validation)
+    vocab = Vocabulary.from_text(separator.join(train_docs), min_count)
+    return {
+        "train_ids": stream_ids(train_docs, vocab, separator),
+        "val_ids": stream_ids(val_docs, vocab, separator),
+        "vocab": np.array(vocab.chars),
+        "documents": np.array([len(train_docs), len(val_docs)]),
+    }
 
-    # Model.
-    units = 16 if args.smoke else config.units
-    model = build_model(len(vocab), config.embedding, units, config.layers, config.dropout)
-    model.summary()
 
-    # Train, resumable: each epoch is checkpointed; the best validation epoch is kept.
-    checkpoints = CHECKPOINTS / (f"{config.id}-smoke" if args.smoke else config.id)
-    checkpoints.mkdir(parents=True, exist_ok=True)
-    state_file, best_file, last_file = (
-        checkpoints / n for n in ("state.json", "best.weights.h5", "last.weights.h5")
+def prepare(config: dict, source: str, smoke: bool) -> tuple[dict, Vocabulary]:
+    """``id_streams`` of the source's corpus, cached; and its vocabulary."""
+    corpus = config["corpus"][source]
+    code = (CORPORA[corpus], split_documents, stream_ids, charrnn)
+    keys = ("validation", "min_count", "separator")
+    arguments = {key: config[key] for key in keys}
+    data = common.cached_arrays(
+        config["id"], id_streams, code, corpus=corpus, smoke=smoke, **arguments
     )
-    state = json.loads(state_file.read_text()) if state_file.exists() and not args.smoke else {}
+    return data, Vocabulary(data["vocab"].tolist())
+
+
+def resume(model, checkpoints: Path, smoke: bool) -> dict:
+    """The state of the last run (epoch, best loss, history, seconds), its weights and
+    Adam's moments loaded into ``model``; {} for a fresh start."""
+    state_file = checkpoints / "state.json"
+    state = json.loads(state_file.read_text()) if state_file.exists() and not smoke else {}
     if state:
         model.optimizer.build(model.trainable_variables)  # so Adam's moments load too
-        model.load_weights(last_file)
+        model.load_weights(checkpoints / "last.weights.h5")
         print(f"resuming after epoch {state['epoch']} (best validation loss {state['best']:.4f})")
+    return state
+
+
+def fit_epoch(model, config: dict, train_ids: np.ndarray, epoch: int, length: int, smoke: bool):
+    """One epoch: a random share of the windows at a new offset (so the network sees
+    other window boundaries); returns the training loss."""
+    x, y = sequences(train_ids, length, offset=epoch % length)
+    windows = max(1, config["epoch_chars"] // length)
+    keep = np.random.default_rng(epoch).permutation(len(x))[:windows]
+    x, y = (x[:8], y[:8]) if smoke else (x[keep], y[keep])
+    fit = model.fit(x, y, batch_size=config["batch_size"], epochs=1, shuffle=True, verbose=2)
+    return float(fit.history["loss"][0])
+
+
+def fit(model, config: dict, data: dict, validation, epochs: int, smoke: bool) -> dict:
+    """Train, resumable: each epoch is checkpointed; the best validation epoch is loaded
+    at the end. Returns the state: epoch, best, history, seconds (over every run)."""
+    checkpoints = CHECKPOINTS / (f"{config['id']}-smoke" if smoke else config["id"])
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    state = resume(model, checkpoints, smoke)
     epoch, best = state.get("epoch", 0), state.get("best", float("inf"))
-    seconds = state.get("seconds", 0.0)  # training time over every (resumed) run
-    epochs = 1 if args.smoke else args.epochs
+    seconds, history = state.get("seconds", 0.0), state.get("history", [])
+    length = validation[0].shape[1]
     started = time.time()
-    history = state.get("history", [])
     while epoch < epochs:
-        # A new offset each epoch shows the network other window boundaries.
-        x, y = sequences(train_ids, length, offset=epoch % length)
-        windows = max(1, config.epoch_chars // length)
-        keep = np.random.default_rng(epoch).permutation(len(x))[:windows]
-        x, y = (x[:8], y[:8]) if args.smoke else (x[keep], y[keep])
-        fit = model.fit(x, y, batch_size=config.batch_size, epochs=1, shuffle=True, verbose=2)
-        val_loss = float(model.evaluate(x_val, y_val, batch_size=config.batch_size, verbose=0))
+        train_loss = fit_epoch(model, config, data["train_ids"], epoch, length, smoke)
+        val_loss = float(model.evaluate(*validation, batch_size=config["batch_size"], verbose=0))
         epoch += 1
-        history.append(
-            {"epoch": epoch, "train_loss": float(fit.history["loss"][0]), "val_loss": val_loss}
-        )
+        history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss})
         print(f"epoch {epoch}/{epochs}: validation loss {val_loss:.4f} per char", flush=True)
         if val_loss < best:
             best = val_loss
-            model.save_weights(best_file)
-        model.save_weights(last_file)
+            model.save_weights(checkpoints / "best.weights.h5")
+        model.save_weights(checkpoints / "last.weights.h5")
         seconds += time.time() - started
         started = time.time()
         state = {"epoch": epoch, "best": best, "history": history, "seconds": seconds}
-        state_file.write_text(json.dumps(state))
-    model.load_weights(best_file)
+        (checkpoints / "state.json").write_text(json.dumps(state))
+    model.load_weights(checkpoints / "best.weights.h5")
+    return state
 
-    # Evaluate the kept (best) model on the held-out documents.
-    val_loss = float(model.evaluate(x_val, y_val, batch_size=config.batch_size, verbose=0))
-    best_epoch = min(history, key=lambda h: h["val_loss"])["epoch"]
-    metrics = {
+
+def evaluate(model, config: dict, data: dict, validation, state: dict, args) -> dict:
+    """metrics.json's figures for the kept (best) model on the held-out documents."""
+    val_loss = float(model.evaluate(*validation, batch_size=config["batch_size"], verbose=0))
+    train_documents, validation_documents = data["documents"].tolist()
+    return {
         "validation_loss_per_char": round(val_loss, 4),
         "validation_perplexity": round(math.exp(val_loss), 3),
         "validation_bits_per_char": round(val_loss / math.log(2), 4),
-        "best_epoch": best_epoch,
-        "epochs": epochs,
-        "characters_per_epoch": min(config.epoch_chars, len(train_ids)),
-        "train_size": len(train_ids),
-        "validation_size": len(val_ids),
-        "train_documents": len(train_docs),
-        "validation_documents": len(val_docs),
-        "vocabulary_size": len(vocab),
+        "best_epoch": min(state["history"], key=lambda h: h["val_loss"])["epoch"],
+        "epochs": 1 if args.smoke else args.epochs,
+        "characters_per_epoch": min(config["epoch_chars"], len(data["train_ids"])),
+        "train_size": len(data["train_ids"]),
+        "validation_size": len(data["val_ids"]),
+        "train_documents": train_documents,
+        "validation_documents": validation_documents,
+        "vocabulary_size": len(data["vocab"]),
         "params": int(model.count_params()),
         "source": args.source,
-        "history": history,
-        "upstream_train_loss": config.upstream_train_loss,
+        "history": state["history"],
+        "upstream_train_loss": config["upstream_train_loss"],
         "upstream_train_loss_note": (
             "upstream's training loss on its own, different corpus with no held-out set: "
             "NOT comparable with the validation loss above"
         ),
-        "training_seconds": round(seconds),
+        "training_seconds": round(state["seconds"]),
     }
-    print(json.dumps({k: v for k, v in metrics.items() if k != "history"}, indent=2))
-
-    # Save: model, vocabulary, metrics, model card, manifest last.
-    folder = weights_folder(config.id, args.out)
-    model.save(folder / "model.keras")
-    vocab.save(folder)
-    save_metrics(folder, metrics)
-    write_model_card(folder, _card_data(config, metrics), _card_body(config, metrics))
-    finish(folder)
-    return metrics
 
 
-def _card_data(config: Config, metrics: dict) -> ModelCardData:
+def card_data(config: dict) -> ModelCardData:
     return ModelCardData(
-        license=config.license,
+        license=config["license"],
         library_name="keras",
         language=["en"],
         pipeline_tag="text-generation",
         tags=["char-rnn", "gru", "ml-experiments-hub"],
-        model_name=config.id,
+        model_name=config["id"],
         eval_results=None,
     )
 
 
-def _card_body(config: Config, m: dict) -> str:
-    return f"""
-# {config.title} ({config.id})
+def train(config: dict, argv: list[str] | None = None, doc: str = "") -> dict:
+    """data -> model -> train (resumable, best validation kept) -> evaluate -> publish,
+    for one CONFIG (plain values, over DEFAULTS)."""
+    import keras
 
-A character-level GRU text generator, a re-creation of upstream's `{config.id}` experiment
-(trekhleb/machine-learning-experiments) sized to the offline data.
+    config = {**DEFAULTS, **config}
+    args = common.parse_args(doc or BY_ID[config["id"]].title, config["epochs"], argv)
+    keras.utils.set_random_seed(0)
 
-- **Data**: {config.data_description}. Split by document: {m["train_documents"]:,} train
-  documents ({m["train_size"]:,} characters), {m["validation_documents"]:,} held-out
-  documents ({m["validation_size"]:,} characters). Characters outside the
-  {m["vocabulary_size"]}-character vocabulary are dropped.
-- **Model**: Embedding {config.embedding} -> GRU {config.units} x {config.layers} -> Dense
-  {m["vocabulary_size"]} logits; {m["params"]:,} parameters. Adam 2e-3, sequences of
-  {config.seq_length}, batch {config.batch_size}, {m["epochs"]} epochs of
-  {m["characters_per_epoch"]:,} characters, the best epoch ({m["best_epoch"]}) kept.
-- **Result**: validation loss **{m["validation_loss_per_char"]} nats per character**
-  (perplexity {m["validation_perplexity"]}, {m["validation_bits_per_char"]} bits per character),
-  measured on held-out documents from a zero state every {config.seq_length} characters.
-- **Upstream**: {config.upstream_figure} — a training loss on a different corpus with no
-  held-out set, so not comparable.
+    # Data: whole documents go to either train or validation.
+    data, vocab = prepare(config, args.source, args.smoke)
+    length = 20 if args.smoke else config["seq_length"]
+    validation = sequences(data["val_ids"], length)
+    documents = data["documents"].tolist()
+    print(
+        f"{documents[0]} train / {documents[1]} validation documents, "
+        f"{len(data['train_ids']):,} / {len(data['val_ids']):,} characters, "
+        f"vocabulary {len(vocab)}"
+    )
 
-Train: `python -m training.{config.id}` (`--source upstream` for upstream's corpus).
-Sampling: `core/charrnn.py` (a compiled `tf.while_loop`). These are experiments: the
-text is often nonsense.
-"""
+    # Model.
+    units = 16 if args.smoke else config["units"]
+    model = build_model(len(vocab), config["embedding"], units, config["layers"], config["dropout"])
+    model.summary()
 
+    # Train, resumable; the best validation epoch is kept.
+    state = fit(model, config, data, validation, 1 if args.smoke else args.epochs, args.smoke)
 
-def main(config: Config) -> None:
-    train(config)
+    # Evaluate the kept model on the held-out documents.
+    metrics = evaluate(model, config, data, validation, state, args)
+    print(json.dumps({k: v for k, v in metrics.items() if k != "history"}, indent=2))
+
+    # Publish: model, vocabulary, metrics, model card, manifest last.
+    folder = common.weights_folder(config["id"], args.out)
+    model.save(folder / "model.keras")
+    vocab.save(folder)
+    values = {"c": config}
+    common.publish(
+        config["id"], folder, metrics, card_data(config), "text_generation", values, args.push
+    )
+    return metrics

