@@ -145,7 +145,7 @@ def test_shipped_metrics_compare_generated_with_real_images():
     by_epoch = metrics["fid_by_epoch"]
     assert len(by_epoch) == round(metrics["epochs"])
     assert min(by_epoch, key=by_epoch.get) == str(metrics["chosen_epoch"])
-    gif = Image.open(weights_file(dcgan.ID, "clothes_generation_dcgan.gif"))
+    gif = Image.open(weights_file(dcgan.ID, "training.gif"))
     assert gif.n_frames > 1
 
 
@@ -209,7 +209,7 @@ def test_smoke_training_writes_a_sealed_weights_folder(tmp_path):
         "model.keras",
         "fashion_classifier.keras",
         "fid_reference.npz",
-        "clothes_generation_dcgan.gif",
+        "training.gif",
         "samples.png",
         "metrics.json",
         "README.md",
