@@ -7,9 +7,18 @@ import gradio as gr
 
 from core import photo
 from core.experiments import Experiment
-from core.objects_detection import IOU, MAX_BOXES, SCORE, detector, drawn, load_detector
+from core.objects_detection import (
+    IOU,
+    MAX_BOXES,
+    SCORE,
+    detector,
+    drawn,
+    load_detector,
+    load_stream_detector,
+)
 from core.weights import resolve
 from ui.common import (
+    STREAMS,
     array_image,
     examples_of,
     model_card_panel,
@@ -52,6 +61,9 @@ def _slider() -> gr.Slider:
 def build(experiment: Experiment) -> gr.Blocks:
     detect, names = load_detector(resolve(experiment.id))
     detector(detect, names)(photo.warm_up_photo())  # trace the graph now, not on first visit
+    # The webcam's frames: the same network as TensorFlow Lite (XNNPACK), about half the
+    # CPU per frame (training/objects_detection_stream.py); photos keep the SavedModel.
+    stream_detect, _ = load_stream_detector(resolve(experiment.id))
     with gr.Blocks() as tab:
         tab_header(experiment)
         gr.Markdown("### A photo")
@@ -69,7 +81,7 @@ def build(experiment: Experiment) -> gr.Blocks:
         # A second function object: its own queue slot, so the stream never waits behind
         # photo requests (gradio_client cannot call a stream: it uses the endpoint above).
         gr.Interface(
-            fn=request_function(detect, names, f"{experiment.id}_webcam", draw=True),
+            fn=request_function(stream_detect, names, f"{experiment.id}_webcam", draw=True),
             inputs=[
                 array_image(sources=["webcam"], streaming=True, label="Webcam"),
                 _slider(),
@@ -78,6 +90,7 @@ def build(experiment: Experiment) -> gr.Blocks:
             live=True,
             stream_every=STREAM_EVERY,
             time_limit=STREAM_LIMIT,
+            concurrency_limit=STREAMS,  # every visitor's stream at once
             flagging_mode="never",
             api_name=f"{experiment.id}_webcam",
             api_visibility="undocumented",  # a stream: not for API clients or MCP tools

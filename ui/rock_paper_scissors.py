@@ -26,6 +26,7 @@ from core.rock_paper_scissors import (
     winner,
 )
 from ui.common import (
+    STREAMS,
     array_image,
     examples_of,
     model_card_panel,
@@ -141,6 +142,7 @@ def build(experiment: Experiment) -> gr.Blocks:
             frame,
             stream_every=0.25,
             time_limit=STREAM_LIMIT,
+            concurrency_limit=STREAMS,  # every visitor's stream at once
             **private,
         )
         outputs = [result, score_box, probabilities, score]
