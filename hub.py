@@ -147,6 +147,10 @@ def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.T
 
 def launch(app: gr.Blocks, **options):
     """``app.launch(**options)`` with the PUBLIC settings: how every hub is served."""
+    # uvicorn would replace a request's peer address with X-Forwarded-For's whenever the
+    # peer is local (its FORWARDED_ALLOW_IPS default), hiding whether a proxy sent it: the
+    # hub reads X-Forwarded-For itself, from HUB_TRUSTED_PROXIES only (serve_a_crowd).
+    os.environ["FORWARDED_ALLOW_IPS"] = ""
     return app.launch(**PUBLIC, app_kwargs=unknown_endpoint(), **options)
 
 

@@ -414,23 +414,26 @@ BLOB_TTL = 600  # seconds: a drawing is submitted soon after its blobs are poste
 def cap_editor_blobs() -> None:
     """gr.ImageEditor's ``accept_blobs`` (a component server function: the browser posts a
     drawing's layers there before the event names them by id) with a cap on the layer
-    index (gradio builds a list that long), on the bytes stored per session, and an
-    expiry. Gradio keeps blobs until their id is submitted. Class-wide, so that gradio's
-    per-session copies of an editor are capped too."""
+    index (gradio builds a list that long; HTTP 400 past it), on the bytes stored per
+    session (HTTP 413 past it; a session is known by its own copy of the blocks' config,
+    which gradio sets for the call), and an expiry. Gradio keeps blobs until their id is
+    submitted. Class-wide, so that gradio's per-session copies of an editor are capped
+    too."""
     editor = gr.ImageEditor
     plain = inspect.getattr_static(editor, "accept_blobs")
     plain = getattr(plain, "__wrapped_plain__", plain)
 
     def accept_blobs(self, data):
+        from fastapi import HTTPException
         from gradio.context import LocalContext
 
         raw = data.data.get("index")
         try:
             index = int(raw) if raw and raw != "null" else None
         except (TypeError, ValueError):
-            raise gr.Error("The layer index is not a number.") from None
+            raise HTTPException(400, "The layer index is not a number.") from None
         if index is not None and not 0 <= index < BLOB_MAX_INDEX:
-            raise gr.Error(f"The layer index must be in [0, {BLOB_MAX_INDEX}).")
+            raise HTTPException(400, f"The layer index must be in [0, {BLOB_MAX_INDEX}).")
         config = LocalContext.blocks_config.get()
         session = id(config) if config is not None else None
         ledger = self.__dict__.setdefault("hub_blobs", {})  # id -> (session, time, bytes)

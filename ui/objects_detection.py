@@ -78,20 +78,23 @@ def build(experiment: Experiment) -> gr.Blocks:
             api_name=experiment.id,
         )
         gr.Markdown(f"### Live webcam (a frame every {STREAM_EVERY} s)")
-        # A second function object: its own queue slot, so the stream never waits behind
-        # photo requests (gradio_client cannot call a stream: it uses the endpoint above).
-        gr.Interface(
-            fn=request_function(stream_detect, names, f"{experiment.id}_webcam", draw=True),
-            inputs=[
-                array_image(sources=["webcam"], streaming=True, label="Webcam"),
-                _slider(),
-            ],
-            outputs=gr.Image(label="Objects", format="jpeg"),
-            live=True,
+        # A stream event of its own (gradio_client cannot call a stream: it uses the
+        # endpoint above), with its own function object, so it never waits behind photo
+        # requests, and its own slots: every visitor's stream runs at once (a live
+        # gr.Interface would give the stream one slot for all visitors).
+        with gr.Row():
+            with gr.Column():
+                camera = array_image(sources=["webcam"], streaming=True, label="Webcam")
+                threshold = _slider()
+            shown = gr.Image(label="Objects", format="jpeg")
+        camera.stream(
+            request_function(stream_detect, names, f"{experiment.id}_webcam", draw=True),
+            [camera, threshold],
+            shown,
             stream_every=STREAM_EVERY,
             time_limit=STREAM_LIMIT,
-            concurrency_limit=STREAMS,  # every visitor's stream at once
-            flagging_mode="never",
+            concurrency_limit=STREAMS,
+            show_progress="hidden",
             api_name=f"{experiment.id}_webcam",
             api_visibility="undocumented",  # a stream: not for API clients or MCP tools
         )
