@@ -77,12 +77,14 @@ def start_server(command, extra_env: dict | None = None) -> tuple[subprocess.Pop
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
     start = time.perf_counter()
+    # HUB_BENCH_LOG=<file>: the server's output goes there (else nowhere).
+    log = open(os.environ["HUB_BENCH_LOG"], "ab") if os.environ.get("HUB_BENCH_LOG") else None
     process = subprocess.Popen(
         [sys.executable, *command(port)],
         cwd=ROOT,
         env={**env, **(extra_env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log or subprocess.DEVNULL,
+        stderr=log or subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/"
     while True:

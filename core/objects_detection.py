@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,9 @@ class StreamDetector:
 
         self._free: queue.SimpleQueue = queue.SimpleQueue()
         for _ in range(interpreters or os.cpu_count() or 1):
-            interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=1)
+            with warnings.catch_warnings():  # "tf.lite.Interpreter is deprecated": still in 2.21
+                warnings.simplefilter("ignore", UserWarning)
+                interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=1)
             interpreter.allocate_tensors()
             self._free.put(interpreter)
 
