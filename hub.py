@@ -29,7 +29,12 @@ import gradio as gr  # noqa: E402
 
 from core.experiments import DISCLAIMER, EXPERIMENTS, SECTIONS, Experiment  # noqa: E402
 from ui import GALLERY, build_tab  # noqa: E402
-from ui.gradio_internals import clear_input_errors, no_server_per_block, unknown_endpoint  # noqa: E402
+from ui.gradio_internals import (  # noqa: E402
+    clear_input_errors,
+    no_server_per_block,
+    serve_a_crowd,
+    unknown_endpoint,
+)
 
 TITLE = "Interactive Machine Learning Experiments"
 # Uploaded files are removed after a day, checked every hour.
@@ -42,6 +47,12 @@ CONCURRENCY = 1
 # Requests waiting in the queue, all events together: one more gets HTTP 503 "Queue is
 # full" at once (gradio_client: an AppError saying so), not an endless wait.
 MAX_QUEUE = int(os.environ.get("HUB_MAX_QUEUE", "64"))
+# Requests one client (a session; behind a trusted proxy, HUB_TRUSTED_PROXIES, one
+# X-Forwarded-For address) may have waiting: one more is refused at once with a message,
+# and the queue keeps room for everybody else (ui/gradio_internals.py, serve_a_crowd).
+MAX_WAITING = int(os.environ.get("HUB_MAX_WAITING", "8"))
+# Seconds without a frame after which a webcam stream ends and frees its slot.
+STREAM_IDLE = 10
 # launch() settings for a hub that strangers reach (README "Serving"): uploads over 10 MB
 # are refused with gradio's "File size exceeded maximum allowed size" (HTTP 413); no run
 # history (its routes would call the Hugging Face Hub with the server's own HF_TOKEN);
@@ -142,11 +153,16 @@ def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.B
             link_tabs(app, chosen, outer, inner, opens, similars)
         app.queue(default_concurrency_limit=CONCURRENCY, max_size=max_queue)
     clear_input_errors(app)  # refusals before preprocessing get a message (gradio_internals)
+    serve_a_crowd(app, MAX_WAITING, STREAM_IDLE)  # fair queue, idle streams end, safe messages
     return app
 
 
 def launch(app: gr.Blocks, **options):
     """``app.launch(**options)`` with the PUBLIC settings: how every hub is served."""
+    # uvicorn would replace a request's peer address with X-Forwarded-For's whenever the
+    # peer is local (its FORWARDED_ALLOW_IPS default), hiding whether a proxy sent it: the
+    # hub reads X-Forwarded-For itself, from HUB_TRUSTED_PROXIES only (serve_a_crowd).
+    os.environ["FORWARDED_ALLOW_IPS"] = ""
     return app.launch(**PUBLIC, app_kwargs=unknown_endpoint(), **options)
 
 

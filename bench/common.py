@@ -1,7 +1,13 @@
-"""Benchmark helpers: start the hub as a visitor's server would run, time requests."""
+"""Benchmark helpers: start the hub as a visitor's server would run, time requests.
+
+Every bench is a module run from the repository root, ``python -m bench.<name>``, and
+takes ``--smoke``: a run of a few seconds on little data, which tests/test_bench.py makes
+for every module here so that none of them rots unnoticed.
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import ssl
@@ -13,6 +19,36 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+# A bench that builds the hub in its own process (numbers_summation, footprint): set
+# before gradio and TensorFlow are first imported.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def arguments(doc: str | None, **options: dict) -> argparse.ArgumentParser:
+    """An argument parser with ``--smoke`` and, for each ``name=dict(...)`` in
+    ``options``, ``--name`` with those add_argument settings."""
+    parser = argparse.ArgumentParser(
+        description=(doc or "").split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
+    for name, settings in options.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", **settings)
+    parser.add_argument(
+        "--smoke", action="store_true", help="a run of a few seconds: checks that it still runs"
+    )
+    return parser
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_note() -> str:
+    """The 1-minute load average and the core count: the machine's state, printed with
+    every figure (other work on the machine slows every figure down)."""
+    return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
 
 
 def free_port() -> int:
@@ -41,12 +77,14 @@ def start_server(command, extra_env: dict | None = None) -> tuple[subprocess.Pop
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
     start = time.perf_counter()
+    # HUB_BENCH_LOG=<file>: the server's output goes there (else nowhere).
+    log = open(os.environ["HUB_BENCH_LOG"], "ab") if os.environ.get("HUB_BENCH_LOG") else None
     process = subprocess.Popen(
         [sys.executable, *command(port)],
         cwd=ROOT,
         env={**env, **(extra_env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log or subprocess.DEVNULL,
+        stderr=log or subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/"
     while True:
@@ -56,6 +94,9 @@ def start_server(command, extra_env: dict | None = None) -> tuple[subprocess.Pop
         except Exception:
             if process.poll() is not None:
                 raise RuntimeError("the hub exited during start-up") from None
+            if time.perf_counter() - start > 600:
+                stop(process)
+                raise RuntimeError("the hub did not answer /ping within 600 s") from None
             time.sleep(0.2)
 
 
@@ -90,18 +131,28 @@ def bench_server(ids: list[str], inputs, repeats: int, note: str = "") -> None:
     """Start the hub with ``ids``; print its start-up time, the /ping floor and each
     endpoint called through gradio_client with ``inputs``: a tuple for every endpoint,
     or a function of the experiment id that returns its tuple."""
-    arguments = inputs if callable(inputs) else lambda experiment_id: inputs
+    args_of = inputs if callable(inputs) else lambda experiment_id: inputs
     process, url, ready = start_hub(ids)
     try:
         client = connect(url)
-        print(f"start-up to first answer: {ready:.1f} s")
+        print(f"start-up to first answer: {ready:.1f} s ({load_note()})")
         floor = timed(lambda: client.predict(api_name="/ping"), repeats)
         report("/ping (framework floor)", floor)
         for experiment_id in ids:
-            args = arguments(experiment_id)
+            args = args_of(experiment_id)
             seconds = timed(
                 lambda i=experiment_id, a=args: client.predict(*a, api_name=f"/{i}"), repeats
             )
             report(f"/{experiment_id}{note}", seconds, floor)
     finally:
-        process.terminate()
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """End a server started by start_server and wait for it."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

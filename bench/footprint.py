@@ -5,20 +5,18 @@ in process (preprocessing + model, no server). The latencies are measured twice:
 client that shares one SSL context between its calls (bench.common.connect), and with
 gradio_client's default, which builds one per HTTP call.
 
-    python bench/footprint.py [--repeats 20]
+    python -m bench.footprint [--repeats 20] [--smoke]
+
+The smoke run serves two experiments, not all of them.
 """
 
-import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+from PIL import Image
 
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from bench.common import connect, report, start_hub, timed  # noqa: E402
-from bench.load import DIGIT, DOODLE, MIX, PHOTO  # noqa: E402
+from bench.common import arguments, connect, load_note, report, start_hub, stop, timed
+from bench.load import DIGIT, DOODLE, MIX, PHOTO
 
 
 def rss_mb(pid: int) -> float:
@@ -42,17 +40,19 @@ def in_process_args(endpoint: str) -> list:
     return {"image_classification": [PHOTO], "numbers_summation_rnn": ["34+27"]}[endpoint]
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=20)
-    repeats = parser.parse_args().repeats
+def main(argv: list[str] | None = None) -> None:
+    parser = arguments(__doc__, repeats={"type": int, "default": 20})
+    args = parser.parse_args(argv)
+    repeats = 2 if args.smoke else args.repeats
 
     from core.experiments import EXPERIMENTS
 
     every = [e.id for e in EXPERIMENTS]
+    if args.smoke:
+        every = ["digits_recognition_mlp", "numbers_summation_rnn"]
     process, url, ready = start_hub(every)
     try:
-        print(f"start-up to first answer ({len(every)} experiments): {ready:.1f} s")
+        print(f"start-up to first answer ({len(every)} experiments): {ready:.1f} s ({load_note()})")
         print(f"resident memory after start-up: {rss_mb(process.pid):.0f} MB")
         for shared_tls in (True, False):
             client = connect(url, shared_tls)
@@ -60,9 +60,9 @@ if __name__ == "__main__":
             served = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
             floor = timed(lambda c=client: c.predict(api_name="/ping"), repeats)
             report("/ping (framework floor)", floor)
-            for endpoint, args in MIX.items():
+            for endpoint, values in MIX.items():
                 if f"/{endpoint}" in served:
-                    call = lambda c=client, e=endpoint, a=args: c.predict(*a(), api_name=f"/{e}")  # noqa: E731
+                    call = lambda c=client, e=endpoint, v=values: c.predict(*v(), api_name=f"/{e}")  # noqa: E731
                     report(f"/{endpoint}", timed(call, repeats), floor)
         # Every other experiment answers once, so that every model is in memory.
         for endpoint, seconds in [
@@ -76,14 +76,18 @@ if __name__ == "__main__":
                 client.predict(*seconds, api_name=f"/{endpoint}")
         print(f"resident memory with every model used: {rss_mb(process.pid):.0f} MB")
     finally:
-        process.terminate()
+        stop(process)
 
     # The same request functions without the server.
     from hub import build_hub
 
-    app = build_hub(list(MIX))
+    app = build_hub([endpoint for endpoint in MIX if endpoint in every])
     functions = {f.api_name: f.fn for f in app.fns.values() if f.api_name}
     for endpoint in MIX:
         if endpoint in functions:
-            fn, args = functions[endpoint], in_process_args(endpoint)
-            report(f"{endpoint} in process", timed(lambda f=fn, a=args: f(*a), repeats))
+            fn, values = functions[endpoint], in_process_args(endpoint)
+            report(f"{endpoint} in process", timed(lambda f=fn, v=values: f(*v), repeats))
+
+
+if __name__ == "__main__":
+    main()

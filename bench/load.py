@@ -2,34 +2,28 @@
 endpoints, then the same load on the trivial /ping endpoint (the framework floor).
 Prints throughput, p50/p95 latency and errors. Run once per queue setting to compare:
 
-    python bench/load.py                      # the hub's setting (gradio's default): 1
+    python -m bench.load [--smoke]            # the hub's setting (gradio's default): 1
                                               # request per function at a time
-    python bench/load.py --concurrency 4      # default_concurrency_limit=4
-    python bench/load.py --batch 16           # gradio's batching on the drawing and photo
+    python -m bench.load --concurrency 4      # default_concurrency_limit=4
+    python -m bench.load --batch 16           # gradio's batching on the drawing and photo
                                               # classifiers (HUB_MAX_BATCH=16)
 
-    python bench/load.py --default-client     # gradio_client's default TLS set-up
+    python -m bench.load --default-client     # gradio_client's default TLS set-up
 
 Each line also shows the CPU that the server and the 16 clients spent per request. The
 clients share one SSL context per client (bench.common.connect); with gradio_client's
 default they spend ~150 ms of CPU per request and, on 2 cores, cap the rates themselves.
 """
 
-import argparse
-import os
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+from gradio_client import handle_file
 
-import numpy as np  # noqa: E402
-from gradio_client import handle_file  # noqa: E402
-
-from bench.common import ROOT, connect, start_server  # noqa: E402
-from hub import CONCURRENCY  # noqa: E402
+from bench.common import ROOT, arguments, connect, cpu_seconds, load_note, start_server, stop
+from hub import CONCURRENCY
 
 USERS = 16
 REQUESTS = 20
@@ -73,20 +67,16 @@ def start(concurrency: int, batch: int) -> tuple[subprocess.Popen, str]:
     return process, url
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def load(url: str, endpoints: list[str], shared_tls: bool) -> tuple[float, np.ndarray, list]:
-    """USERS threads, each its own client, REQUESTS calls each over `endpoints` in turn.
-    Returns wall seconds, per-request seconds and the errors."""
-    clients = [connect(url, shared_tls) for _ in range(USERS)]
+def load(
+    url: str, endpoints: list[str], shared_tls: bool, users: int = USERS, requests: int = REQUESTS
+) -> tuple[float, np.ndarray, list]:
+    """``users`` threads, each its own client, ``requests`` calls each over `endpoints` in
+    turn. Returns wall seconds, per-request seconds and the errors."""
+    clients = [connect(url, shared_tls) for _ in range(users)]
 
     def user(index: int) -> tuple[list[float], list[str]]:
         times, errors = [], []
-        for i in range(REQUESTS):
+        for i in range(requests):
             endpoint = endpoints[(index + i) % len(endpoints)]
             args = MIX[endpoint]() if endpoint in MIX else []
             start = time.perf_counter()
@@ -98,16 +88,17 @@ def load(url: str, endpoints: list[str], shared_tls: bool) -> tuple[float, np.nd
         return times, errors
 
     start = time.perf_counter()
-    with ThreadPoolExecutor(USERS) as pool:
-        results = list(pool.map(user, range(USERS)))
+    with ThreadPoolExecutor(users) as pool:
+        results = list(pool.map(user, range(users)))
     wall = time.perf_counter() - start
     return wall, np.concatenate([r[0] for r in results]), [e for r in results for e in r[1]]
 
 
-def measure(pid: int, url: str, endpoints: list[str], shared_tls: bool) -> tuple:
-    """`load`, plus the CPU that the server and the clients spent per request."""
+def measure(pid: int, url: str, endpoints: list[str], shared_tls: bool, *sizes) -> tuple:
+    """`load` (``sizes``: its users and requests), plus the CPU that the server and the
+    clients spent per request."""
     server, clients = cpu_seconds(pid), time.process_time()
-    wall, seconds, errors = load(url, endpoints, shared_tls)
+    wall, seconds, errors = load(url, endpoints, shared_tls, *sizes)
     server, clients = cpu_seconds(pid) - server, time.process_time() - clients
     return wall, seconds, errors, server / len(seconds), clients / len(seconds)
 
@@ -124,33 +115,40 @@ def show(name, wall, seconds, errors, server_cpu, client_cpu) -> tuple[float, fl
     return len(seconds) / wall, server_cpu
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="queue slots")
-    parser.add_argument("--batch", type=int, default=1, help="max_batch_size (1: no batching)")
-    parser.add_argument("--rounds", type=int, default=3, help="the median round is the figure")
-    parser.add_argument(
-        "--default-client", action="store_true", help="gradio_client's default TLS set-up"
+def main(argv: list[str] | None = None) -> None:
+    parser = arguments(
+        __doc__,
+        concurrency={"type": int, "default": CONCURRENCY, "help": "queue slots"},
+        batch={"type": int, "default": 1, "help": "max_batch_size (1: no batching)"},
+        rounds={"type": int, "default": 3, "help": "the median round is the figure"},
+        default_client={"action": "store_true", "help": "gradio_client's default TLS set-up"},
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     shared_tls = not args.default_client
+    users, requests = (2, 3) if args.smoke else (USERS, REQUESTS)
+    rounds_run = 1 if args.smoke else args.rounds
 
     process, url = start(args.concurrency, args.batch)
     try:
         print(
-            f"{USERS} users x {REQUESTS} requests, default_concurrency_limit="
+            f"{users} users x {requests} requests, default_concurrency_limit="
             f"{args.concurrency}, max_batch_size={args.batch}, clients with "
             + ("gradio's default TLS set-up" if args.default_client else "a shared SSL context")
+            + f"; {load_note()}"
         )
         rounds = {"/ping": [], "mix": []}
-        for _ in range(args.rounds):
-            ping = measure(process.pid, url, ["ping"], shared_tls)
+        for _ in range(rounds_run):
+            ping = measure(process.pid, url, ["ping"], shared_tls, users, requests)
             rounds["/ping"].append(show("/ping (framework floor)", *ping))
-            mix = measure(process.pid, url, list(MIX), shared_tls)
+            mix = measure(process.pid, url, list(MIX), shared_tls, users, requests)
             rounds["mix"].append(show("mix of 6 classifier endpoints", *mix))
         for name, figures in rounds.items():
             rate, cpu = np.median(figures, axis=0)
-            print(f"median of {args.rounds} rounds, {name}: {rate:.1f} req/s, server CPU "
+            print(f"median of {rounds_run} rounds, {name}: {rate:.1f} req/s, server CPU "
                   f"{cpu * 1000:.0f} ms per request")  # fmt: skip
     finally:
-        process.terminate()
+        stop(process)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,28 +1,25 @@
 """Photo experiments' speed: one 640x480 photo through /image_classification and
 /objects_detection (gradio_client, upload included), next to the /ping floor, and the
-same request functions called in process.
+same request functions called in process (the detector: the full model and the stream's).
 
-    python bench/photos.py [--repeats 20]
+    python -m bench.photos [--repeats 20] [--smoke]
 """
 
-import argparse
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from gradio_client import handle_file
+from PIL import Image, ImageOps
 
-from gradio_client import handle_file  # noqa: E402
-from PIL import Image, ImageOps  # noqa: E402
-
-from bench.common import ROOT, bench_server, report, timed  # noqa: E402
+from bench.common import ROOT, arguments, bench_server, report, timed
 
 IDS = ["image_classification", "objects_detection"]
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=20)
-    repeats = parser.parse_args().repeats
+
+def main(argv: list[str] | None = None) -> None:
+    parser = arguments(__doc__, repeats={"type": int, "default": 20})
+    args = parser.parse_args(argv)
+    repeats = 2 if args.smoke else args.repeats
 
     # A 640x480 JPEG, as a webcam snapshot or a phone photo scaled down would be.
     source = Image.open(ROOT / "ui" / "examples" / "photos" / "astronaut.jpg")
@@ -36,15 +33,22 @@ if __name__ == "__main__":
     bench_server(IDS, inputs.get, repeats, note=" (640x480)")
 
     # The same work without the server: photo decoding + preprocessing + one model call.
-    from core import image_classification, objects_detection
+    from core import image_classifier, objects_detector
     from core.weights import resolve
-    from ui.common import classifier_fn
+    from ui.shared import classifier_fn
 
-    model, names = image_classification.load_classifier(resolve("image_classification"))
-    top = image_classification.top_classes(names)
-    classify = classifier_fn(model, image_classification.prepare, top, "classify", "")["fn"]
-    detect = objects_detection.detector(
-        *objects_detection.load_detector(resolve("objects_detection"))
-    )
+    model, names = image_classifier.load_classifier(resolve("image_classification"))
+    top = image_classifier.top_classes(names)
+    classify = classifier_fn(model, image_classifier.prepare, top, "classify", "")["fn"]
     report("image_classification in-process", timed(lambda: classify(str(photo)), repeats))
-    report("objects_detection in-process", timed(lambda: detect(str(photo)), repeats))
+    folder = resolve("objects_detection")
+    for name, load in [
+        ("objects_detection in-process", objects_detector.load_detector),
+        ("objects_detection stream model", objects_detector.load_stream_detector),
+    ]:
+        detect = objects_detector.detector(*load(folder))
+        report(name, timed(lambda d=detect: d(str(photo)), repeats))
+
+
+if __name__ == "__main__":
+    main()

@@ -2,32 +2,27 @@
 gradio_client next to the trivial /ping endpoint, the in-process classifiers (the CNN;
 MediaPipe's palm detector + landmark model + the head), and the hand renderer.
 
-    python bench/rock_paper_scissors.py [--repeats 30]
+    python -m bench.rock_paper_scissors [--repeats 30] [--smoke]
 """
 
-import argparse
-import sys
-from pathlib import Path
+from gradio_client import handle_file
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from gradio_client import handle_file  # noqa: E402
-
-from bench.common import bench_server, report, timed  # noqa: E402
+from bench.common import arguments, bench_server, report, timed
 
 IDS = ["rock_paper_scissors_cnn", "rock_paper_scissors_transfer"]
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=30)
-    repeats = parser.parse_args().repeats
+
+def main(argv: list[str] | None = None) -> None:
+    parser = arguments(__doc__, repeats={"type": int, "default": 30})
+    args = parser.parse_args(argv)
+    repeats = 2 if args.smoke else args.repeats
 
     import numpy as np
     from PIL import Image
 
-    from core import rock_paper_scissors as space
+    from core import gestures as space
     from training import rock_paper_scissors as rps_hands
-    from ui.common import EXAMPLES
+    from ui.shared import EXAMPLES
 
     example = str(EXAMPLES / "rock_paper_scissors" / "paper.png")
     bench_server(IDS, (handle_file(example),), repeats)
@@ -38,3 +33,7 @@ if __name__ == "__main__":
         report(f"{experiment_id} in-process", timed(lambda c=classify: c(picture), repeats))
     rng = np.random.default_rng(0)
     report("render one 96-px training hand", timed(lambda: rps_hands.render("rock", rng), repeats))
+
+
+if __name__ == "__main__":
+    main()

@@ -2,29 +2,25 @@
 gradio_client next to the trivial /ping endpoint, the in-process request function, and
 how fast the training renderer makes hand-drawn doodles.
 
-    python bench/sketches.py [--repeats 50]
+    python -m bench.sketches [--repeats 50] [--smoke]
 """
 
-import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from gradio_client import handle_file
 
-from gradio_client import handle_file  # noqa: E402
-
-from bench.common import bench_server, report, timed  # noqa: E402
+from bench.common import arguments, bench_server, report, timed
 
 IDS = ["sketch_recognition_mlp", "sketch_recognition_cnn"]
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=50)
-    repeats = parser.parse_args().repeats
 
-    from ui import sketch_recognition as sketches
-    from ui.common import classifier_fn, examples_of
+def main(argv: list[str] | None = None) -> None:
+    parser = arguments(__doc__, repeats={"type": int, "default": 50})
+    args = parser.parse_args(argv)
+    repeats = 2 if args.smoke else args.repeats
+
+    from ui import sketch_recognition_tab as sketches
+    from ui.shared import classifier_fn, examples_of
 
     example = examples_of("sketch_recognition")[0]
     drawing = {"background": None, "layers": [], "composite": handle_file(example)}
@@ -49,7 +45,12 @@ if __name__ == "__main__":
     # Training renderer: hand-drawn strokes -> 256-px canvas -> to_mnist.
     strokes = sketch_data.svg_strokes('<circle cx="12" cy="12" r="9"/><path d="M8 9h8M12 9v8"/>')
     rng = np.random.default_rng(0)
+    doodles = 5 if args.smoke else 200
     start = time.process_time()
-    for _ in range(200):
+    for _ in range(doodles):
         sketch_data.render(strokes, rng)
-    print(f"renderer: {(time.process_time() - start) / 200 * 1000:.1f} ms CPU per doodle")
+    print(f"renderer: {(time.process_time() - start) / doodles * 1000:.1f} ms CPU per doodle")
+
+
+if __name__ == "__main__":
+    main()

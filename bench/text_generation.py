@@ -2,17 +2,10 @@
 <= 0.3 s), next to an eager loop calling the Keras model per character, and the gradio
 request through gradio_client next to the trivial /ping endpoint (target <= 1.5x).
 
-    python bench/text_generation.py [--repeats 10]
+    python -m bench.text_generation [--repeats 10] [--smoke]
 """
 
-import argparse
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-
-from bench.common import bench_server, report, timed  # noqa: E402
+from bench.common import arguments, bench_server, report, timed
 
 IDS = ["text_generation_shakespeare_rnn", "text_generation_wikipedia_rnn", "recipe_generation_rnn"]
 LENGTH = 400
@@ -32,15 +25,16 @@ def eager_loop(sampler, prompt: str, length: int) -> str:
     return sampler.vocab.decode(ids)
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=10)
-    repeats = parser.parse_args().repeats
+def main(argv: list[str] | None = None) -> None:
+    parser = arguments(__doc__, repeats={"type": int, "default": 10})
+    args = parser.parse_args(argv)
+    repeats = 1 if args.smoke else args.repeats
+    ids = IDS[-1:] if args.smoke else IDS  # the smoke run: one generator
 
-    from core import text_generation as space
+    from core import text_generator as space
 
     print(f"model time for {LENGTH} characters (prompt fed, then sampled):")
-    for experiment_id in IDS:
+    for experiment_id in ids:
         generator = space.load_generator(experiment_id)
         prompt = generator.spec.examples[0] or "📗 "
         prompt = generator.start(prompt)
@@ -51,9 +45,16 @@ if __name__ == "__main__":
         report(f"{experiment_id} compiled, one call", seconds)
         seconds = timed(lambda s=sampler, p=prompt: s.generate(p, LENGTH, 0.6, 1), repeats)
         report(f"{experiment_id} compiled, streamed", seconds)
-    report(f"{IDS[-1]} eager per-char loop", timed(lambda: eager_loop(sampler, prompt, LENGTH), 3))
+    report(
+        f"{ids[-1]} eager per-char loop",
+        timed(lambda: eager_loop(sampler, prompt, LENGTH), 1 if args.smoke else 3),
+    )
 
     def inputs(experiment_id: str) -> tuple:
         return (space.SPECS[experiment_id].examples[0], LENGTH, 0.6)
 
-    bench_server(IDS, inputs, repeats, note=f" ({LENGTH} chars)")
+    bench_server(ids, inputs, repeats, note=f" ({LENGTH} chars)")
+
+
+if __name__ == "__main__":
+    main()

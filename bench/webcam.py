@@ -1,40 +1,39 @@
-"""Live webcam speed as a visitor gets it: headless Chromium with a fake camera (a .y4m
-video made from real photos) streams into the objects-detection and rock-paper-scissors
-tabs for 30 s each. Prints, per tab: frames answered per second, p50/p95 latency from a
-frame leaving the page to its answer reaching the page, server CPU per answered frame, and
-an API call to another tab (/digits_recognition_cnn) idle and during the stream.
+"""Live webcam speed as visitors get it: each visitor its own headless Chromium with a
+fake camera (a .y4m video made from real photos) streaming into the objects-detection and
+rock-paper-scissors (transfer) tabs at once, for 30 s per tab. Prints, per visitor:
+frames answered per second, p50/p95 latency from a frame leaving the page to its answer
+reaching the page; then the total, the server CPU per answered frame, and an API call to
+another tab (/digits_recognition_cnn) idle and during the streams, with the load average.
 
-    python bench/webcam.py [--seconds 30]
+    python -m bench.webcam [--seconds 30] [--visitors 3] [--tabs objects_detection] [--smoke]
 
-Needs Debian's chromium and the playwright package (as tests/test_browser.py). Gradio
-streams a frame every ``stream_every`` (0.25 s) as POST /gradio_api/stream/<event>; the
-server keeps only the newest frame that arrived while it was busy (stale ones are
-dropped), and each answer arrives on the page's /queue/data event stream. The page's
-fetch is wrapped to time both. An answer belongs to the newest frame sent before the
-server took it: the newest frame sent before the previous answer, when one was waiting,
-else the first frame sent after it.
+Needs Debian's chromium (or HUB_CHROMIUM) and the playwright package (as
+tests/test_browser.py). Gradio streams a frame every ``stream_every`` as POST
+/gradio_api/stream/<event>; the server keeps only the newest frame that arrived while it
+was busy (stale ones are dropped), and each answer arrives on the page's /queue/data
+event stream. The page's fetch is wrapped to time both. An answer belongs to the newest
+frame sent before the server took it: the newest frame sent before the previous answer,
+when one was waiting, else the first frame sent after it.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
+import shutil
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import ROOT, arguments, connect, cpu_seconds, load_note, start_hub, stop, timed
 
-from bench.common import ROOT, connect, start_hub, timed  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("HUB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 DETECTION = "objects_detection"
 RPS = "rock_paper_scissors_transfer"
 OTHER = "digits_recognition_cnn"
-TABS = {DETECTION: "Objects detection (CenterNet)", RPS: "Rock-paper-scissors (transfer learning)"}
+TABS = [DETECTION, RPS]  # each opened by its deep link, /?tab=<id>
 SIZE = (640, 480)  # a common webcam's frame
 FPS = 30
 SECONDS_PER_PHOTO = 2
@@ -95,11 +94,6 @@ def fake_camera(path: Path, photos: list[Path]) -> Path:
     return path
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def latencies(sent: list[float], answers: list[float]) -> np.ndarray:
     """Milliseconds from each answered frame being sent to its answer (see the docstring)."""
     result, previous_frame, previous_answer = [], -1.0, -1.0
@@ -114,41 +108,115 @@ def latencies(sent: list[float], answers: list[float]) -> np.ndarray:
     return np.asarray(result)
 
 
-def stream_tab(page, url: str, experiment_id: str, seconds: float, pid: int, other) -> dict:
-    page.goto(url)
-    page.get_by_role("tab", name=TABS[experiment_id], exact=True).click()
-    panel = page.locator("[role=tabpanel]:visible").first
-    # gradio's streaming webcam (the tab's only webcam-only image): access, then Record
-    panel.get_by_role("button", name="Click to Access Webcam").first.click(timeout=60_000)
-    panel.locator("button:has-text('Record')").first.click(timeout=60_000)
-    page.wait_for_function("window.__answers.length > 0", timeout=120_000)
-    page.evaluate("window.__sent = []; window.__answers = []")
+def browser_args(video: Path) -> list[str]:
+    return [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+
+
+def open_webcam(page, url: str, experiment_id: str) -> None:
+    """Open the tab by its deep link and allow the (fake) webcam: gradio's streaming
+    webcam, the tab's only webcam-only image."""
+    page.goto(f"{url}?tab={experiment_id}")
+    page.get_by_role("button", name="Click to Access Webcam").first.click(timeout=120_000)
+
+
+def start_stream(page) -> None:
+    """Press Record and wait for the first answer."""
+    page.locator("button:visible:has-text('Record')").first.click(timeout=120_000)
+    page.wait_for_function("window.__answers.length > 0", timeout=180_000)
+
+
+def visitor(url: str, experiment_id: str, video: Path, ready, done, results, index) -> None:
+    """One visitor: its own Chromium, streaming into ``experiment_id``'s tab. Waits at
+    ``ready`` (a Barrier) with the others twice, once with the webcam open (so that the
+    streams start together: each ends after its time limit) and once streaming, then
+    counts until ``done`` (an Event) is set."""
+    from playwright.sync_api import sync_playwright
+
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=browser_args(video)
+            )
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.add_init_script(PROBE)
+            open_webcam(page, url, experiment_id)
+            ready.wait(timeout=600)
+            start_stream(page)
+            ready.wait(timeout=600)
+            page.evaluate("window.__sent = []; window.__answers = []")
+            start = time.perf_counter()
+            done.wait()
+            elapsed = time.perf_counter() - start
+            sent, answers = page.evaluate("[window.__sent, window.__answers]")
+            browser.close()
+        ms = latencies(sent, answers)
+        results[index] = {
+            "sent": len(sent) / elapsed,
+            "answered": len(answers) / elapsed,
+            "answers": len(answers),
+            "p50": float(np.percentile(ms, 50)) if len(ms) else float("nan"),
+            "p95": float(np.percentile(ms, 95)) if len(ms) else float("nan"),
+        }
+    except Exception as error:  # reported by the main thread
+        results[index] = {"error": f"{type(error).__name__}: {str(error)[:300]}"}
+        ready.abort()
+
+
+def stream_tab(url, experiment_id, video, visitors: int, seconds: float, pid: int, other):
+    """``visitors`` browsers streaming into one tab at once; returns their figures, the
+    server CPU per answered frame and ``other``'s latencies meanwhile."""
+    ready, done = threading.Barrier(visitors + 1), threading.Event()
+    results: list[dict | None] = [None] * visitors
+    threads = [
+        threading.Thread(
+            target=visitor, args=(url, experiment_id, video, ready, done, results, index)
+        )
+        for index in range(visitors)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        ready.wait(timeout=900)  # every webcam open
+        ready.wait(timeout=900)  # every stream answered once
+    except threading.BrokenBarrierError:
+        done.set()
+        for thread in threads:
+            thread.join()
+        raise RuntimeError(f"a visitor failed: {results}") from None
     cpu = cpu_seconds(pid)
     start = time.perf_counter()
-    busy = timed(other, 8)  # another tab's API, during the stream
+    busy = timed(other, 3 if seconds < 10 else 8)  # another tab's API, during the streams
     time.sleep(max(0.0, seconds - (time.perf_counter() - start)))
-    elapsed = time.perf_counter() - start
     cpu = cpu_seconds(pid) - cpu
-    sent, answers = page.evaluate("[window.__sent, window.__answers]")
-    page.goto("about:blank")
-    ms = latencies(sent, answers)
-    return {
-        "sent": len(sent) / elapsed,
-        "answered": len(answers) / elapsed,
-        "p50": float(np.percentile(ms, 50)) if len(ms) else float("nan"),
-        "p95": float(np.percentile(ms, 95)) if len(ms) else float("nan"),
-        "cpu_ms": 1000 * cpu / max(1, len(answers)),
-        "other_ms": float(np.median(busy) * 1000),
-    }
+    done.set()
+    for thread in threads:
+        thread.join()
+    failed = [r["error"] for r in results if r and "error" in r]
+    if failed:
+        raise RuntimeError(f"a visitor failed: {failed}")
+    answers = sum(r["answers"] for r in results)
+    return results, 1000 * cpu / max(1, answers), float(np.median(busy) * 1000)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=30)
-    seconds = parser.parse_args().seconds
+def main(argv: list[str] | None = None) -> None:
+    parser = arguments(
+        __doc__,
+        seconds={"type": float, "default": 30, "help": "seconds measured per tab"},
+        visitors={"type": int, "default": 1, "help": "browsers streaming at once"},
+        tabs={"default": ",".join(TABS), "help": "comma-separated: " + ", ".join(TABS)},
+    )
+    args = parser.parse_args(argv)
+    seconds = 4 if args.smoke else args.seconds
+    tabs = [tab for tab in args.tabs.split(",") if tab]
 
     from gradio_client import handle_file
-    from playwright.sync_api import sync_playwright
 
     scratch = Path(os.environ.get("TMPDIR", "/tmp")) / "webcam-bench"
     scratch.mkdir(exist_ok=True)
@@ -158,7 +226,7 @@ def main() -> None:
         DETECTION: fake_camera(scratch / "photos.y4m", photos),
         RPS: fake_camera(scratch / "hands.y4m", hands),
     }
-    process, url, _ = start_hub([DETECTION, RPS, OTHER])
+    process, url, _ = start_hub([*tabs, OTHER])
     try:
         client = connect(url)
         drawing = {
@@ -172,36 +240,27 @@ def main() -> None:
         def other():
             client.predict(drawing, api_name=f"/{OTHER}")
 
-        idle = float(np.median(timed(other, 8)) * 1000)
-        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        print(f"/{OTHER} idle: p50 {idle:.0f} ms")
-        for experiment_id, video in videos.items():
-            args = [
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--use-fake-device-for-media-stream",
-                "--use-fake-ui-for-media-stream",
-                f"--use-file-for-fake-video-capture={video}",
-            ]
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=CHROMIUM, headless=True, args=args
+        idle = float(np.median(timed(other, 3 if args.smoke else 8)) * 1000)
+        print(f"{load_note()}; /{OTHER} idle: p50 {idle:.0f} ms")
+        for experiment_id in tabs:
+            results, cpu_ms, other_ms = stream_tab(
+                url, experiment_id, videos[experiment_id], args.visitors, seconds,
+                process.pid, other,
+            )  # fmt: skip
+            for index, got in enumerate(results, 1):
+                print(
+                    f"{experiment_id} visitor {index}/{args.visitors}: sent {got['sent']:.1f}/s  "
+                    f"answered {got['answered']:.1f}/s  p50 {got['p50']:.0f} ms  "
+                    f"p95 {got['p95']:.0f} ms"
                 )
-                page = browser.new_page(viewport={"width": 1280, "height": 1000})
-                page.add_init_script(PROBE)
-                got = stream_tab(page, url, experiment_id, seconds, process.pid, other)
-                browser.close()
+            total = sum(r["answered"] for r in results)
             print(
-                f"{experiment_id:<30} sent {got['sent']:.1f}/s  answered {got['answered']:.1f}/s  "
-                f"p50 {got['p50']:.0f} ms  p95 {got['p95']:.0f} ms  "
-                f"server CPU {got['cpu_ms']:.0f} ms/frame  /{OTHER} meanwhile "
-                f"{got['other_ms']:.0f} ms ({got['other_ms'] / idle:.1f}x idle)  "
-                f"load {os.getloadavg()[0]:.1f}"
+                f"{experiment_id} total: answered {total:.1f}/s  server CPU {cpu_ms:.0f} ms/frame  "
+                f"/{OTHER} meanwhile {other_ms:.0f} ms ({other_ms / idle:.1f}x idle)  "
+                f"{load_note()}"
             )
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
 
 
 if __name__ == "__main__":

@@ -33,13 +33,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import inspect
+import ipaddress
+import os
 import re
+import tempfile
+import time
 import warnings
 from contextlib import contextmanager
 from io import BytesIO
+from pathlib import Path
 
 import gradio as gr
+from gradio.processing_utils import extract_base64_data
 from gradio.utils import get_upload_folder, is_in_or_equal
 from PIL import Image
 
@@ -82,7 +89,26 @@ def with_clear_error(component, message):
             raise gr.Error(message(payload) if callable(message) else message) from error
 
     component.preprocess = preprocess
+    _remember(component, with_clear_error, message)
     return component
+
+
+def _remember(component, wrapper, *args) -> None:
+    """Note a per-instance wrapper on ``component``, so that ``clear_input_errors`` applies
+    it again to the copies gradio makes of the component for one session."""
+    component.hub_wrappers = [*getattr(component, "hub_wrappers", []), (wrapper, args)]
+
+
+def _session_copy(original, block):
+    """``block`` (gradio's copy of ``original`` for one session, built afresh from its
+    constructor arguments when an event returned an update to it, e.g. an example click),
+    given ``original``'s wrappers once."""
+    if block is original or getattr(block, "hub_wrapped_from", None) is original:
+        return block
+    for wrapper, args in getattr(original, "hub_wrappers", []):
+        wrapper(block, *args)
+    block.hub_wrapped_from = original
+    return block
 
 
 def clear_input_errors(app):
@@ -91,12 +117,19 @@ def clear_input_errors(app):
     without ``meta`` where a file belongs) with a gr.Error that says so."""
     plain = app.preprocess_data
 
-    async def preprocess_data(block_fn, inputs, *args, **kwargs):
+    async def preprocess_data(block_fn, inputs, state=None, *args, **kwargs):
+        # Every event's inputs pass here: the component that reads each one, the shared
+        # instance or the session's own copy, carries the same guards (guard_images).
+        for block in block_fn.inputs:
+            if state is not None and block._id in state and getattr(block, "hub_wrappers", None):
+                _session_copy(block, state[block._id])
         try:
-            return await plain(block_fn, inputs, *args, **kwargs)
+            return await plain(block_fn, inputs, state, *args, **kwargs)
         except gr.Error:
             raise
         except ValueError as error:  # pydantic's ValidationError is one too
+            if str(error).startswith("Cannot move"):  # a path outside gradio's folders
+                raise gr.Error(NOT_UPLOADED) from error
             raise gr.Error(_first_lines(error)) from error
 
     app.preprocess_data = preprocess_data
@@ -148,53 +181,71 @@ def guard_images(component, max_pixels: int):
       would open any image on the server's disk for any visitor;
     - images of more than ``max_pixels`` pixels in all (a drawing's background, layers and
       composite together), read from their headers: gradio decodes them in full, and a
-      200 KB PNG can hold 13,300 x 13,300 pixels (700 MB once decoded).
+      200 KB PNG can hold 13,300 x 13,300 pixels (700 MB once decoded);
+    - anything it cannot read (no path, a header Pillow cannot parse): it fails closed.
 
-    Applied per instance, as ``with_clear_error``; apply it after that, so it runs first.
+    ``data:`` URLs are cut where gradio cuts them (after the LAST comma), and an editor's
+    blob id is looked up whenever it is not None, as gradio does. A refused blob is
+    dropped from the editor's storage. Applied per instance, as ``with_clear_error``
+    (apply it after that, so it runs first); ``clear_input_errors`` applies both again
+    to gradio's per-session copies of the component.
     """
     plain = component.preprocess
 
     def preprocess(payload):
-        pixels = [_header_pixels(source) for source in _sources(component, payload)]
-        if sum(pixels) > max_pixels:
-            raise gr.Error(
-                f"This image is too large: {sum(pixels) / 1e6:.0f} megapixels"
-                + (" in all (background, layers and composite)" if len(pixels) > 1 else "")
-                + f"; the limit is {max_pixels / 1e6:g} megapixels. Send a smaller one."
-            )
+        try:
+            pixels = [_header_pixels(source) for source in _sources(component, payload)]
+            if sum(pixels) > max_pixels:
+                raise gr.Error(
+                    f"This image is too large: {sum(pixels) / 1e6:.0f} megapixels"
+                    + (" in all (background, layers and composite)" if len(pixels) > 1 else "")
+                    + f"; the limit is {max_pixels / 1e6:g} megapixels. Send a smaller one."
+                )
+        except gr.Error:
+            blob_id = getattr(payload, "id", None)
+            if blob_id is not None:
+                getattr(component, "blob_storage", {}).pop(blob_id, None)
+            raise
         return plain(payload)
 
     component.preprocess = preprocess
     component.guarded_images = max_pixels  # tests/test_public.py checks every image input
+    _remember(component, guard_images, max_pixels)
     return component
+
+
+NOT_READABLE = "This image cannot be read: send a PNG, JPEG or WebP file."
 
 
 def _sources(component, payload) -> list:
     """The files (paths in the upload folder) and byte strings gradio would decode for
-    ``payload``; gr.Error for a path outside the upload folder."""
+    ``payload``; gr.Error for a path outside the upload folder or a value with nothing
+    to read."""
     if payload is None:
         return []
     files = [payload]
     blobs = []
     if hasattr(payload, "composite"):  # EditorData
         files = [payload.background, *payload.layers, payload.composite]
-        stored = getattr(component, "blob_storage", {}).get(payload.id) if payload.id else None
-        if stored is not None:
-            blobs = [stored.background, *stored.layers, stored.composite]
-    sources = [BytesIO(blob) for blob in blobs if blob]
+        if payload.id is not None:  # gradio: `if payload.id is not None`, then the blobs only
+            stored = getattr(component, "blob_storage", {}).get(payload.id)
+            files = []
+            if stored is not None:
+                blobs = [stored.background, *stored.layers, stored.composite]
+    sources = [BytesIO(blob) for blob in blobs if blob is not None]
     for file in files:
         if file is None:
             continue
         url = getattr(file, "url", None) or ""
         if url.startswith("data:") and not hasattr(payload, "composite"):
-            try:
-                sources.append(BytesIO(base64.b64decode(url.split(",", 1)[-1])))
+            try:  # gradio: processing_utils.extract_base64_data, then b64decode
+                sources.append(BytesIO(base64.b64decode(extract_base64_data(url))))
             except (binascii.Error, ValueError):
-                pass  # not base64: gradio's own decoding refuses it (with_clear_error)
+                raise gr.Error(NOT_READABLE) from None
             continue
         path = getattr(file, "path", None)
         if path is None:
-            continue  # gradio refuses it ("Image path is None"): with_clear_error
+            raise gr.Error(NOT_READABLE)
         if not is_in_or_equal(str(path), get_upload_folder()):
             raise gr.Error(NOT_UPLOADED)
         sources.append(str(path))
@@ -213,5 +264,198 @@ def _header_pixels(source) -> int:
     except Image.DecompressionBombError as error:  # over twice Pillow's own limit
         found = re.search(r"\((\d+) pixels\)", str(error))
         return int(found.group(1)) if found else 2 * Image.MAX_IMAGE_PIXELS + 1
-    except Exception:  # noqa: BLE001 - not an image, a folder...: the component's message
-        return 0
+    except Exception:  # noqa: BLE001 - not an image, a folder...: refused, nothing decoded
+        raise gr.Error(NOT_READABLE) from None
+
+
+# ------------------------------------------------------------------------ for a crowd
+
+
+def serve_a_crowd(app, max_waiting: int, stream_idle: float):
+    """``app`` (the root Blocks, its queue set up), made for many visitors at once:
+
+    - a fair queue: one client has at most ``max_waiting`` requests waiting; one more is
+      refused at once with a message that says so (HTTP 503), and the other clients are
+      still served. The global bound (``queue(max_size=...)``) stays. The client is its
+      session, or, for a request whose direct peer is a trusted proxy (``client_key``), the
+      address that proxy appended to X-Forwarded-For;
+    - a webcam stream that sends no frame for ``stream_idle`` seconds ends and frees its
+      slot (gradio waits up to the stream's whole time limit for the next frame);
+    - every message a visitor sees is HTML-escaped and names no folder of the server;
+    - sketchpad blobs (``accept_blobs``) are capped and expire (``cap_editor_blobs``).
+    """
+    fair_queue(app, max_waiting)
+    end_idle_streams(stream_idle)
+    safe_messages(app)
+    cap_editor_blobs()
+    return app
+
+
+def trusted_proxies() -> set[str]:
+    """HUB_TRUSTED_PROXIES: the comma-separated addresses of the proxies in front of the
+    hub (e.g. HAProxy's); empty (the default): X-Forwarded-For is ignored."""
+    found = set()
+    for part in os.environ.get("HUB_TRUSTED_PROXIES", "").split(","):
+        if part.strip():
+            found.add(str(ipaddress.ip_address(part.strip())))
+    return found
+
+
+def client_key(request, session_hash: str | None) -> str:
+    """Who sent ``request`` (a starlette Request), for per-client limits: behind a trusted
+    proxy, the last address of X-Forwarded-For (the one the proxy appended; the ones
+    before it are whatever the visitor sent); otherwise the session."""
+    peer = getattr(getattr(request, "client", None), "host", None)
+    forwarded = request.headers.get("x-forwarded-for", "") if request is not None else ""
+    if peer and forwarded and _normal(peer) in trusted_proxies():
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return f"address {last}"
+    return f"session {session_hash}"
+
+
+def _normal(address: str) -> str:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return address
+
+
+def waiting_message(limit: int) -> str:
+    return (
+        f"Too many requests waiting: you already have {limit} in the queue. Wait for one "
+        "of them to finish, then send the next."
+    )
+
+
+def fair_queue(app, max_waiting: int):
+    """Wrap ``app._queue.push`` (gradio's Queue): see ``serve_a_crowd``."""
+    queue = app._queue
+    plain = queue.push
+
+    async def push(body, request, username):
+        key = client_key(request, getattr(body, "session_hash", None))
+        waiting = sum(
+            getattr(event, "hub_client", None) == key
+            for event_queue in list(queue.event_queue_per_concurrency_id.values())
+            for event in list(event_queue.queue)
+        )
+        if waiting >= max_waiting:
+            return False, waiting_message(max_waiting), "queue_full"
+        success, event_id, state = await plain(body, request, username)
+        event = queue.event_ids_to_events.get(event_id) if success else None
+        if event is not None:
+            event.hub_client = key
+        return success, event_id, state
+
+    queue.push = push
+    queue.hub_max_waiting = max_waiting
+    return app
+
+
+def end_idle_streams(idle: float) -> None:
+    """gradio's ``Queue.wait_for_batch`` (the wait for a stream's next frame), capped at
+    ``idle`` seconds: a stream that sends nothing that long is closed (the page gets the
+    stream's end, the slot is freed). Process-wide: one class, one patch."""
+    from gradio.queueing import Queue
+
+    plain = inspect.getattr_static(Queue, "wait_for_batch")
+    plain = getattr(plain, "__wrapped_plain__", plain)
+    if not isinstance(plain, staticmethod):
+        return
+    wait = plain.__func__
+
+    async def wait_for_batch(events, timeouts):
+        return await wait(events, [min(timeout, idle) for timeout in timeouts])
+
+    patched = staticmethod(wait_for_batch)
+    patched.__wrapped_plain__ = plain
+    Queue.wait_for_batch = patched
+
+
+def _server_folders() -> list[str]:
+    folders = {os.getcwd(), str(Path(__file__).resolve().parent.parent), tempfile.gettempdir()}
+    folders.add(str(get_upload_folder()))
+    return sorted((f for f in folders if len(f) > 1), key=len, reverse=True)
+
+
+def safe_text(message: str) -> str:
+    """``message`` HTML-escaped (gradio's popup renders HTML), each server folder in it
+    replaced by "…"."""
+    for folder in _server_folders():
+        message = message.replace(folder, "…")
+    return html.escape(message, quote=False)
+
+
+def safe_messages(app):
+    """Wrap ``app.process_api`` (every event runs through it): each gr.Error it raises
+    leaves with ``safe_text`` of its message, whatever part of the request it quotes."""
+    plain = app.process_api
+
+    async def process_api(*args, **kwargs):
+        try:
+            return await plain(*args, **kwargs)
+        except gr.Error as error:
+            if not getattr(error, "hub_safe", False):
+                error.message = safe_text(str(error.message))
+                error.hub_safe = True
+            raise
+
+    app.process_api = process_api
+    return app
+
+
+# accept_blobs: what one session may store, and for how long.
+BLOB_MAX_INDEX = 16  # a layer's index (the hub's sketchpads use one layer)
+BLOB_BYTES_PER_SESSION = 32 * 1024 * 1024
+BLOB_TTL = 600  # seconds: a drawing is submitted soon after its blobs are posted
+
+
+def cap_editor_blobs() -> None:
+    """gr.ImageEditor's ``accept_blobs`` (a component server function: the browser posts a
+    drawing's layers there before the event names them by id) with a cap on the layer
+    index (gradio builds a list that long; HTTP 400 past it), on the bytes stored per
+    session (HTTP 413 past it; a session is known by its own copy of the blocks' config,
+    which gradio sets for the call), and an expiry. Gradio keeps blobs until their id is
+    submitted. Class-wide, so that gradio's per-session copies of an editor are capped
+    too."""
+    editor = gr.ImageEditor
+    plain = inspect.getattr_static(editor, "accept_blobs")
+    plain = getattr(plain, "__wrapped_plain__", plain)
+
+    def accept_blobs(self, data):
+        from fastapi import HTTPException
+        from gradio.context import LocalContext
+
+        raw = data.data.get("index")
+        try:
+            index = int(raw) if raw and raw != "null" else None
+        except (TypeError, ValueError):
+            raise HTTPException(400, "The layer index is not a number.") from None
+        if index is not None and not 0 <= index < BLOB_MAX_INDEX:
+            raise HTTPException(400, f"The layer index must be in [0, {BLOB_MAX_INDEX}).")
+        config = LocalContext.blocks_config.get()
+        session = id(config) if config is not None else None
+        ledger = self.__dict__.setdefault("hub_blobs", {})  # id -> (session, time, bytes)
+        now = time.monotonic()
+        for blob_id, (_, stored_at, _) in list(ledger.items()):
+            if now - stored_at > BLOB_TTL:
+                ledger.pop(blob_id, None)
+                self.blob_storage.pop(blob_id, None)
+        for blob_id in [b for b in ledger if b not in self.blob_storage]:
+            ledger.pop(blob_id)  # submitted (gradio popped it) or refused (guard_images)
+        size = len(data.files[0][1]) if data.files else 0
+        blob_id = data.data.get("id")
+        _, _, before = ledger.get(blob_id, (session, now, 0))
+        used = sum(n for s, _, n in ledger.values() if s == session)
+        if used + size > BLOB_BYTES_PER_SESSION:
+            raise gr.Error(
+                "Too much drawing data stored for this session: submit or clear the drawings first."
+            )
+        result = plain(self, data)
+        ledger[blob_id] = (session, now, before + size)
+        return result
+
+    accept_blobs._is_server_fn = True
+    accept_blobs.__wrapped_plain__ = plain
+    editor.accept_blobs = accept_blobs

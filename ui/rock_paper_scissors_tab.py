@@ -26,6 +26,7 @@ from core.gestures import (
     winner,
 )
 from ui.shared import (
+    STREAMS,
     array_image,
     examples_of,
     model_card_panel,
@@ -139,6 +140,7 @@ def build(experiment: Experiment) -> gr.Blocks:
             frame,
             stream_every=0.25,
             time_limit=STREAM_LIMIT,
+            concurrency_limit=STREAMS,  # every visitor's stream at once
             **private,
         )
         outputs = [result, score_box, probabilities, score]

@@ -27,6 +27,10 @@ MAX_BATCH = int(os.environ.get("HUB_MAX_BATCH", "1"))
 # Pixels (all images of one value together) that an input gradio decodes in full may
 # hold: a drawing (canvas 400x400) or a numpy photo. 16 MP is 64 MB once decoded as RGBA.
 DECODED_MAX_PIXELS = 16_000_000
+# Webcam streams served at once, per stream event (each visitor's stream holds a slot
+# while it runs, up to its time limit or 10 s without a frame): different visitors'
+# streams run side by side, each answered on its newest frame.
+STREAMS = int(os.environ.get("HUB_STREAMS", "8"))
 
 
 def examples_of(family: str, pattern: str = "*.png") -> list[str]:
