@@ -30,7 +30,12 @@ import gradio as gr  # noqa: E402
 
 from core.experiments import DISCLAIMER, EXPERIMENTS, SECTIONS, Experiment  # noqa: E402
 from ui import build_tab  # noqa: E402
-from ui.gradio_internals import clear_input_errors, no_server_per_block, unknown_endpoint  # noqa: E402
+from ui.gradio_internals import (  # noqa: E402
+    clear_input_errors,
+    fix_mcp_tools,
+    no_server_per_block,
+    unknown_endpoint,
+)
 
 TITLE = "Interactive Machine Learning Experiments"
 # Uploaded files are removed after a day, checked every hour.
@@ -134,7 +139,9 @@ def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.T
 
 
 def launch(app: gr.Blocks, **options):
-    """``app.launch(**options)`` with the PUBLIC settings: how every hub is served."""
+    """``app.launch(**options)`` with the PUBLIC settings: how every hub is served. As an
+    MCP tool, a drawing input takes a plain image (ui/gradio_internals.py, fix_mcp_tools)."""
+    fix_mcp_tools()
     return app.launch(**PUBLIC, app_kwargs=unknown_endpoint(), **options)
 
 
