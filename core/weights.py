@@ -104,16 +104,15 @@ def download(pin: HubPin) -> Path:
         folder = Path(snapshot_download(pin.repo_id, local_files_only=True, **arguments))
         verify_manifest(folder)
         return folder
-    except Exception as error:  # not cached, half cached or damaged
-        cached = _first_line(error)
+    except MissingWeights as error:  # half cached, or a file damaged on disk
+        cached = f"the cached copy failed its manifest ({error}), and fetching it again"
+    except Exception:  # not cached
+        cached = "not in the HF cache, and fetching it"
     try:
         folder = Path(snapshot_download(pin.repo_id, force_download=True, **arguments))
         verify_manifest(folder)
     except Exception as error:  # offline, unknown repo or revision, corrupt on the Hub
-        raise MissingWeights(
-            f"not usable from the HF cache ({cached}), nor fetched again from the Hub "
-            f"({_first_line(error)})"
-        ) from error
+        raise MissingWeights(f"{cached} from the Hub failed ({_first_line(error)})") from error
     return folder
 
 

@@ -35,7 +35,9 @@ DATA_CACHE = Path(os.environ.get("HUB_DATA_CACHE", Path.home() / ".cache" / "ml-
 VENV = DATA_CACHE / f"olah-venv-{OLAH_VERSION}"
 START_TIMEOUT = 120  # seconds
 # What the Hub writes into a new repo (its first commit), abridged.
-GITATTRIBUTES = "*.h5 filter=lfs diff=lfs merge=lfs -text\n*.keras filter=lfs diff=lfs merge=lfs -text\n"
+GITATTRIBUTES = "".join(
+    f"*.{kind} filter=lfs diff=lfs merge=lfs -text\n" for kind in ("h5", "keras", "png")
+)
 GIT_IDENTITY = ["-c", "user.name=ml-experiments-hub tests", "-c", "user.email=tests@invalid"]
 
 
@@ -157,7 +159,8 @@ class Olah:
             except httpx2.TransportError:
                 if time.monotonic() > deadline:
                     self.__exit__()
-                    raise RuntimeError(f"olah did not start:\n{self.log.read_text()[-3000:]}")
+                    log = self.log.read_text()[-3000:]
+                    raise RuntimeError(f"olah did not start:\n{log}") from None
                 time.sleep(0.3)
 
     def __exit__(self, *exc) -> None:
@@ -210,7 +213,9 @@ class CommitAPI(httpx2.BaseTransport):
         parts = path.split("/")  # "", api, models, namespace, name, verb, revision
         if len(parts) == 7 and parts[5] == "preupload":
             files = json.loads(body)["files"]
-            modes = [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]
+            modes = [
+                {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files
+            ]
             return httpx2.Response(200, json={"files": modes})
         if len(parts) == 7 and parts[5] == "commit":
             return self._commit(endpoint(request), f"{parts[3]}/{parts[4]}", body)
