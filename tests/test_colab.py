@@ -154,3 +154,57 @@ def test_every_cell_runs_in_smoke_mode_and_pushes(olah, tmp_path, monkeypatch):
     shown = re.sub(r"\x1b\[[0-9;]*m", "", shown)  # git diff's colours
     assert re.search(rf'^\+ +"revision": "{head}"', shown, re.MULTILINE), shown  # the new pin
     assert f"colab-test/{experiment}" in shown and "preload_from_hub" in shown
+
+
+def test_quickdraw_reads_only_the_first_drawings_of_each_category_asked(tmp_path, monkeypatch):
+    """Upstream's sketches: QuickDraw's per-category numpy bitmap files, served here by a
+    local HTTP server in their format ((N, 784) uint8), read to the rows needed."""
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    import numpy as np
+
+    from training import sketch_recognition_data as data
+
+    served = tmp_path / "served"
+    served.mkdir()
+    rng = np.random.default_rng(0)
+    names = ["cat", "the eiffel tower"]
+    files = {name: rng.integers(0, 256, (50, 784), np.uint8) for name in names}
+    for name, bitmaps in files.items():
+        np.save(served / f"{name}.npy", bitmaps)
+    asked = []
+
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(served), **kwargs)
+
+        def do_GET(self):
+            asked.append(self.path)
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setattr(data, "QUICKDRAW_BITMAPS", f"{server_url(server)}/{{}}.npy")
+        monkeypatch.setattr(data, "CACHE", tmp_path / "cache")
+        x, y, names = data.quickdraw(per_category=3, names=list(files))
+        again, _, _ = data.quickdraw(per_category=3, names=list(files))  # from the cache
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert x.shape == (6, 28, 28) and x.dtype == np.uint8 and names == list(files)
+    assert y.tolist() == [0, 0, 0, 1, 1, 1]
+    np.testing.assert_array_equal(x[:3].reshape(3, 784), files["cat"][:3])
+    np.testing.assert_array_equal(x[3:].reshape(3, 784), files["the eiffel tower"][:3])
+    np.testing.assert_array_equal(again, x)
+    assert asked == ["/cat.npy", "/the%20eiffel%20tower.npy"]
+
+
+def server_url(server) -> str:
+    host, port = server.server_address[:2]
+    return f"http://{host}:{port}"
