@@ -2,8 +2,8 @@
 self-hosted Hub mirror), in offline mode, serving model repos from local git mirrors.
 
 olah runs in a virtual environment of its own (its pins clash with gradio's), made once
-with pip and kept outside the repo, under the data cache (``olah-venv-<version>``), so a
-second test run starts it at once. Each repo is a git repository
+with pip and kept outside the repo, under the data cache (``olah-venv-<version>-py<XY>``),
+so a second test run starts it at once. Each repo is a git repository
 ``<mirrors>/models/<namespace>/<name>`` on branch ``main``; olah answers the Hub's
 download API from it: repo info, file trees, ``resolve`` with redirects, the commit and
 etag headers, and the Hub's own errors (401 for an unknown repo, 404 for an unknown
@@ -32,7 +32,7 @@ import httpx2
 
 OLAH_VERSION = "0.5.4"
 DATA_CACHE = Path(os.environ.get("HUB_DATA_CACHE", Path.home() / ".cache" / "ml-experiments-hub"))
-VENV = DATA_CACHE / f"olah-venv-{OLAH_VERSION}"
+VENV = DATA_CACHE / f"olah-venv-{OLAH_VERSION}-py{sys.version_info[0]}{sys.version_info[1]}"
 START_TIMEOUT = 120  # seconds
 # What the Hub writes into a new repo (its first commit), abridged.
 GITATTRIBUTES = "".join(
@@ -43,18 +43,18 @@ GIT_IDENTITY = ["-c", "user.name=ml-experiments-hub tests", "-c", "user.email=te
 
 def olah_cli() -> Path:
     """olah's command in its own virtual environment, installed once (pip, by name and
-    version); a half-made environment (no stamp) is made again. A file lock keeps two
-    test runs from installing at once."""
-    stamp = VENV / ".installed"
+    version) and kept; one that does not import olah (half made, or its Python gone) is
+    made again. A file lock keeps two test runs from installing at once."""
+    python = VENV / "bin" / "python"
     DATA_CACHE.mkdir(parents=True, exist_ok=True)
-    with open(DATA_CACHE / f"olah-venv-{OLAH_VERSION}.lock", "w") as lock:
+    with open(VENV.with_name(VENV.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not stamp.is_file():
+        works = [str(python), "-c", "import olah.server"]
+        if not python.exists() or subprocess.run(works, capture_output=True).returncode:
             shutil.rmtree(VENV, ignore_errors=True)
             subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-            pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+            pip = [str(python), "-m", "pip", "install", "--quiet"]
             subprocess.run([*pip, f"olah=={OLAH_VERSION}"], check=True)
-            stamp.touch()
     return VENV / "bin" / "olah-cli"
 
 
@@ -145,6 +145,7 @@ class Olah:
             self.process = subprocess.Popen(
                 [str(cli), "-c", str(config), "--log-path", str(self.root / "logs")],
                 cwd=self.root,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},  # its log, line by line
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
