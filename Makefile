@@ -18,7 +18,7 @@ HUB_CHROMIUM ?=
 
 # A stamp per set of requirements, named by the checksum of the files' contents.
 RUN_SUM := $(shell cat requirements.txt | cksum | cut -d ' ' -f 1)
-TEST_SUM := $(shell cat requirements.txt requirements-dev.txt | cksum | cut -d ' ' -f 1)
+TEST_SUM := $(shell cat requirements.txt requirements-dev.txt requirements-train.txt | cksum | cut -d ' ' -f 1)
 RUN_STAMP := $(VENV)/.installed-run-$(RUN_SUM)
 TEST_STAMP := $(VENV)/.installed-test-$(TEST_SUM)
 

@@ -31,6 +31,7 @@ from core.experiments import DISCLAIMER, EXPERIMENTS, SECTIONS, Experiment  # no
 from ui import GALLERY, build_tab  # noqa: E402
 from ui.gradio_internals import (  # noqa: E402
     clear_input_errors,
+    fix_mcp_tools,
     no_server_per_block,
     serve_a_crowd,
     unknown_endpoint,
@@ -158,11 +159,13 @@ def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.B
 
 
 def launch(app: gr.Blocks, **options):
-    """``app.launch(**options)`` with the PUBLIC settings: how every hub is served."""
+    """``app.launch(**options)`` with the PUBLIC settings: how every hub is served. As an
+    MCP tool, a drawing input takes a plain image (ui/gradio_internals.py, fix_mcp_tools)."""
     # uvicorn would replace a request's peer address with X-Forwarded-For's whenever the
     # peer is local (its FORWARDED_ALLOW_IPS default), hiding whether a proxy sent it: the
     # hub reads X-Forwarded-For itself, from HUB_TRUSTED_PROXIES only (serve_a_crowd).
     os.environ["FORWARDED_ALLOW_IPS"] = ""
+    fix_mcp_tools()
     return app.launch(**PUBLIC, app_kwargs=unknown_endpoint(), **options)
 
 

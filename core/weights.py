@@ -95,15 +95,30 @@ def write_pin(experiment_id: str, pin: HubPin) -> None:
 
 @cache
 def download(pin: HubPin) -> Path:
-    """The pinned snapshot in the HF cache: from the cache alone when it is there (a
-    Space's preload), else downloaded once; verified against its manifest."""
+    """The pinned snapshot in the HF cache, verified against its manifest: from the cache
+    alone when it is there and whole (a Space's preload), else fetched from the Hub once
+    more, every file anew (the cache may hold half a snapshot, or a damaged file, that
+    huggingface_hub would otherwise trust); ``MissingWeights`` when that fails too."""
     arguments = {"revision": pin.revision, "allow_patterns": list(pin.files)}
     try:
         folder = Path(snapshot_download(pin.repo_id, local_files_only=True, **arguments))
-    except Exception:  # not cached yet
-        folder = Path(snapshot_download(pin.repo_id, **arguments))
-    verify_manifest(folder)
+        verify_manifest(folder)
+        return folder
+    except MissingWeights as error:  # half cached, or a file damaged on disk
+        cached = f"the cached copy failed its manifest ({error}), and fetching it again"
+    except Exception:  # not cached
+        cached = "not in the HF cache, and fetching it"
+    try:
+        folder = Path(snapshot_download(pin.repo_id, force_download=True, **arguments))
+        verify_manifest(folder)
+    except Exception as error:  # offline, unknown repo or revision, corrupt on the Hub
+        raise MissingWeights(f"{cached} from the Hub failed ({_first_line(error)})") from error
     return folder
+
+
+def _first_line(error: Exception) -> str:
+    first_line = (str(error).splitlines() or [""])[0][:160]
+    return f"{type(error).__name__}: {first_line}"
 
 
 def resolve(experiment_id: str) -> Path:
@@ -117,10 +132,8 @@ def resolve(experiment_id: str) -> Path:
     if pin is not None:
         try:
             return download(pin)
-        except Exception as error:  # offline, unknown repo or revision, corrupt download
-            first_line = (str(error).splitlines() or [""])[0][:160]
-            reason = f"{type(error).__name__}: {first_line}"
-            problems.append(f"Hub {pin.repo_id}@{pin.revision[:7]}: {reason}")
+        except MissingWeights as error:
+            problems.append(f"Hub {pin.repo_id}@{pin.revision[:7]}: {error}")
     local = WEIGHTS_DIR / experiment_id
     try:
         verify_manifest(local)

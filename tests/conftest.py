@@ -65,3 +65,13 @@ def smoke_train(experiment_id: str, out: Path) -> Path:
     command = [sys.executable, "-m", f"training.{experiment_id}", "--smoke", "--epochs", "1"]
     subprocess.run([*command, "--out", str(out)], cwd=ROOT, check=True, capture_output=True)
     return out
+
+
+@pytest.fixture(scope="session")
+def olah(tmp_path_factory):
+    """A real Hugging Face Hub server for downloads, one for the session: olah, offline,
+    serving the git mirrors under ``olah.mirrors`` at ``olah.url`` (tests/olah_hub.py)."""
+    from olah_hub import Olah
+
+    with Olah(tmp_path_factory.mktemp("olah")) as server:
+        yield server

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from huggingface_hub import HfApi, ModelCard, ModelCardData, constants, set_client_factory
 from huggingface_hub.repocard import metadata_load
+from huggingface_hub.utils._http import default_client_factory
 
 from core import weights
 from core.weights import MissingWeights, resolve, write_manifest
@@ -105,6 +106,7 @@ def fake_hub():
         received["requests"].append((request.method, path))
         received["authorization"].add(request.headers.get("authorization"))
         if path == "/api/repos/create":
+            received["create"] = json.loads(request.content)
             return httpx2.Response(200, json={"url": "https://hub.invalid/ns/x", "name": "ns/x"})
         if path == "/api/validate-yaml":  # the card's metadata, checked before a commit
             return httpx2.Response(200, json={"errors": [], "warnings": []})
@@ -132,7 +134,7 @@ def fake_hub():
 
     set_client_factory(lambda: httpx2.Client(transport=httpx2.MockTransport(remote)))
     yield received
-    set_client_factory(httpx2.Client)
+    set_client_factory(default_client_factory)
 
 
 @pytest.fixture
@@ -173,6 +175,7 @@ def test_push_uploads_keras_hub_layout_deletes_stale_files_and_pins(
     assert result.metric_type == "test_accuracy" and result.metric_value == 0.991
     assert f'keras.saving.load_model("hf://{pin.repo_id}")' in card.text
     assert ("POST", "/api/repos/create") in fake_hub["requests"]
+    assert fake_hub["create"]["visibility"] == "public"  # preload_from_hub reads public repos
     assert "Bearer hf_secret_token" in fake_hub["authorization"]
     # The new pin is recorded, and README's front matter preloads exactly it.
     assert weights.pins()["digits_recognition_cnn"] == pin and pin.revision == "f" * 40
@@ -190,6 +193,30 @@ def test_push_uploads_keras_hub_layout_deletes_stale_files_and_pins(
     loaded = keras.saving.load_model(pushed, compile=False)
     x = np.random.default_rng(0).random((2, 4), dtype=np.float32)
     np.testing.assert_allclose(loaded.predict_on_batch(x), model.predict_on_batch(x), atol=1e-6)
+
+
+def test_hub_layout_keeps_every_member_of_the_keras_archive(tmp_path):
+    """A model whose state lives in assets/ (an adapted StringLookup's vocabulary) is
+    pushed with it, and what is pushed loads to the same outputs."""
+    import keras
+
+    folder = tmp_path / "digits_recognition_cnn"
+    folder.mkdir()
+    lookup = keras.layers.StringLookup()
+    lookup.adapt(["rock", "paper", "scissors", "paper"])
+    model = keras.Sequential([keras.Input((1,), dtype="string"), lookup])
+    model.save(folder / "model.keras")
+    (folder / "metrics.json").write_text('{"test_accuracy": 0.5}')
+
+    staging = tmp_path / "staging"
+    files = common.hub_layout("digits_recognition_cnn", folder, staging, "ns/x")
+
+    assert any(name.startswith("assets/") for name in files), files
+    assert "model.keras" not in files and "config.json" in files
+    weights.verify_manifest(staging)
+    loaded = keras.saving.load_model(staging, compile=False)
+    words = np.array([["paper"], ["scissors"], ["lizard"]])
+    np.testing.assert_array_equal(loaded(words), model(words))
 
 
 def test_readme_front_matter_preloads_exactly_the_committed_pins():

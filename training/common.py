@@ -23,7 +23,6 @@ from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
 from huggingface_hub.repocard import metadata_load, metadata_save
 
 from core.experiments import BY_ID
-from core.models import KERAS_HUB_FILES
 from core.weights import (
     HUB_NAMESPACE,
     WEIGHTS_DIR,
@@ -213,17 +212,18 @@ def publish(
 def hub_layout(experiment_id: str, folder: Path, staging: Path, repo_id: str) -> list[str]:
     """Lay out ``folder`` in ``staging`` as its Hub repo holds it, and return its files.
 
-    A zipped ``model.keras`` becomes Keras' own Hub layout (its config.json,
-    metadata.json and model.weights.h5, unzipped), so that
-    ``keras.saving.load_model("hf://<repo>")`` loads it; the card gets the headline metric
-    from metrics.json as its eval result and, for Keras, that one-line snippet; the
-    manifest is rewritten over what is uploaded.
+    A zipped ``model.keras`` becomes Keras' own Hub layout: every member of the archive
+    unzipped at the top of the repo (config.json, metadata.json, model.weights.h5 and an
+    ``assets/`` folder where the model has one, as ``model.save(folder, zipped=False)``
+    writes them), so that ``keras.saving.load_model("hf://<repo>")`` loads it. The card
+    gets the headline metric from metrics.json as its eval result and, for Keras, that
+    one-line snippet; the manifest is rewritten over what is uploaded.
     """
     shutil.copytree(folder, staging, dirs_exist_ok=True)
     keras_model = staging / "model.keras"
     if keras_model.is_file():
         with zipfile.ZipFile(keras_model) as archive:
-            archive.extractall(staging, members=KERAS_HUB_FILES)
+            archive.extractall(staging)
         keras_model.unlink()
     card_path = staging / "README.md"
     card = ModelCard.load(card_path) if card_path.is_file() else ModelCard("---\n---\n")
@@ -256,14 +256,15 @@ def hub_layout(experiment_id: str, folder: Path, staging: Path, repo_id: str) ->
 def push(experiment_id: str, folder: Path, api: HfApi | None = None) -> HubPin:
     """Upload ``folder`` to the experiment's Hub repo and pin the new revision.
 
-    Creates the repo; files that are no longer in the folder are deleted from it
+    Creates the repo (public); files that are no longer in the folder are deleted from it
     (``delete_patterns``). The token comes only from HF_TOKEN (read by huggingface_hub
     itself); it is never printed or written. Records the new commit in
     core/hub_pins.json and README's front matter (``models``, ``preload_from_hub``).
     """
     api = api or HfApi(token=os.environ.get("HF_TOKEN"))
     repo_id = f"{HUB_NAMESPACE}/{experiment_id}"
-    api.create_repo(repo_id, repo_type="model", exist_ok=True)
+    # Public: a Space's preload_from_hub cannot read a private repo.
+    api.create_repo(repo_id, repo_type="model", private=False, exist_ok=True)
     with tempfile.TemporaryDirectory() as staging:
         files = hub_layout(experiment_id, folder, Path(staging), repo_id)
         commit = api.upload_folder(

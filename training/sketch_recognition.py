@@ -78,7 +78,7 @@ def load(source: str, smoke: bool = False):
         order = np.random.default_rng(SEED).permutation(len(x))
         cut = int(len(x) * 0.9)
         train, test = order[:cut], order[cut:]
-        info = {"dataset": "QuickDraw bitmaps (tensorflow_datasets quickdraw_bitmap)"}
+        info = {"dataset": "QuickDraw numpy bitmaps (the first of each category's file)"}
         return (x[train], y[train]), (x[test], y[test]), labels, info
 
     labels, train, test = split_drawings(["tabler", data.HELD_OUT] if smoke else None)
@@ -210,7 +210,7 @@ def save(experiment_id, model, history, test, labels, info, train_size, args, ti
         "upstream_test_accuracy": UPSTREAM[experiment_id],
         "upstream_note": (
             "DIFFERENT DATA: upstream's figure is on real QuickDraw doodles "
-            "(345 categories, tensorflow_datasets quickdraw_bitmap)"
+            "(345 categories, QuickDraw's numpy bitmaps)"
         ),
     }
     common.save_for_serving(model, folder / "model.keras")

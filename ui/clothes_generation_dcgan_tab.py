@@ -30,7 +30,8 @@ def request_functions(model, name: str):
     drawing.__name__ = drawing.__qualname__ = f"{name}_drawing"
     drawing.__doc__ = """Generate clothes with a DCGAN, using a drawing as the noise.
 
-    Takes a sketchpad value whose "composite" is a drawing (dark ink on light); returns the
+    Takes an image of a drawing, dark ink on light (as an MCP tool: a URL or a data: URI;
+    through the API: a sketchpad value with that image as its "composite"); returns the
     generated clothes and the 10x10 latent vector the drawing became, as images."""
     return shows_errors(from_seed), shows_errors(drawing)
 

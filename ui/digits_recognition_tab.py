@@ -19,8 +19,9 @@ from ui.shared import (
 
 DOC = """Recognise a handwritten digit.
 
-Takes a sketchpad value whose "composite" is an image of a digit drawn in dark ink on a
-light background; returns the probability of each digit 0-9."""
+Takes an image of a digit drawn in dark ink on a light background (as an MCP tool: a URL
+or a data: URI; through the API: a sketchpad value with that image as its "composite");
+returns the probability of each digit 0-9."""
 
 
 def prepare(drawing) -> np.ndarray:

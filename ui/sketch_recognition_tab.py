@@ -23,8 +23,9 @@ from ui.shared import (
 TOP_K = 5  # guesses returned by the API (the first is "It looks like ...")
 DOC = f"""Guess what a doodle shows, among everyday object categories of QuickDraw.
 
-Takes a sketchpad value whose "composite" is an image of a drawing in dark ink on a light
-background; returns the {TOP_K} most likely categories with their probabilities."""
+Takes an image of a drawing in dark ink on a light background (as an MCP tool: a URL or a
+data: URI; through the API: a sketchpad value with that image as its "composite"); returns
+the {TOP_K} most likely categories with their probabilities."""
 
 
 def prepare(drawing) -> np.ndarray:
