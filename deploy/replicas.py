@@ -41,6 +41,7 @@ MAX_BODY = 10 * 1024 * 1024 + 64 * 1024
 HEALTH = "/gradio_api/info?all_endpoints=true"
 START_S = 600  # a replica has this long to pass its first health check
 STOP_S = 10  # then SIGKILL
+RETRY_S = 5  # the least time between two starts of one replica
 PROXY = "127.0.0.1"  # where replicas see HAProxy's connections come from
 
 
@@ -150,6 +151,7 @@ class Replica:
     process: subprocess.Popen | None = None
     started: float = 0.0
     ready: bool = False  # has passed a health check since its last start
+    served: bool = False  # has passed one since the launcher started
 
 
 class ReplicaSet:
@@ -212,13 +214,15 @@ class ReplicaSet:
             if code is None:
                 up = states.get(replica.name, "").startswith("UP")
                 if not replica.ready and up and answers(replica.port):
-                    replica.ready = True
+                    replica.ready = replica.served = True
                     print(f"replica {replica.name}: up", flush=True)
                 elif not replica.ready and time.monotonic() - replica.started > START_S:
                     raise SystemExit(f"replica {replica.name} did not answer in {START_S} s")
                 continue
-            if not replica.ready:
+            if not replica.served:  # a bad option or a broken checkout: stop, say so
                 raise SystemExit(f"replica {replica.name} exited during start-up ({code})")
+            if time.monotonic() - replica.started < RETRY_S:
+                continue  # it died while starting again: wait a little before the next try
             print(f"replica {replica.name}: exited ({code}); starting it again", flush=True)
             self.start_replica(replica)
 

@@ -74,6 +74,11 @@ def status(run_dir: Path) -> dict[str, str]:
     return {name: row["status"] for name, row in states.items()}
 
 
+def both_up(run_dir: Path) -> bool:
+    states = status(run_dir)
+    return bool(states) and all(state.startswith("UP") for state in states.values())
+
+
 def wait_for(condition, timeout_s: float, what: str, poll_s: float = 0.2):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -323,13 +328,16 @@ def test_an_mcp_call_answers_through_the_proxy(replicas):
     assert any("74+83 = 157" in text for text in texts), texts
 
 
-def test_a_browser_draws_uses_an_example_and_streams_the_webcam(replicas):
+def test_a_browser_draws_uses_an_example_streams_the_webcam_and_survives_its_replica(
+    replicas,
+):
     from test_browser import (
         ARGS,
         WAIT_MS,
         chromium,
         digit_example,
         digit_one,
+        label_output,
         new_page,
         open_tab,
         panel,
@@ -362,6 +370,17 @@ def test_a_browser_draws_uses_an_example_and_streams_the_webcam(replicas):
             after = sessions(replicas.run_dir)
             assert after[other] == before[other]  # the whole visit on one replica
             assert after[home] > before[home]
+
+            # Its replica dies: the page's next request is answered by the other one, in
+            # a new session there, and the new cookie keeps the page there.
+            os.kill(replicas.pid(home), signal.SIGKILL)
+            wait_for(lambda: status(replicas.run_dir)[home].startswith("DOWN"), DOWN_S, "DOWN")
+            open_tab(page, BY_ID["digits_recognition_cnn"])
+            panel(page).locator(".gallery-item").nth(7).click()  # the example 7.png
+            expect(label_output(page)).to_have_text(re.compile(r"^\s*7\s*$"))
+            cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+            assert cookies["hub_replica"] == other
+            assert sessions(replicas.run_dir)[other] > after[other]
         finally:
             browser.close()
 
@@ -370,7 +389,10 @@ def test_a_dead_replica_is_taken_out_and_rejoins(replicas):
     """Two clients loop requests; the replica of the first is killed (SIGKILL). Requests
     that were on it may fail; every one started after HAProxy marked it down succeeds.
     The launcher starts it again on its port, HAProxy takes it back, and it gets traffic."""
+    # Both up (the browser test's victim started again and back).
+    wait_for(lambda: both_up(replicas.run_dir), START_S, "both replicas UP")
     clients = [connect(replicas.url), connect(replicas.url)]
+    assert {c.cookies["hub_replica"] for c in clients} == {"r1", "r2"}
     victim = clients[0].cookies["hub_replica"]
     results: list[tuple[float, float, str | None]] = []  # start, end, error
     stop = threading.Event()
