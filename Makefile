@@ -6,6 +6,8 @@
 # a second `make run` starts at once. Each choice is printed on a line of its own.
 #
 #   make run ARGS="--only digits_recognition_cnn --port 7861"   options of hub.py
+#   make run REPLICAS=2                                          2 hub processes behind HAProxy
+#   make stop                                                    stops a `make run REPLICAS=N`
 #   make test PYTEST_ARGS=tests/test_hub.py                      part of the suite
 #   make test HUB_CHROMIUM=/path/to/chrome                       the browser to drive
 
@@ -13,7 +15,9 @@ SHELL := /bin/sh
 VENV := .venv
 PY := $(VENV)/bin/python
 ARGS ?=
+REPLICAS ?= 1
 PYTEST_ARGS ?=
+REPLICAS ?= 1
 HUB_CHROMIUM ?=
 
 # A stamp per set of requirements, named by the checksum of the files' contents.
@@ -25,7 +29,7 @@ TEST_STAMP := $(VENV)/.installed-test-$(TEST_SUM)
 # `python -c "$(AT_LEAST_311)"` fails on a Python older than 3.11 (or none at all).
 AT_LEAST_311 := import sys; sys.exit(sys.version_info < (3, 11))
 
-.PHONY: run test venv
+.PHONY: run stop test venv
 
 run: venv
 	@if [ -f $(RUN_STAMP) ] || [ -f $(TEST_STAMP) ]; then \
@@ -35,7 +39,17 @@ run: venv
 	  $(PY) -m pip install -q -r requirements.txt || exit 1; \
 	  rm -f $(VENV)/.installed-run-*; touch $(RUN_STAMP); \
 	fi
+ifeq ($(REPLICAS),1)
 	$(PY) hub.py $(ARGS)
+else
+	$(PY) -m deploy.replicas --replicas $(REPLICAS) $(ARGS)
+endif
+
+# REPLICAS=N: deploy/replicas.py finds HAProxy (or, as root on Debian, installs Debian's
+# haproxy, as `make test` does Chromium) and serves N hub processes behind it; Ctrl-C
+# there, or `make stop` from another terminal, stops HAProxy and every replica.
+stop:
+	@$(PY) -m deploy.replicas --stop
 
 test: venv
 	@if [ -f $(TEST_STAMP) ]; then \

@@ -1,0 +1,1 @@
+"""Serving the hub past one process: replicas behind HAProxy (deploy/replicas.py)."""
