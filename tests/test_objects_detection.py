@@ -85,6 +85,37 @@ def test_known_photos_show_their_objects(find_objects, served):
         assert expected in found, f"{photo}: {found}"
 
 
+# A photo that is not one of the tab's examples, with its boxes labelled by hand (x1, y1,
+# x2, y2 in its 512 x 512 pixels): scikit-image's "camera", a man filming with a camcorder on
+# a tripod (the camcorder and tripod are not COCO classes). He runs off the left and bottom
+# edges, from the top of his hair to his hand at the camcorder.
+CAMERA_BOXES = {"person": (0, 65, 330, 512)}
+
+
+def test_detected_boxes_lie_where_the_hand_labelled_objects_are(find_objects, tmp_path):
+    from training.example_photos import skimage_photo
+
+    path = tmp_path / "camera.png"
+    skimage_photo("camera").save(path)
+    _, annotations = find_objects(str(path), objects_detector.SCORE)
+    for name, labelled in CAMERA_BOXES.items():
+        boxes = [box for box, label in annotations if LABEL.match(label).group(1) == name]
+        assert boxes, f"no {name} found: {annotations}"
+        assert max(iou(np.array(box), np.array(labelled)) for box in boxes) >= 0.5
+    # Every confident box is one of the labelled objects, where it is.
+    for box, label in annotations:
+        if int(LABEL.match(label).group(2)) >= 50:
+            labelled = CAMERA_BOXES.get(LABEL.match(label).group(1))
+            assert labelled and iou(np.array(box), np.array(labelled)) >= 0.5, label
+
+
+def test_iou_is_one_for_the_same_box_and_falls_as_boxes_part():
+    box = np.array([0, 0, 10, 10])
+    assert iou(box, box) == 1
+    assert iou(box, box + [5, 0, 5, 0]) == pytest.approx(1 / 3)
+    assert iou(box, box + 20) == 0
+
+
 def test_boxes_are_int_pixels_inside_the_photo_with_class_and_percent_labels(find_objects):
     path = PHOTOS / "motorcycle_left.jpg"
     width, height = Image.open(path).size
