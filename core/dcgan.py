@@ -1,7 +1,9 @@
 """Clothes generation with a DCGAN (upstream experiment 13) without the UI: noise or a
 drawing -> clothes.
 
-The generator maps a 100-d latent vector to a 28x28 Fashion-MNIST-like image. The latent
+The generator maps a 100-d latent vector to a 28x28 Fashion-MNIST-like image; the one
+served is the moving average of the trained generator's weights, which training
+(training/clothes_generation_dcgan.py) keeps, measures and ships as `model.keras`. The latent
 comes either from a seed (standard normal noise, so a seed always gives the same clothes)
 or, as upstream did, from a drawing: resized to 10x10, grey, inverted and scaled to
 [-1, 1], then flattened into the 100 numbers. Training (training/clothes_generation_dcgan.py)

@@ -121,14 +121,17 @@ def test_idx_reader_reads_the_fashion_mnist_format(tmp_path):
     assert np.array_equal(clothes_generation_dcgan._idx(path), images)
 
 
-# Floors a little under what the shipped generator reached (metrics.json: 10,000 samples;
-# the re-measurement below: CHECK_SAMPLES samples, whose FID is a little higher), so that a
-# worse retrain fails.
-FID_CEILING = 6.0  # reached 5.27
-CONFIDENT_FLOOR = 0.37  # reached 0.399
-CHECK_SAMPLES = 3_000
-CHECK_FID_CEILING = 6.0  # reached 5.10
-CHECK_CONFIDENT_FLOOR = 0.38  # reached 0.411
+# Floors for the served generator, fixed numbers (the issue's targets are FID <= 3.0 and a
+# confident share >= 0.50 on 10,000 samples; metrics.json holds those figures). The tests
+# re-measure CHECK_SAMPLES fresh samples, whose FID runs a little higher than 10,000
+# samples' (the estimate's bias shrinks with the count).
+FID_CEILING = 3.0  # metrics.json, 10,000 samples
+CONFIDENT_FLOOR = 0.5
+CHECK_SAMPLES = 2_000
+CHECK_FID_CEILING = 3.5  # the shipped average measures 3.03 here (seed 7)
+CHECK_CONFIDENT_FLOOR = 0.5  # measures 0.53
+MAX_CLASS_SHARE = 0.25  # no garment takes a quarter of the samples (real: 12%)
+NEAR_COPY = 0.8  # L2 to the nearest training image, pixels in [0, 1] (real test: >= 0.83)
 
 
 def test_shipped_metrics_compare_generated_with_real_images():
@@ -139,34 +142,97 @@ def test_shipped_metrics_compare_generated_with_real_images():
     assert 0 <= real["fid"] < metrics["fid"] <= FID_CEILING
     assert metrics["confident_share"] >= CONFIDENT_FLOOR
     assert real["class_coverage"] == 10 and metrics["class_coverage"] == 10
-    # one measurement per epoch (13 fitted on shared CPUs), and the shipped generator is
-    # the epoch with the lowest FID
-    assert metrics["epochs"] >= 13
+    assert metrics["memorisation"]["samples"] == 1_000
+    assert metrics["memorisation"]["near_copies"] == 0
+    # 25 epochs in all, one measurement per epoch of the moving average, and the shipped
+    # average is the epoch with the lowest FID on the choice's own samples
+    assert metrics["epochs"] >= 25 and metrics["ema_decay"] > 0.9
     by_epoch = metrics["fid_by_epoch"]
-    assert len(by_epoch) == round(metrics["epochs"])
+    assert len(by_epoch) == round(metrics["epochs"]) - (metrics["warm_start_epoch"] or 0)
     assert min(by_epoch, key=by_epoch.get) == str(metrics["chosen_epoch"])
+    assert set(metrics["test_fid_by_epoch"]) == set(by_epoch)
     gif = Image.open(weights_file(dcgan.ID, "training.gif"))
     assert gif.n_frames > 1
 
 
-def test_shipped_generator_re_measured_with_the_shipped_classifier():
-    """FID, confident share and coverage of fresh samples, against the shipped statistics
-    of the 10,000 real test images' features."""
-    generator = load_keras(dcgan.ID)
+@pytest.fixture(scope="module")
+def measure():
+    """generator, latents -> sample_quality against the shipped statistics of the 10,000
+    real test images' features, with the shipped classifier."""
     features = clothes_generation_dcgan.feature_model(
         load_keras(dcgan.ID, clothes_generation_dcgan.CLASSIFIER_FILE)
     )
     with np.load(weights_file(dcgan.ID, clothes_generation_dcgan.REFERENCE_FILE)) as reference:
         statistics = (reference["mean"], reference["covariance"])
-    latents = np.random.default_rng(7).standard_normal((CHECK_SAMPLES, dcgan.LATENT_DIM))
-    quality = clothes_generation_dcgan.generated_quality(
-        generator, features, latents.astype(np.float32), statistics
+    return lambda generator, latents: clothes_generation_dcgan.generated_quality(
+        generator, features, latents, statistics
     )
-    assert quality["fid"] <= CHECK_FID_CEILING
-    assert quality["confident_share"] >= CHECK_CONFIDENT_FLOOR
-    assert quality["class_coverage"] == 10
-    # no class takes more than a quarter of the samples (no collapse onto a few garments)
-    assert max(quality["class_shares"].values()) < 0.25
+
+
+def check_latents(count: int = CHECK_SAMPLES) -> np.ndarray:
+    return np.random.default_rng(7).standard_normal((count, dcgan.LATENT_DIM)).astype(np.float32)
+
+
+def floors_missed(quality: dict) -> list[str]:
+    """The sample-quality floors a generator's fresh samples miss (none: it passes)."""
+    missed = []
+    if not quality["fid"] <= CHECK_FID_CEILING:
+        missed.append(f"FID {quality['fid']}")
+    if not quality["confident_share"] >= CHECK_CONFIDENT_FLOOR:
+        missed.append(f"confident share {quality['confident_share']}")
+    if quality["class_coverage"] != 10:
+        missed.append(f"{quality['class_coverage']}/10 classes")
+    if not max(quality["class_shares"].values()) < MAX_CLASS_SHARE:
+        missed.append(f"largest class share {max(quality['class_shares'].values())}")
+    return missed
+
+
+def test_served_generator_meets_the_floors_on_fresh_samples(measure):
+    assert floors_missed(measure(load_keras(dcgan.ID), check_latents())) == []
+
+
+def test_a_randomly_initialised_generator_misses_the_floors(measure):
+    import keras
+
+    keras.utils.set_random_seed(3)
+    missed = floors_missed(measure(clothes_generation_dcgan.make_generator(), check_latents()))
+    assert any(m.startswith("FID") for m in missed)
+
+
+def test_a_generator_collapsed_onto_one_garment_misses_the_floors(measure):
+    """The served generator, fed one latent over and over: one garment, however good."""
+    latents = np.repeat(check_latents(1), CHECK_SAMPLES, axis=0)
+    missed = floors_missed(measure(load_keras(dcgan.ID), latents))
+    assert "1/10 classes" in missed and any(m.startswith("FID") for m in missed)
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    """Fashion-MNIST as uint8 pictures: (x_train, y_train), (x_test, y_test)."""
+    return clothes_generation_dcgan.load_data()
+
+
+def test_near_copy_check_flags_copies_and_passes_new_real_images(fashion):
+    (x_train, _), (x_test, _) = fashion
+    rng = np.random.default_rng(0)
+    copies = np.clip(
+        x_train[:100].astype(int) + rng.integers(-6, 7, x_train[:100].shape), 0, 255
+    ).astype(np.uint8)
+    assert (clothes_generation_dcgan.nearest_distances(copies, x_train) < NEAR_COPY).all()
+    # real test images are new clothes: none lies that close to a training image
+    real = clothes_generation_dcgan.memorisation(x_test[:300], x_test[:300], x_train)
+    assert real["near_copies"] == 0 and real["nearest_train_distance"]["min"] > NEAR_COPY
+    assert (
+        clothes_generation_dcgan.memorisation(copies, x_test[:100], x_train)["near_copies"] == 100
+    )
+
+
+def test_served_generator_copies_no_training_image(fashion):
+    """The nearest training image of each of 1,000 samples is further than NEAR_COPY."""
+    (x_train, _), _ = fashion
+    samples = dcgan.to_pixels(load_keras(dcgan.ID).predict(check_latents(1_000), verbose=0))
+    distances = clothes_generation_dcgan.nearest_distances(samples, x_train)
+    assert distances.min() >= NEAR_COPY
 
 
 def test_the_recipe_follows_the_dcgan_paper():
@@ -217,6 +283,7 @@ def test_smoke_training_writes_a_sealed_weights_folder(tmp_path):
     }
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["steps"] == 1 and metrics["fid"] >= 0
+    assert metrics["memorisation"]["samples"] == 64
     assert metrics["chosen_step"] == 1 and list(metrics["fid_by_epoch"]) == ["1.0"]
 
 
