@@ -15,7 +15,19 @@ Gradio 6.31 is pinned (requirements.txt, README front matter); when it moves, ch
 - ``clear_input_errors``: wraps one Blocks instance's ``preprocess_data`` (it checks the
   argument count and validates file values with pydantic before any component's
   ``preprocess``), so that those refusals reach API clients as gr.Error messages; gradio
-  sends them as ``{"error": null}``.
+  sends them as ``{"error": null}``. There it also gives gradio's per-session copies of a
+  component (``SessionState``: ``state[block._id]``, built by ``block.__class__(**kwargs)``
+  when an event returns an update to it, e.g. an example click) the original's wrappers
+  (``with_clear_error``, ``guard_images``), so no copy escapes the image guard.
+- ``serve_a_crowd``: ``fair_queue`` wraps the Queue's ``push`` and counts the events
+  waiting in ``event_queue_per_concurrency_id`` (tagging each in ``event_ids_to_events``);
+  ``end_idle_streams`` caps ``Queue.wait_for_batch``'s timeouts (the wait for a stream's
+  next frame); ``safe_messages`` wraps the Blocks' ``process_api`` and rewrites
+  ``gr.Error.message``; ``cap_editor_blobs`` replaces ``gr.ImageEditor.accept_blobs`` (a
+  ``@server`` function: ``_is_server_fn``; its ``blob_storage``; the session found
+  through ``gradio.context.LocalContext.blocks_config``).
+- hub.py's ``launch`` empties ``FORWARDED_ALLOW_IPS`` (uvicorn's own X-Forwarded-For
+  handling, which gradio leaves at uvicorn's default).
 - ``unknown_endpoint``: an exception handler (passed to FastAPI through launch's public
   ``app_kwargs``) for ``gradio.route_utils.FnIndexInferError``, which gradio raises for an
   unknown ``api_name`` and answers with a 500.
