@@ -24,12 +24,16 @@ PER_CATEGORY = 250  # training renders per category, spread over its drawings
 MIN_DRAWINGS = 3  # categories the training sets draw fewer times are left out
 TEST_RENDERS = 12  # renders of every held-out drawing
 VALIDATION = 0.05  # share of the (shuffled) training renders kept for validation curves
+TRAIN_STYLE = data.DOODLE  # how the training icons are re-drawn (sketch_recognition_data.Style)
 UPSTREAM = {"sketch_recognition_mlp": 0.61, "sketch_recognition_cnn": 0.67}
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PATH = ROOT / "tests" / "data" / "sketches_heldout.npz"
-# The doodle test set: drawings authored as canvas strokes (tests/data/author_doodles.py),
-# never used for training or for choosing a model.
+# The development doodles: drawings authored as canvas strokes (tests/data/author_doodles.py),
+# never used for training; recipes are chosen on them.
 DOODLES_PATH = ROOT / "tests" / "data" / "doodles.json"
+# The frozen test set: doodles in QuickDraw's manner (tests/data/author_sketch_test.py),
+# never used for training or for choosing anything; it only measures.
+TEST_DOODLES_PATH = ROOT / "tests" / "data" / "sketch_test_doodles.json"
 EXAMPLES = ROOT / "ui" / "examples" / "sketch_recognition"
 # The tab's examples: doodles authored like the test set but drawn separately
 # (tests/data/author_doodles.py EXAMPLES), saved as the canvas would send them.
@@ -41,7 +45,7 @@ def _render_chunk(job: tuple) -> tuple[np.ndarray, np.ndarray]:
     return data.render_set(items, labels, per_drawing, seed, style)
 
 
-def render_parallel(items, labels, per_drawing, seed, style=data.DOODLE, workers=2):
+def render_parallel(items, labels, per_drawing, seed, style=TRAIN_STYLE, workers=2):
     """``data.render_set`` over a few processes (rendering is CPU-bound numpy/Pillow).
 
     Each drawing's renders stay in one chunk, so it is doodle-ised only once."""
@@ -92,7 +96,7 @@ def load(source: str, smoke: bool = False):
     # Keyed by the drawings, the preprocessing code and the render styles.
     key = hashlib.sha256(repr([(d.source, d.name, d.category) for d in train + test]).encode())
     key.update(Path(preprocessing.__file__).read_bytes())
-    key.update(repr((data.DOODLE, data.HEAVY, data.doodleise.__doc__)).encode())
+    key.update(repr((TRAIN_STYLE, data.HEAVY, data.doodleise.__doc__)).encode())
     cache = common.CACHE / "sketches" / f"renders-{key.hexdigest()[:12]}-{per_category}-{SEED}.npz"
     if cache.exists() and not smoke:
         saved = np.load(cache)
@@ -180,6 +184,7 @@ def save(experiment_id, model, history, test, labels, info, train_size, args, ti
     folder = common.weights_folder(experiment_id, args.out)
     scores = evaluate(model, *test)
     doodles = evaluate_doodles(model, labels)
+    frozen = evaluate_doodles(model, labels, TEST_DOODLES_PATH)
     per_category = info.get("drawings_per_category", {})
     counts = sorted(per_category.values())
     metrics = {
@@ -195,6 +200,12 @@ def save(experiment_id, model, history, test, labels, info, train_size, args, ti
             f"{doodles['doodle_count']} doodles of {doodles['doodle_categories']} categories "
             "authored as canvas strokes (tests/data/doodles.json), drawn with the tab's brush "
             "and preprocessed as the canvas is; never used for training or choosing a model"
+        ),
+        **{f"frozen_{key}": value for key, value in frozen.items()},
+        "frozen_doodle_note": (
+            f"{frozen['doodle_count']} doodles of {frozen['doodle_categories']} categories "
+            "drawn in QuickDraw's manner (tests/data/sketch_test_doodles.json), frozen before "
+            "any recipe change: the test set; the doodles above are the development set"
         ),
         "categories": len(labels),
         "distinct_drawings": info.get("distinct_drawings"),
