@@ -286,13 +286,13 @@ MAX_ANSWER_SHARE = 0.05  # no category is the answer to more than 5% of the dood
 
 @pytest.fixture(scope="module")
 def test_doodles():
-    return data.doodle_set(sketches.TEST_DOODLES_PATH, tab.BRUSH_SIZE)
+    return data.doodle_set(sketch_recognition.TEST_DOODLES_PATH, sketch_recognition_tab.BRUSH_SIZE)
 
 
 def test_frozen_test_set_is_large_varied_and_in_the_models_categories(test_doodles):
     images, names = test_doodles
     labels = json.loads(weights_file("sketch_recognition_cnn", "labels.json").read_text())
-    authored = json.loads(sketches.TEST_DOODLES_PATH.read_text())
+    authored = json.loads(sketch_recognition.TEST_DOODLES_PATH.read_text())
     assert len(names) >= 300 and len(authored) >= 100 and set(names) <= set(labels)
     strokes = [len(d) for versions in authored.values() for d in versions]
     assert np.median(strokes) <= 6
