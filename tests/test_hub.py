@@ -192,3 +192,16 @@ def test_readme_experiments_table_is_the_experiments_and_their_metrics():
         row = next(line for line in readme.splitlines() if line.startswith(f"| `{experiment.id}`"))
         assert f"{experiment.metric_label}: **{experiment.figure()}**" in row
         assert experiment.upstream.replace("|", "\\|") in row
+
+
+def test_gradio_internals_name_the_gradio_release_they_were_checked_against():
+    """The guards patch gradio's internals: under another gradio release they must be
+    checked again, so the module refuses to load there (WRITTEN_FOR)."""
+    import gradio as gr
+
+    from ui import gradio_internals
+
+    assert gradio_internals.WRITTEN_FOR == gr.__version__
+    requirements = (ROOT / "requirements.txt").read_text()
+    assert f"gradio[mcp]=={gradio_internals.WRITTEN_FOR}" in requirements
+    assert f"sdk_version: {gradio_internals.WRITTEN_FOR}" in (ROOT / "README.md").read_text()

@@ -31,19 +31,25 @@ Gradio 6.31 is pinned (requirements.txt, README front matter); when it moves, ch
 - ``unknown_endpoint``: an exception handler (passed to FastAPI through launch's public
   ``app_kwargs``) for ``gradio.route_utils.FnIndexInferError``, which gradio raises for an
   unknown ``api_name`` and answers with a 500.
-- hub.py finds the ``gr.Tabs`` that ``gr.TabbedInterface`` creates (the one whose
-  ``parent`` is the app), sets its ``overflow_behavior`` to "wrap" (like the sections'
-  ``gr.Tabs(overflow_behavior="wrap")``: no tab in a "More tabs" menu), and sets
-  ``Tab.id`` on its tabs (it has no parameter for them; the Home cards, "Similar
-  experiment" buttons and the ``/?tab=<id>`` deep link select tabs by id, returning
-  ``gr.Tabs(selected=...)`` for it and for the section's own ``gr.Tabs``). It also sets
-  ``delete_cache`` on the TabbedInterface after construction (its constructor does not
-  pass it on to ``gr.Blocks``).
 - ``fix_mcp_tools``: replaces three methods of ``gradio.mcp.GradioMCPServer``
   (class-wide): ``get_input_schema`` and ``_prepare_tool_call_args``, so that a tool whose
   input is a ``gr.ImageEditor`` (a sketchpad) takes a plain image, and
   ``_execute_tool_without_progress``, so that a tool with two outputs answers with both.
   tests/test_mcp.py calls every tool.
+
+Reliances outside this module, each read-only (attributes of built Blocks that gradio
+does not document as API):
+
+- ``Blocks.fns`` (``.fn``, ``.api_name``, ``.inputs``): tools/make_gallery.py,
+  bench/footprint.py, tests/test_public.py.
+- ``Blocks.blocks`` (``.elem_id``, ``.label``, ``Tab.id``): tests/test_hub.py.
+- ``Interface.input_components`` / ``output_components``: ui/digits_recognition_tab.py,
+  ui/sketch_recognition_tab.py (the sketchpad that answers after each stroke).
+- ``gradio.routes.App.create_app`` patched by tests/test_hub.py to count the calls.
+
+``WRITTEN_FOR`` is the gradio release all of this was checked against; importing this
+module under another one stops the hub with a message (the guards here are security
+checks: better no hub than one whose patches silently stopped applying).
 """
 
 from __future__ import annotations
@@ -66,6 +72,13 @@ import gradio as gr
 from gradio.processing_utils import extract_base64_data
 from gradio.utils import get_upload_folder, is_in_or_equal
 from PIL import Image
+
+WRITTEN_FOR = "6.31.0"  # the gradio release every reliance above was checked against
+if gr.__version__ != WRITTEN_FOR:
+    raise ImportError(
+        f"ui/gradio_internals.py was written for gradio {WRITTEN_FOR}, not {gr.__version__}: "
+        "check each reliance listed in its docstring, then update WRITTEN_FOR."
+    )
 
 
 @contextmanager
