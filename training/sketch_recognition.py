@@ -137,7 +137,7 @@ def evaluate(model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
 
 
 def evaluate_doodles(model, labels: list[str], path: Path = DOODLES_PATH) -> dict:
-    """Top-1 / top-3 accuracy on the doodle test set, rendered as the canvas sends it
+    """Top-1 / top-3 accuracy on a doodle set, rendered as the canvas sends it
     (brush of the tab, then ``to_mnist``), and the largest share one answer takes."""
     x, names = data.doodle_set(path, BRUSH_SIZE)
     known = [i for i, n in enumerate(names) if n in labels]
@@ -255,6 +255,7 @@ def save(experiment_id, model, history, test, labels, info, train_size, args, ti
 
 def model_card_body(title: str, m: dict, licences: list[str]) -> str:
     sets = ", ".join(f"`{s[1]}` ({s[3]})" for s in data.ICON_SETS)
+    frozen_top1, frozen_top3 = m["frozen_doodle_accuracy"], m["frozen_doodle_top3_accuracy"]
     return f"""
 # {title}
 
@@ -274,19 +275,20 @@ doodles: they are neater, often drawn from other viewpoints, and some categories
 only a few source drawings (min {m["drawings_per_category_min"]}, median
 {m["drawings_per_category_median"]} per category; see `drawings_per_category.json`).
 Expect it to be weaker on real doodles than a QuickDraw model. The only drawings authored
-for this project are the doodle test set and the tab's examples, none used in training.
+for this project are the two doodle sets and the tab's examples, none used in training.
 
 | | ours | upstream |
 |---|---|---|
 | data | {m["train_size"]:,} renders of {m["distinct_drawings"]} icons | QuickDraw |
 | categories | {m["categories"]} | 345 |
-| **doodle test set** top-1 / top-3 | **{m["doodle_accuracy"]} / {m["doodle_top3_accuracy"]}** | |
+| **QuickDraw-style test doodles** top-1 / top-3 | **{frozen_top1} / {frozen_top3}** | |
+| development doodles top-1 / top-3 | {m["doodle_accuracy"]} / {m["doodle_top3_accuracy"]} | |
 | held-out icon set top-1 | {m["test_accuracy"]} | {m["upstream_test_accuracy"]} (QuickDraw) |
 | held-out icon set top-3 | {m["test_top3_accuracy"]} | |
 | parameters | {m["params"]:,} | |
 
-Doodle test set: {m["doodle_note"]}; the most frequent answer takes
-{m["doodle_largest_answer_share"]} of them.
+Test doodles: {m["frozen_doodle_note"]}; the most frequent answer takes
+{m["frozen_doodle_largest_answer_share"]} of them. Development doodles: {m["doodle_note"]}.
 
 Held-out icon set: {m["test_note"]}.
 

@@ -5,9 +5,10 @@ MaxPool -> Dense 512 -> Dense <categories>, all 'same' padding; 469,692 paramete
 284 categories, 501k at 345) on doodle-ised, hand-drawn-style renders of icons from 35
 npm icon sets (line art, emoji, silhouettes: 4,127 drawings, median 10 per category, 250
 renders per category), mapped to QuickDraw categories (see training/sketch_recognition_data.py),
-8 epochs. Measured on 261 doodles authored as canvas strokes (tests/data/doodles.json,
-87 categories, never used for training or choosing a model): 0.567 top-1, 0.7586 top-3
-over 284 categories; on the icon set training never saw (leave-one-set-out, lucide):
+8 epochs. On the frozen test set, 381 doodles of 127 categories drawn in QuickDraw's manner
+(tests/data/sketch_test_doodles.json): 0.4357 top-1, 0.6352 top-3 over 284 categories; on
+the development doodles (tests/data/doodles.json, 261 of 87 categories, where recipes are
+chosen): 0.567 top-1, 0.7586 top-3; on the icon set training never saw (leave-one-set-out, lucide):
 0.466 top-1, 0.6438 top-3 (upstream: 0.67 top-1 on real QuickDraw, different data).
 Run: `python -m training.sketch_recognition_cnn`.
 """

@@ -54,7 +54,11 @@ def build(experiment: Experiment) -> gr.Blocks:
     metrics = experiment.metrics()
     extra = {
         "Categories": f"{len(labels)} of QuickDraw's 345 (list in the card)",
-        "Top-3 accuracy on the doodles": str(metrics.get("doodle_top3_accuracy", "-")),
+        "Top-1 / top-3 on QuickDraw-style test doodles": (
+            f"{metrics.get('frozen_doodle_accuracy', '-')} / "
+            f"{metrics.get('frozen_doodle_top3_accuracy', '-')}"
+        ),
+        "Top-3 on the development doodles": str(metrics.get("doodle_top3_accuracy", "-")),
         "Top-1 / top-3 on a held-out icon set": (
             f"{metrics.get('test_accuracy', '-')} / {metrics.get('test_top3_accuracy', '-')}"
         ),
