@@ -400,7 +400,7 @@ def test_api_answers_rock_paper_or_scissors_for_each_example(hub_client, experim
 def test_examples_follow_the_stated_rule(tmp_path):
     # Each example is the render that rule gives (training/rock_paper_scissors.py,
     # EXAMPLE_SEED), not a picture picked because the models answer it right.
-    written = rps_hands.write_examples(tmp_path)
+    written = sorted(rps_hands.write_examples(tmp_path))
     assert (
         [p.name for p in written]
         == [p.name for p in EXAMPLES]

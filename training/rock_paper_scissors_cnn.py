@@ -9,18 +9,24 @@ rendered by `training/rock_paper_scissors.py`: a posed 3-D hand skeleton
 with a forearm, random joint angles, rotation, proportions, skin tone and light, drawn
 two ways: flat shapes over patterned backgrounds, and ray-cast 3-D shaded skin on white
 (upstream's CGI style), on plain walls, on crops of scikit-image's photos, sometimes with
-a person behind the hand. Random left/right flips while training.
+a person behind the hand. Random left/right flips, shifts and zooms while training.
 
-Measured on data training never sees (metrics.json), after 14 epochs (the CPU budget:
-about 5 minutes an epoch on one shared thread; validation accuracy still rising, 0.80):
-- 900 held-out flat renders with unseen skin tones and background families: 0.7578
-  (test_accuracy; before: 0.61);
-- 600 held-out shaded renders on white with unseen skin tones: 0.8583, answers rock 32%,
-  paper 31%, scissors 37% (white_accuracy, white_answer_shares; before: "scissors" to
-  nearly all);
-- the 20 real photos of npm `fingerpose`: the fist right, but "rock" to all 19 frames of
-  a V (real_photo_answers): the man's face in the middle of those frames wins.
-Run: `python -m training.rock_paper_scissors_cnn` (70 minutes on one busy CPU thread).
+The CNN sees the hand, not the frame: `core.rock_paper_scissors.cnn_input` crops a square
+around the landmarks MediaPipe's landmarker finds (30 % margin; the central square when
+it finds none), here on renders drawn at 128 px, in serving on the visitor's picture.
+The landmarker costs about 50 ms a picture, so crops are cached beside the renders.
+
+Measured on data training never sees (metrics.json), with the weights of the previous
+14-epoch whole-frame run served on the hand crop (`--epochs 0` re-measures them):
+- 600 held-out flat renders with unseen skin tones and background families: 0.8067
+  (test_accuracy; whole frame: 0.7578), answers rock 35 %, paper 30 %, scissors 35 %;
+- 600 held-out shaded renders on white with unseen skin tones: 0.865 (white_accuracy;
+  whole frame: 0.8583), answers rock 36 %, paper 34 %, scissors 30 %;
+- the 20 real photos of npm `fingerpose`: the fist and 17 of the 19 frames of a V right
+  (whole frame: 0 of 19, the man's face won).
+Training on crops (4 epochs from the shipped weights, EPOCHS) has not been run to the end.
+Run: `python -m training.rock_paper_scissors_cnn` (rendering and cropping about 30 minutes,
+then a few minutes an epoch, on one busy CPU thread).
 """
 
 import os

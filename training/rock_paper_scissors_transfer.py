@@ -7,12 +7,19 @@ hand-landmark network (trained by Google on real hands) does, inside the `mediap
 model (TFLite, `core/hand_landmarks.py`), its 21 landmarks, normalised for position,
 size and in-plane rotation, are the features, and a small Dense head learns rock, paper
 or scissors from them. The head trains on landmarks of posed hands from
-`training/rock_paper_scissors.py` (exact skeleton geometry, with noise and mirroring) plus what
-MediaPipe itself reads off rendered training hands. Its presence score gives "no hand".
-Reaches 20/20 on the 20 real photos of npm `fingerpose` and 1.0 on held-out skeleton
-poses; on 300 held-out renders (unseen skins and backgrounds) MediaPipe finds a hand in
-only 48% of these cartoons, and the head is right on 0.92 of those, 0.44 overall
-(metrics.json: real_photo_accuracy, heldout_pose_accuracy, test_accuracy).
+`training/rock_paper_scissors.py` (exact skeleton geometry, with noise and mirroring), from
+any angle and from named views (knuckles-first, thumb side, pinky side, tilted out of
+the picture's plane, palm, back), plus what MediaPipe itself reads off rendered training
+hands (flat ones from any angle, shaded ones from each view). The landmarks' unit of
+length is the palm's visible size (wrist -> knuckle or the knuckle span, the longer):
+seen knuckles-first a fist no longer blows up into long fingers ("paper"). Its presence
+score gives "no hand". Reaches 20/20 on the 20 real photos of npm `fingerpose` and 1.0 on
+held-out skeleton poses of every gesture from every view (angles training never drew);
+through MediaPipe on shaded renders of those views it finds a hand in 33-53 % and gets
+0.5-1.0 of each gesture right (10 renders a gesture a view: scissors is the weak one).
+On 300 held-out flat renders MediaPipe finds a hand in 48 %, the head is right on 0.90 of
+those, 0.43 overall (metrics.json: real_photo_accuracy, heldout_view_pose_accuracy,
+heldout_view_render_accuracy_when_found, test_accuracy).
 Run: `python -m training.rock_paper_scissors_transfer` (about 20 minutes on 2 shared CPUs).
 """
 
