@@ -2,8 +2,10 @@
 the two models' picture -> probabilities functions.
 
 Both models read a picture through core.photo.open_photo (any file, mode or size, a clear
-BadInput for a bad one). The CNN sees the picture's central square, resized to its own
-input size (read from the model); the transfer model sees MediaPipe's 21 hand landmarks.
+BadInput for a bad one) and MediaPipe's hand landmarker (core/hand_landmarks.py). The CNN
+sees the hand: ``cnn_input`` crops a square around the landmarks the landmarker finds (the
+picture's central square when it finds none), resized to the CNN's input size; training
+builds its inputs with the same function. The transfer model sees the 21 landmarks.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ LABELS = ["rock", "paper", "scissors"]
 EMOJI = {"rock": "✊", "paper": "✋", "scissors": "✌️"}
 BEATS = {"rock": "scissors", "paper": "rock", "scissors": "paper"}  # key beats value
 MAX_SIDE = 1024  # pictures are shrunk to this first (a 10,000-px photo costs nothing more)
+HAND_MARGIN = 0.3  # the CNN's crop: the landmarks' box grown by this share of its side, each way
 
 Classifier = Callable[[photo.PhotoValue], dict[str, float]]
 
@@ -59,16 +62,37 @@ def centre_square(image: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(square.resize((size, size), Image.Resampling.BILINEAR), np.float32)
 
 
+def hand_square(image: np.ndarray, points: np.ndarray, size: int) -> np.ndarray:
+    """The square around ``points`` (x, y in the picture's pixels) grown by HAND_MARGIN of
+    its side on each side, resized to size x size (0..255); outside the picture is black."""
+    low, high = points[:, :2].min(0), points[:, :2].max(0)
+    side = max(float((high - low).max()) * (1 + 2 * HAND_MARGIN), 8.0)
+    left, top = (low + high) / 2 - side / 2
+    box = tuple(int(round(v)) for v in (left, top, left + side, top + side))
+    square = Image.fromarray(image).crop(box)
+    return np.asarray(square.resize((size, size), Image.Resampling.BILINEAR), np.float32)
+
+
+def cnn_input(image: np.ndarray, landmarker, size: int) -> np.ndarray:
+    """The CNN's input, in serving and training alike: the hand the landmarker finds,
+    cropped square with a margin; the central square when it finds no hand."""
+    hand = landmarker(image)
+    if hand is None:
+        return centre_square(image, size)
+    return hand_square(image, hand.points, size)
+
+
 def probabilities_of(output: np.ndarray) -> dict[str, float]:
     return {label: float(p) for label, p in zip(LABELS, output, strict=True)}
 
 
-def cnn_classifier(model) -> Classifier:
-    """A picture -> {label: probability} with the CNN (its input size read from it)."""
+def cnn_classifier(model, landmarker) -> Classifier:
+    """A picture -> {label: probability} with the CNN (its input size read from it) on
+    the hand that ``landmarker`` finds."""
     side = input_side(model)
 
     def classify(value: photo.PhotoValue) -> dict[str, float]:
-        return probabilities_of(predict_one(model, centre_square(picture(value), side)))
+        return probabilities_of(predict_one(model, cnn_input(picture(value), landmarker, side)))
 
     return classify
 
@@ -87,10 +111,11 @@ def transfer_classifier(landmarker, head) -> Classifier:
 
 
 def load_classifier(experiment_id: str) -> Classifier:
-    """The experiment's picture -> {label: probability} function (models load once)."""
-    if experiment_id == "rock_paper_scissors_cnn":
-        return cnn_classifier(load_keras(experiment_id))
+    """The experiment's picture -> {label: probability} function (models load once); both
+    weights folders hold the landmarker's two TFLite files beside the Keras model."""
     from core.hand_landmarks import HandLandmarker
 
     landmarker = HandLandmarker(weights_file(experiment_id, "model.keras").parent)
+    if experiment_id == "rock_paper_scissors_cnn":
+        return cnn_classifier(load_keras(experiment_id), landmarker)
     return transfer_classifier(landmarker, load_keras(experiment_id))

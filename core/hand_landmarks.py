@@ -8,7 +8,7 @@ returns 21 points and a hand-presence score. When no palm is found the whole pic
 is tried as the crop, so a hand that fills the frame still counts.
 
 ``features(landmarks)`` is the ONE normalisation shared by serving and training: the
-wrist at the origin, the wrist -> middle knuckle direction pointing up and its length 1,
+wrist at the origin, the wrist -> middle knuckle direction pointing up, the palm's size 1,
 so position, size and in-plane rotation do not matter.
 """
 
@@ -27,16 +27,19 @@ PALM_THRESHOLD = 0.5
 PRESENCE_THRESHOLD = 0.5
 CROP_SCALE = 2.6  # MediaPipe's palm -> hand rectangle: 2.6x, shifted half a palm up
 CROP_SHIFT = 0.5
-WRIST, MIDDLE_KNUCKLE = 0, 9
+WRIST, INDEX_KNUCKLE, MIDDLE_KNUCKLE, PINKY_KNUCKLE = 0, 5, 9, 17
+KNUCKLE_SPAN = 0.7  # index -> pinky knuckle over wrist -> middle knuckle, in an average hand
 
 
 @dataclass
 class Hand:
-    """What the landmark model saw: 21 (x, y, z) in the 224-px crop, its presence score."""
+    """What the landmark model saw: 21 (x, y, z) in the 224-px crop, its presence score,
+    and the same 21 points in the picture's own pixels (where the hand is)."""
 
     landmarks: np.ndarray
     presence: float
     crop: np.ndarray  # the 224x224 RGB crop, upright, shown to a person
+    points: np.ndarray | None = None  # (21, 2) x, y in the picture that was searched
 
 
 def _anchors() -> np.ndarray:
@@ -50,12 +53,20 @@ def _anchors() -> np.ndarray:
 
 
 def features(landmarks: np.ndarray) -> np.ndarray:
-    """(..., 21, >=2) landmarks -> (..., 42) position-, size- and rotation-free x, y."""
+    """(..., 21, >=2) landmarks -> (..., 42) position-, size- and rotation-free x, y.
+
+    The unit of length is the palm's size as the camera sees it: the wrist -> middle
+    knuckle length or the index -> pinky knuckle span (over KNUCKLE_SPAN), whichever is
+    longer. A hand seen knuckles-first has a short wrist -> knuckle line but a full span;
+    seen from its side, the reverse. Dividing by the short one would blow a fist up into
+    long fingers."""
     points = np.asarray(landmarks, np.float32)[..., :2]
     points = points - points[..., WRIST : WRIST + 1, :]
     up = points[..., MIDDLE_KNUCKLE, :]
-    length = np.linalg.norm(up, axis=-1, keepdims=True) + 1e-6
-    uy, ux = (up / length)[..., 1:2], (up / length)[..., 0:1]
+    span = points[..., INDEX_KNUCKLE, :] - points[..., PINKY_KNUCKLE, :]
+    up_length = np.linalg.norm(up, axis=-1, keepdims=True) + 1e-6
+    length = np.maximum(up_length, np.linalg.norm(span, axis=-1, keepdims=True) / KNUCKLE_SPAN)
+    uy, ux = (up / up_length)[..., 1:2], (up / up_length)[..., 0:1]
     # Rotate so that ``up`` becomes (0, -1): x' = -uy*x + ux*y, y' = -ux*x - uy*y.
     x, y = points[..., 0], points[..., 1]
     rotated = np.stack([-uy * x + ux * y, -ux * x - uy * y], -1)
@@ -101,18 +112,24 @@ class HandLandmarker:
         direction = keypoints[2] - keypoints[0]  # wrist centre -> middle finger knuckle
         return centre, size, direction / (np.linalg.norm(direction) + 1e-6), score
 
-    def landmarks(self, crop: Image.Image) -> Hand:
+    def landmarks(self, crop: Image.Image, to_picture: np.ndarray) -> Hand:
+        """The hand in a crop; ``to_picture`` (2x3) maps the 224-px crop's (u, v, 1) to
+        the picture's pixels."""
         rgb = np.asarray(crop.resize((LANDMARK_SIZE, LANDMARK_SIZE), Image.BILINEAR))
         points, presence, _, _ = self._run(self.landmark, rgb.astype(np.float32) / 255)
-        return Hand(points.reshape(21, 3), float(presence.ravel()[0]), rgb)
+        landmarks = points.reshape(21, 3)
+        uv1 = np.concatenate([landmarks[:, :2], np.ones((21, 1), np.float32)], 1)
+        return Hand(landmarks, float(presence.ravel()[0]), rgb, uv1 @ to_picture.T)
 
     def __call__(self, image: np.ndarray) -> Hand | None:
         """The hand in an RGB uint8 picture, or None when the model sees no hand."""
         picture = Image.fromarray(image)
         side = max(picture.size)
         square = Image.new("RGB", (side, side))  # letterbox, as MediaPipe does
-        square.paste(picture, ((side - picture.width) // 2, (side - picture.height) // 2))
-        candidates = [self.landmarks(square)]  # the whole picture as the crop
+        pad = np.array([(side - picture.width) // 2, (side - picture.height) // 2])
+        square.paste(picture, tuple(int(p) for p in pad))
+        whole = np.array([[side / LANDMARK_SIZE, 0, -pad[0]], [0, side / LANDMARK_SIZE, -pad[1]]])
+        candidates = [self.landmarks(square, whole)]  # the whole picture as the crop
         palm = self.palm_box(square)
         if palm is not None:
             centre, size, up, _ = palm
@@ -129,6 +146,7 @@ class HandLandmarker:
                 (ax, bx, origin[0], ay, by, origin[1]),
                 resample=Image.BILINEAR,
             )
-            candidates.append(self.landmarks(crop))
+            affine = np.array([[ax, bx, origin[0] - pad[0]], [ay, by, origin[1] - pad[1]]])
+            candidates.append(self.landmarks(crop, affine))
         best = max(candidates, key=lambda hand: hand.presence)
         return best if best.presence >= PRESENCE_THRESHOLD else None

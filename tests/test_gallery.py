@@ -1,6 +1,6 @@
 """The Home tab's card pictures (ui/gallery/<id>.webp) show what the served models answer
 now: each is made again from the served model, as ui/make_gallery.py makes it, and
-compared with the committed one. After a retrain: `python -m ui.make_gallery --only <id>`."""
+compared with the committed one. After a retrain: `python -m tools.make_gallery --only <id>`."""
 
 import numpy as np
 import pytest
@@ -51,7 +51,7 @@ def test_every_gallery_picture_shows_what_the_served_model_answers_now(fresh):
         difference = changed(committed, fresh[experiment.id])
         if difference > STALE:
             stale.append(f"{experiment.id} ({difference:.1%} changed)")
-    assert not stale, f"stale pictures, rerun python -m ui.make_gallery: {stale}"
+    assert not stale, f"stale pictures, rerun python -m tools.make_gallery: {stale}"
 
 
 def test_another_answer_would_count_as_stale(fresh):

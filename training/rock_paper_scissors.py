@@ -132,9 +132,45 @@ def random_rotation(rng: np.random.Generator) -> np.ndarray:
     return _rotation(roll, yaw, pitch)
 
 
-def pose(label: str, rng: np.random.Generator) -> np.ndarray:
-    """21 rotated 3-D landmarks (wrist at the origin, wrist to middle knuckle about 1)."""
-    return hand_pose(label, rng) @ random_rotation(rng).T
+# Named views of the hand, as a camera sees it: (yaw, pitch) at their centre, in degrees,
+# and how far either may stray. "knuckles": the hand points at the camera, palm down, the
+# way a fist is shown to a laptop; "thumb side" / "pinky side": the hand's edge towards
+# the camera; "tilted": turned and tipped halfway out of the picture's plane. Any in-plane
+# roll. Held-out views use angles training never sees: ``split="train"`` draws the
+# offsets from the centre in the first half of every 10-degree band, "test" the second.
+VIEWS = {
+    "palm": ((0, 0), 30),
+    "back": ((180, 0), 30),
+    "knuckles": ((0, 80), 25),
+    "thumb side": ((80, 0), 25),
+    "pinky side": ((-80, 0), 25),
+    "tilted": ((45, 45), 25),
+}
+
+
+def view_angles(view: str, rng: np.random.Generator, split: str = "train") -> np.ndarray:
+    """(roll, yaw, pitch) in degrees of a camera's view from one of VIEWS: any roll; yaw and
+    pitch stray from the view's centre by offsets from the split's half of each band."""
+    (yaw, pitch), stray = VIEWS[view]
+    half = 0 if split == "train" else 5
+    offsets = rng.integers(-stray // 10, stray // 10, 2) * 10 + half + rng.uniform(0, 5, 2)
+    signs = rng.choice([-1, 1], 2) if view == "tilted" else np.ones(2)  # tipped any way
+    roll = rng.uniform(-180, 180) if rng.random() < 0.5 else rng.normal(0, 30)
+    return np.array([roll, *(signs * (np.array([yaw, pitch]) + offsets))])
+
+
+def view_rotation(view: str, rng: np.random.Generator, split: str = "train") -> np.ndarray:
+    """A camera's view of the hand from one of VIEWS (angles from ``view_angles``)."""
+    return _rotation(*np.radians(view_angles(view, rng, split)))
+
+
+def pose(label: str, rng: np.random.Generator, view: str | None = None,
+         split: str = "train") -> np.ndarray:  # fmt: skip
+    """21 rotated 3-D landmarks (wrist at the origin, wrist to middle knuckle about 1),
+    seen from ``view`` (one of VIEWS) or from a random angle when None."""
+    canonical = hand_pose(label, rng)
+    rotation = random_rotation(rng) if view is None else view_rotation(view, rng, split)
+    return canonical @ rotation.T
 
 
 # ---------------------------------------------------------------- drawing
@@ -293,11 +329,12 @@ def augment(image: Image.Image, rng: np.random.Generator, mild: bool = False) ->
 
 
 def dataset(
-    count: int, size: int, split: str, seed: int, style: str = "flat"
+    count: int, size: int, split: str, seed: int, style: str = "flat", view: str | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``count`` renders (balanced labels): images uint8 (N, size, size, 3), labels, landmarks.
     ``style``: "flat" (``render``), "shaded" (``render_shaded``, any background) or
-    "shaded-white" (``render_shaded`` on white, upstream's CGI style)."""
+    "shaded-white" (``render_shaded`` on white, upstream's CGI style); shaded hands are
+    seen from ``view`` (one of VIEWS) when given."""
     rng = np.random.default_rng(seed)
     labels = np.arange(count) % len(LABELS)
     rng.shuffle(labels)
@@ -308,7 +345,9 @@ def dataset(
             images[i], landmarks[i] = render(LABELS[label], rng, size, split)
         else:
             background = "white" if style == "shaded-white" else None
-            images[i], landmarks[i] = render_shaded(LABELS[label], rng, size, split, background)
+            images[i], landmarks[i] = render_shaded(
+                LABELS[label], rng, size, split, background, view
+            )
     return images, labels.astype(np.int64), landmarks
 
 
@@ -404,11 +443,13 @@ def render_shaded(
     size: int = 96,
     split: str = "train",
     background: str | None = None,
+    view: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A 3-D shaded ``label`` hand (ray-cast capsules: fingers, palm, forearm; diffuse
     and specular light, contact shadows, a cast shadow) over ``background`` (random from
-    the split's families when None), sometimes with a person behind it. Returns the RGB
-    uint8 (size, size, 3) picture and the 21 landmarks as ``render`` does."""
+    the split's families when None), sometimes with a person behind it, seen from ``view``
+    (one of VIEWS; a random angle when None). Returns the RGB uint8 (size, size, 3)
+    picture and the 21 landmarks as ``render`` does."""
     if split not in ("train", "test"):
         raise ValueError(f"unknown split {split!r}")
     big = 2 * size
@@ -418,7 +459,7 @@ def render_shaded(
     kind = background or str(rng.choice(families))
     image = _shaded_background(kind, big, rng)
 
-    rotation = random_rotation(rng)
+    rotation = random_rotation(rng) if view is None else view_rotation(view, rng, split)
     world = hand_pose(label, rng) @ rotation.T
     arm_end = np.array([0.0, rng.uniform(1.5, 4.0), 0.15]) @ rotation.T
     sides = np.array([[0.32, 0.05, 0.0], [-0.36, 0.05, 0.0], [0.0, 0.1, 0.0]]) @ rotation.T
@@ -510,7 +551,40 @@ def render_shaded(
     return np.asarray(picture), landmarks.astype(np.float32)
 
 
+# ---------------------------------------------------------------- MediaPipe's landmarker
+
+MEDIAPIPE = ("mediapipe", "0.10.14")
+MEDIAPIPE_SHA256 = "a807328339e7356fda0bb14df12fedbf1d33bdf81649c5f8666b0026b1cc30b4"
+TFLITE = {
+    "hand_landmark_full.tflite": "mediapipe/modules/hand_landmark/hand_landmark_full.tflite",
+    "palm_detection_full.tflite": "mediapipe/modules/palm_detection/palm_detection_full.tflite",
+}
+
+
+def fetch_landmarker(folder: Path):
+    """Copy MediaPipe's two TFLite files out of its wheel into a weights folder (both
+    models serve with them: the CNN crops to the hand, the transfer model reads it)."""
+    from core.hand_landmarks import HandLandmarker
+    from training import common
+
+    wheel = common.pypi_package(*MEDIAPIPE, MEDIAPIPE_SHA256)
+    for name, member in TFLITE.items():
+        (folder / name).write_bytes(common.read_member(wheel, member))
+    return HandLandmarker(folder)
+
+
 # ---------------------------------------------------------------- datasets, cached
+
+
+def code_hash(*files) -> str:
+    """8 hex digits of the files' sha256, part of every cache name: a change to the
+    renderer (or to the CNN's crop) renders (crops) again instead of reading stale files."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(Path(file).read_bytes())
+    return digest.hexdigest()[:8]
 
 
 def cached_dataset(
@@ -521,7 +595,7 @@ def cached_dataset(
 
     from training.common import CACHE
 
-    name = f"{split}-{count}-{size}-{seed}" + ("" if style == "flat" else f"-{style}")
+    name = f"{split}-{count}-{size}-{seed}-{style}-{code_hash(__file__)}"
     path = CACHE / "rps" / f"{name}.npz"
     if path.is_file():
         data = np.load(path)
@@ -536,6 +610,36 @@ def cached_dataset(
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, images=images, labels=labels, landmarks=landmarks)
     return images, labels, landmarks
+
+
+def cnn_inputs(images: np.ndarray, landmarker, size: int, cache_name: str | None = None):
+    """The CNN's inputs for rendered pictures, through the served ``cnn_input`` (the hand the
+    landmarker finds, or the central square): uint8 (N, size, size, 3) and whether a hand
+    was found. Cached under ``cache_name`` (the landmarker costs about 50 ms a picture)."""
+    import core.gestures
+    import core.hand_landmarks
+    from training.common import CACHE
+
+    code = code_hash(__file__, core.hand_landmarks.__file__, core.gestures.__file__)
+    path = CACHE / "rps" / f"crops-{cache_name}-{size}-{code}.npz"
+    if cache_name and path.is_file():
+        data = np.load(path)
+        return data["inputs"], data["found"]
+    found = []
+
+    def landmarks_seen(image):  # the landmarker, noting whether it found a hand
+        hand = landmarker(image)
+        found.append(hand is not None)
+        return hand
+
+    inputs = np.stack(
+        [core.gestures.cnn_input(image, landmarks_seen, size) for image in images]
+    ).astype(np.uint8)
+    found = np.array(found)
+    if cache_name:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, inputs=inputs, found=found)
+    return inputs, found
 
 
 # ---------------------------------------------------------------- evaluation, weights folder
@@ -631,20 +735,22 @@ registries are measured below.
     return folder
 
 
-# Seeds of the tabs' example pictures: the first test-split renders from seed 100 on that
-# both shipped models answer right (examples show the game working; the figures are in
-# metrics.json). `write_examples(ui.shared.EXAMPLES / "rock_paper_scissors", EXAMPLE_SEEDS)`.
-EXAMPLE_SEEDS = {"rock": 103, "paper": 107, "scissors": 102}
+# The tabs' example pictures follow a rule fixed before any model answered them: for each
+# move, the shaded render of a hand seen from its palm side on a plain wall, with the test
+# split's skin tones, drawn from EXAMPLE_SEED. No training or test set draws from that seed
+# (tests check that no example is close to a test picture). Write them with
+# `write_examples(ui.shared.EXAMPLES / "rock_paper_scissors")`.
+EXAMPLE_SEED = 2031
 
 
-def write_examples(folder, seeds: dict[str, int], size: int = 300) -> list[Path]:
-    """One rendered test-split hand per move as PNGs for the tabs' examples; ``seeds``
-    (label -> seed) were picked so that both models answer them right."""
+def write_examples(folder, size: int = 300) -> list[Path]:
+    """One example PNG per move, by the rule above; whatever the models answer to them."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for label, seed in seeds.items():
-        image, _ = render(label, np.random.default_rng(seed), size, "test")
+    for label in LABELS:
+        rng = np.random.default_rng(EXAMPLE_SEED)
+        image, _ = render_shaded(label, rng, size, "test", "wall", "palm")
         paths.append(folder / f"{label}.png")
         Image.fromarray(image).save(paths[-1], optimize=True)
     return paths
