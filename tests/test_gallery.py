@@ -1,5 +1,5 @@
 """The Home tab's card pictures (ui/gallery/<id>.webp) show what the served models answer
-now: each is made again from the served model, as ui/make_gallery.py makes it, and
+now: each is made again from the served model, as tools/make_gallery.py makes it, and
 compared with the committed one. After a retrain: `python -m tools.make_gallery --only <id>`."""
 
 import numpy as np
@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from core.experiments import EXPERIMENTS
-from ui import make_gallery
+from tools import make_gallery
+from ui import GALLERY
 
 # A picture is stale when more than this share of its pixels changed by over a quarter of
 # the grey range. The same picture made again gives 0; probabilities that moved a little
@@ -47,7 +48,7 @@ def fresh(served, tmp_path_factory) -> dict:
 def test_every_gallery_picture_shows_what_the_served_model_answers_now(fresh):
     stale = []
     for experiment in EXPERIMENTS:
-        committed = make_gallery.GALLERY / f"{experiment.id}.webp"
+        committed = GALLERY / f"{experiment.id}.webp"
         difference = changed(committed, fresh[experiment.id])
         if difference > STALE:
             stale.append(f"{experiment.id} ({difference:.1%} changed)")
