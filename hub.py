@@ -166,7 +166,10 @@ def launch(app: gr.Blocks, **options):
     # hub reads X-Forwarded-For itself, from HUB_TRUSTED_PROXIES only (serve_a_crowd).
     os.environ["FORWARDED_ALLOW_IPS"] = ""
     fix_mcp_tools()
-    return app.launch(**PUBLIC, app_kwargs=unknown_endpoint(), **options)
+    # _frontend=False: skip gradio's start-up probe of its own page (five HEAD requests,
+    # the first one's 3 s timeout ends it), which stopped the hub with "localhost is not
+    # accessible" on a loaded 2-core machine while the server was merely slow to answer.
+    return app.launch(**PUBLIC, app_kwargs=unknown_endpoint(), _frontend=False, **options)
 
 
 def link_tabs(

@@ -58,6 +58,26 @@ def hub_client(hub_url):
     return Client(hub_url, verbose=False, analytics_enabled=False, ssl_verify=tls)
 
 
+def wait_for_client(process, url: str, timeout: float = 240):
+    """A gradio_client Client of the hub that ``process`` (``python hub.py``, its output
+    piped) is starting at ``url``; the test fails with the hub's output if it exits, or
+    if it does not serve within ``timeout`` seconds (importing gradio + TensorFlow on a
+    busy 2-core machine)."""
+    import time
+
+    from gradio_client import Client
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"hub.py exited with {process.returncode}:\n{process.stdout.read()}")
+        try:
+            return Client(url, verbose=False, analytics_enabled=False)
+        except Exception:
+            time.sleep(1)
+    pytest.fail(f"hub.py did not serve {url} within {timeout} s")
+
+
 def smoke_train(experiment_id: str, out: Path) -> Path:
     """Run ``python -m training.<id> --smoke`` (one epoch on tiny data) into ``out``."""
     import subprocess

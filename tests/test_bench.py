@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -23,10 +24,9 @@ def test_every_bench_module_is_found():
     assert {"digits", "footprint", "load", "photos", "webcam"} <= set(BENCHES)
 
 
-@pytest.mark.parametrize("name", BENCHES)
-def test_bench_runs_in_smoke_mode_and_prints_figures(name):
+def smoke_run(name: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", f"bench.{name}", "--smoke"],
         cwd=ROOT,
         env=env,
@@ -34,6 +34,19 @@ def test_bench_runs_in_smoke_mode_and_prints_figures(name):
         text=True,
         timeout=900,
     )
+
+
+@pytest.fixture(scope="module")
+def smoke_runs():
+    """Every bench's smoke run, two at a time (each mostly starts a hub: one core's work),
+    started together when the first test asks; each test waits for its own."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield {name: pool.submit(smoke_run, name) for name in BENCHES}
+
+
+@pytest.mark.parametrize("name", BENCHES)
+def test_bench_runs_in_smoke_mode_and_prints_figures(name, smoke_runs):
+    done = smoke_runs[name].result()
     assert done.returncode == 0, f"bench.{name} exited {done.returncode}:\n{done.stderr[-3000:]}"
     figures = FIGURE.findall(done.stdout)
     assert len(figures) >= 2, f"bench.{name} printed no figures:\n{done.stdout[-2000:]}"

@@ -24,20 +24,19 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from huggingface_hub.repocard import metadata_load
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from olah_hub import free_port, git
 from PIL import Image
 
-from conftest import ROOT
+from conftest import ROOT, wait_for_client
 from core.drawing import to_mnist
 from core.weights import HUB_NAMESPACE
 
@@ -124,18 +123,6 @@ def start_space(space: Path, olah, hf_home: Path, port: int) -> subprocess.Popen
     )
 
 
-def wait_for_client(process: subprocess.Popen, url: str) -> Client:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"hub.py exited with {process.returncode}:\n{process.stdout.read()}")
-        try:
-            return Client(url, verbose=False, analytics_enabled=False)
-        except Exception:
-            time.sleep(1)
-    pytest.fail(f"hub.py did not serve {url} within {START_TIMEOUT} s")
-
-
 async def call_tool(url: str, name: str, arguments: dict):
     async with streamable_http_client(f"{url}gradio_api/mcp/") as (read, write, _):
         async with ClientSession(read, write) as session:
@@ -205,7 +192,7 @@ def test_train_push_pin_preload_and_serve_offline_as_a_space(olah, tmp_path):
     url = f"http://127.0.0.1:{port}/"
     process = start_space(space, olah, space_hf, port)
     try:
-        client = wait_for_client(process, url)
+        client = wait_for_client(process, url, START_TIMEOUT)
         drawing = {"background": None, "layers": [], "composite": handle_file(str(DIGIT))}
         answer = client.predict(drawing, api_name=f"/{EXPERIMENT}")
         served = {c["label"]: c["confidence"] for c in answer["confidences"]}

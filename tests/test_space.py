@@ -12,12 +12,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 
-from conftest import ROOT
+from conftest import ROOT, wait_for_client
 
 EXPERIMENT = "digits_recognition_cnn"
 START_TIMEOUT = 240  # seconds: importing gradio + TensorFlow on a busy 2-core machine
@@ -60,18 +59,6 @@ def start_like_a_space(command: list[str], port: int) -> subprocess.Popen:
     )
 
 
-def wait_for_client(process: subprocess.Popen, url: str) -> Client:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"hub.py exited with {process.returncode}:\n{process.stdout.read()}")
-        try:
-            return Client(url, verbose=False, analytics_enabled=False)
-        except Exception:
-            time.sleep(1)
-    pytest.fail(f"hub.py did not serve {url} within {START_TIMEOUT} s")
-
-
 @pytest.mark.parametrize(
     "command",
     [["hub.py"], ["-c", WITHOUT_SPACES]],
@@ -81,7 +68,7 @@ def test_hub_starts_as_a_space_starts_it_and_answers(command):
     port = free_port()
     process = start_like_a_space([sys.executable, *command], port)
     try:
-        client = wait_for_client(process, f"http://127.0.0.1:{port}/")
+        client = wait_for_client(process, f"http://127.0.0.1:{port}/", START_TIMEOUT)
         digit = ROOT / "ui" / "examples" / "digits_recognition" / "3.png"
         value = {"background": None, "layers": [], "composite": handle_file(str(digit))}
         label = client.predict(value, api_name=f"/{EXPERIMENT}")

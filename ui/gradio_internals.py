@@ -26,6 +26,8 @@ Gradio 6.31 is pinned (requirements.txt, README front matter); when it moves, ch
   ``gr.Error.message``; ``cap_editor_blobs`` replaces ``gr.ImageEditor.accept_blobs`` (a
   ``@server`` function: ``_is_server_fn``; its ``blob_storage``; the session found
   through ``gradio.context.LocalContext.blocks_config``).
+- hub.py's ``launch`` passes ``_frontend=False`` (a private launch parameter whose only
+  effect is to skip ``gradio.networking.url_ok`` on the local URL at start-up).
 - hub.py's ``launch`` empties ``FORWARDED_ALLOW_IPS`` (uvicorn's own X-Forwarded-For
   handling, which gradio leaves at uvicorn's default).
 - ``unknown_endpoint``: an exception handler (passed to FastAPI through launch's public
