@@ -157,7 +157,7 @@ def bare_bin(tmp_path: Path, stand_ins: dict[str, str]) -> str:
 def make_run_in_bare_folder(tmp_path: Path, path: str) -> subprocess.CompletedProcess:
     project = tmp_path / "project"
     project.mkdir()
-    for name in ["Makefile", "requirements.txt", "requirements-dev.txt"]:
+    for name in ["Makefile", "requirements.txt", "requirements-dev.txt", "requirements-train.txt"]:
         shutil.copy(ROOT / name, project)
     result = subprocess.run(
         [MAKE, "run"], cwd=project, env=make_env(path), capture_output=True, text=True

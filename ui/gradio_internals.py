@@ -233,10 +233,13 @@ def guard_images(component, max_pixels: int):
                     + (" in all (background, layers and composite)" if len(pixels) > 1 else "")
                     + f"; the limit is {max_pixels / 1e6:g} megapixels. Send a smaller one."
                 )
-        except gr.Error:
+        except gr.Error as error:
             blob_id = getattr(payload, "id", None)
             if blob_id is not None:
                 getattr(component, "blob_storage", {}).pop(blob_id, None)
+            name = getattr(payload, "orig_name", None)
+            if error.message == NOT_READABLE and name:  # say which file (safe_messages escapes)
+                raise gr.Error(NOT_READABLE.replace("This file", f"`{name}`")) from None
             raise
         return plain(payload)
 
@@ -246,7 +249,7 @@ def guard_images(component, max_pixels: int):
     return component
 
 
-NOT_READABLE = "This image cannot be read: send a PNG, JPEG or WebP file."
+NOT_READABLE = "This file is not an image: send a PNG, JPEG or WebP file."
 
 
 def _sources(component, payload) -> list:
@@ -285,8 +288,8 @@ def _sources(component, payload) -> list:
 
 
 def _header_pixels(source) -> int:
-    """The pixel count from an image's header, nothing decoded; 0 for what Pillow cannot
-    open (the component's own preprocessing refuses it with a clear message)."""
+    """The pixel count from an image's header, nothing decoded; gr.Error(NOT_READABLE) for
+    what Pillow cannot open (fail closed)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
