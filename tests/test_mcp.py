@@ -54,12 +54,13 @@ CALLS = {
 }
 
 
-async def list_and_call(url: str):
+async def list_and_call(url: str, calls: dict = CALLS):
+    """The tools the MCP server at ``url`` lists, and each call's answer (name -> result)."""
     async with streamable_http_client(f"{url}gradio_api/mcp/") as (read, write, _):
         async with ClientSession(read, write) as session:
             await session.initialize()
             tools = (await session.list_tools()).tools
-            answers = {name: await session.call_tool(name, args) for name, args in CALLS.items()}
+            answers = {name: await session.call_tool(name, args) for name, args in calls.items()}
             return tools, answers
 
 

@@ -321,9 +321,11 @@ def test_gradio_client_uploads_and_predicts_on_one_replica(replicas):
 def test_an_mcp_call_answers_through_the_proxy(replicas):
     import asyncio
 
-    from test_mcp import tools_and_a_call
+    from test_mcp import list_and_call
 
-    tools, result = asyncio.run(tools_and_a_call(replicas.url))
+    call = {"numbers_summation_rnn": {"text": "74+83"}}
+    tools, answers = asyncio.run(list_and_call(replicas.url, call))
+    result = answers["numbers_summation_rnn"]
     assert "numbers_summation_rnn" in {tool.name for tool in tools}
     texts = [part.text for part in result.content if getattr(part, "text", None)]
     assert any("74+83 = 157" in text for text in texts), texts
