@@ -65,13 +65,6 @@ PUBLIC = {"max_file_size": "10mb", "run_history": False, "enable_monitoring": Fa
 DEEP_LINK = "tab"  # /?tab=<experiment id> opens that experiment's tab
 
 
-def home(chosen: list[Experiment]) -> gr.Blocks:
-    """The landing tab on its own (the hub builds the same ``cards`` in its Home tab)."""
-    with gr.Blocks() as tab:
-        cards(chosen)
-    return tab
-
-
 def cards(chosen: list[Experiment]) -> dict[str, gr.Button]:
     """The Home tab's content, inside the current Blocks: a card per experiment, with a
     picture of an example and the served model's answer to it (ui/gallery/), one line and

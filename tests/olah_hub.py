@@ -31,6 +31,8 @@ from pathlib import Path
 import httpx2
 
 OLAH_VERSION = "0.5.4"
+# training.common.CACHE, not imported: this module also runs from the Colab test's
+# sitecustomize, in processes where the repository is not on sys.path.
 DATA_CACHE = Path(os.environ.get("HUB_DATA_CACHE", Path.home() / ".cache" / "ml-experiments-hub"))
 VENV = DATA_CACHE / f"olah-venv-{OLAH_VERSION}-py{sys.version_info[0]}{sys.version_info[1]}"
 START_TIMEOUT = 120  # seconds

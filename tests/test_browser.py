@@ -187,6 +187,10 @@ def detect_objects(page: Page) -> None:
 
 def play_rock_paper_scissors(page: Page) -> None:
     panel(page).locator(".gallery-item").first.click()  # a rendered hand from the examples
+    # The click loads the example through the queue: wait until the photo input shows it
+    # (a PLAY before that sends no picture, and gets the "no picture" message).
+    photo = panel(page).locator(".block", has_text="or a photo").last
+    expect(photo.locator("img").first).to_be_visible()
     submit(page, "Play with this photo")
     expect(panel(page)).not_to_contain_text("Press PLAY")  # the round's result replaced it
     expect(panel(page)).to_contain_text(re.compile(r"rock|paper|scissors|no hand", re.I))

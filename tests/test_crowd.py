@@ -19,7 +19,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, completed, join, post
 
 SERVER_IMAGE = ROOT / "weights" / "digits_recognition_cnn" / "confusion_matrix.png"
 SERVED = [
@@ -34,39 +34,6 @@ MB = 1024 * 1024
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def post(url: str, path: str, body: bytes, headers: dict | None = None):
-    """(status, body text) of a POST."""
-    headers = {"Content-Type": "application/json", **(headers or {})}
-    request = urllib.request.Request(url.rstrip("/") + path, body, headers)
-    try:
-        with urllib.request.urlopen(request, timeout=120) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
-def join(url: str, fn_index: int, data: list, session: str, headers=None):
-    """queue/join as the browser sends it: (status, body)."""
-    body = json.dumps({"data": data, "fn_index": fn_index, "session_hash": session})
-    return post(url, "/gradio_api/queue/join", body.encode(), headers)
-
-
-def completed(url: str, session: str, count: int = 1) -> list[dict]:
-    """The session's next ``count`` process_completed messages (its SSE stream)."""
-    found = []
-    with urllib.request.urlopen(
-        f"{url.rstrip('/')}/gradio_api/queue/data?session_hash={session}", timeout=300
-    ) as stream:
-        for line in stream:
-            if line.startswith(b"data:"):
-                message = json.loads(line[5:])
-                if message.get("msg") == "process_completed":
-                    found.append(message)
-                    if len(found) == count:
-                        return found
-    raise AssertionError(f"only {len(found)} of {count} events completed")
 
 
 def run(url: str, fn_index: int, data: list, session: str | None = None) -> dict:

@@ -25,7 +25,7 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from conftest import ROOT
+from conftest import ROOT, completed, join, post
 
 SERVER_IMAGE = ROOT / "weights" / "digits_recognition_cnn" / "confusion_matrix.png"
 FILE_META = {"_type": "gradio.FileData"}
@@ -37,16 +37,6 @@ PHOTO_ENDPOINTS = [
 ]
 SKETCH_ENDPOINT = "digits_recognition_cnn"
 MB = 1024 * 1024
-
-
-def post(url: str, path: str, body: bytes, content_type="application/json"):
-    """(status, body text) of a POST."""
-    request = urllib.request.Request(url.rstrip("/") + path, body, {"Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 def call(url: str, endpoint: str, data: list) -> tuple[str, object]:
@@ -64,22 +54,13 @@ def call(url: str, endpoint: str, data: list) -> tuple[str, object]:
     return kind, data.get("error") if kind == "error" and isinstance(data, dict) else data
 
 
-def join(url: str, fn_index: int, data: list) -> dict:
+def run_event(url: str, fn_index: int, data: list) -> dict:
     """Run one event the way the browser does (queue/join, then its SSE stream): works
     for UI-only events, which have no /call route. Returns process_completed's message."""
     session = uuid.uuid4().hex
-    body = json.dumps({"data": data, "fn_index": fn_index, "session_hash": session})
-    status, text = post(url, "/gradio_api/queue/join", body.encode())
+    status, text = join(url, fn_index, data, session)
     assert status == 200, text
-    with urllib.request.urlopen(
-        f"{url.rstrip('/')}/gradio_api/queue/data?session_hash={session}", timeout=300
-    ) as stream:
-        for line in stream:
-            if line.startswith(b"data:"):
-                message = json.loads(line[5:])
-                if message.get("msg") == "process_completed":
-                    return message
-    raise AssertionError("the event never completed")
+    return completed(url, session)[0]
 
 
 def private_event(url: str, name: str) -> int:
@@ -140,7 +121,7 @@ def test_ui_only_events_never_open_a_path_on_the_server(hub_url):
         ("network_input", [{"background": with_meta, "layers": [], "composite": None}]),
     ]
     for name, data in cases:
-        message = join(hub_url, private_event(hub_url, name), data)
+        message = run_event(hub_url, private_event(hub_url, name), data)
         assert message["success"] is False, f"{name}: {str(message)[:300]}"
         assert re.search(r"not uploaded|not in the cache|meta", message["output"]["error"])
 
@@ -199,7 +180,10 @@ def test_an_upload_over_10_mb_is_refused(hub_url, tmp_path):
         + f"\r\n--{boundary}--\r\n".encode()
     )
     status, text = post(
-        hub_url, "/gradio_api/upload", body, f"multipart/form-data; boundary={boundary}"
+        hub_url,
+        "/gradio_api/upload",
+        body,
+        {"Content-Type": f"multipart/form-data; boundary={boundary}"},
     )
     assert status == 413 and "File size exceeded maximum allowed size" in text
     big = tmp_path / "big.png"
