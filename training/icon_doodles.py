@@ -44,10 +44,9 @@ HEAVY = Style()
 DOODLE = Style(drop=0.15, shorten=0.25, doodle=0.8)
 # Tried in issue 24 (set sketch_recognition.TRAIN_STYLE to it): QuickDraw players' quick
 # strokes -- loose joins, loops left open or run on, lines that overshoot, more skewed
-# proportions. Trained from scratch with it, the CNN fell on the development doodles (0.552
-# top-1 against 0.567; top-3 0.763 against 0.759) and on the held-out icons (0.449 against
-# 0.466). Fine-tuning the shipped CNN on it (2 epochs, Adam 3e-4) gained on both (0.586 /
-# 0.774 development, 0.474 / 0.648 icons) but is not shipped yet (no training entry for it).
+# proportions. Not adopted: trained from scratch with it, the CNN fell on the development
+# doodles and the held-out icons; fine-tuning the shipped CNN on it gained on both, but has
+# no training entry yet (the trial's figures: commit a756bcb).
 SLOPPY = Style(drop=0.15, shorten=0.25, doodle=0.8, loose=0.02, ends=0.6, stretch=0.35)
 
 

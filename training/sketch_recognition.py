@@ -5,7 +5,14 @@ model.
 
 Icons from the sets of ``icon_sets`` (parsed by ``svg_paths``) are re-drawn as doodles by
 ``icon_doodles``; ``sketchpad`` draws the committed doodle sets as the canvas sends them;
-``quickdraw`` reads upstream's data on machines with internet."""
+``quickdraw`` reads upstream's data on machines with internet.
+
+Both models train on doodle-ised, hand-drawn-style renders of icons from npm icon sets
+(line art, emoji, silhouettes) mapped to QuickDraw categories, one set left out. They are
+measured on the frozen test set of doodles drawn in QuickDraw's manner
+(tests/data/sketch_test_doodles.json), on the development doodles where recipes are chosen
+(tests/data/doodles.json) and on the icon set training never saw (leave-one-set-out);
+upstream's figures are on real QuickDraw, different data."""
 
 from __future__ import annotations
 

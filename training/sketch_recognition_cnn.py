@@ -1,13 +1,8 @@
 """Sketch recognition with a convolutional network (upstream experiment 4).
 
-Trains upstream's CNN (Conv 32 5x5 -> MaxPool -> Conv 32 3x3 -> MaxPool -> Conv 64 3x3 ->
-MaxPool -> Dense 512 -> Dense <categories>, all 'same' padding) on doodle-ised,
-hand-drawn-style renders of icons from npm icon sets (line art, emoji, silhouettes),
-mapped to QuickDraw categories (see training/icon_sets.py and training/icon_doodles.py). It is
-measured on the frozen test set of doodles drawn in QuickDraw's manner
-(tests/data/sketch_test_doodles.json), on the development doodles where recipes are
-chosen (tests/data/doodles.json) and on the icon set training never saw
-(leave-one-set-out); upstream's figure is on real QuickDraw, different data.
+Upstream's CNN (Conv 32 5x5 -> MaxPool -> Conv 32 3x3 -> MaxPool -> Conv 64 3x3 ->
+MaxPool -> Dense 512 -> Dense <categories>, all 'same' padding), trained and measured as
+training/sketch_recognition.py describes.
 Its figures: weights/sketch_recognition_cnn/metrics.json (and README's experiments table).
 
     python -m training.sketch_recognition_cnn [--epochs N] [--refresh-fixtures]

@@ -1,12 +1,7 @@
 """Sketch recognition with a multilayer perceptron (upstream experiment 3).
 
-Trains upstream's MLP (Flatten -> 3 x Dense 512 relu -> Dense <categories> softmax) on
-doodle-ised, hand-drawn-style renders of icons from npm icon sets (line art, emoji,
-silhouettes), mapped to QuickDraw categories (see training/icon_sets.py and
-training/icon_doodles.py). It is measured on the frozen test set of doodles drawn in
-QuickDraw's manner (tests/data/sketch_test_doodles.json), on the development doodles
-where recipes are chosen (tests/data/doodles.json) and on the icon set training never saw
-(leave-one-set-out); upstream's figure is on real QuickDraw, different data.
+Upstream's MLP (Flatten -> 3 x Dense 512 relu -> Dense <categories> softmax), trained and
+measured as training/sketch_recognition.py describes.
 Its figures: weights/sketch_recognition_mlp/metrics.json (and README's experiments table).
 
     python -m training.sketch_recognition_mlp [--epochs N] [--refresh-fixtures]
