@@ -174,6 +174,19 @@ def save_metrics(folder: Path, metrics: dict) -> None:
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
 
 
+def accuracy_result(metrics: dict, dataset_type: str, dataset_name: str) -> list[EvalResult]:
+    """A classifier card's eval result: its held-out accuracy (``metrics["test_accuracy"]``)."""
+    return [
+        EvalResult(
+            task_type="image-classification",
+            dataset_type=dataset_type,
+            dataset_name=dataset_name,
+            metric_type="accuracy",
+            metric_value=metrics["test_accuracy"],
+        )
+    ]
+
+
 def write_model_card(folder: Path, card_data: ModelCardData, body: str) -> Path:
     """README.md with Hub metadata (front matter) and a human-readable body."""
     card = ModelCard(f"---\n{card_data.to_yaml()}\n---\n\n{body.strip()}\n")

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 from huggingface_hub import ModelCardData
-from huggingface_hub.repocard_data import EvalResult
 from PIL import Image
 
 from training import common, flat_hands, hand_poses, hand_scenes, shaded_hands
@@ -207,15 +206,9 @@ def card_data(experiment_id: str, metrics: dict) -> ModelCardData:
         library_name="keras",
         tags=["image-classification", "rock-paper-scissors", "hands", "gradio"],
         model_name=experiment_id,
-        eval_results=[
-            EvalResult(
-                task_type="image-classification",
-                dataset_type="synthetic-hands",
-                dataset_name=f"rendered hands, {metrics['test_size']:,} held out",
-                metric_type="accuracy",
-                metric_value=metrics["test_accuracy"],
-            )
-        ],
+        eval_results=common.accuracy_result(
+            metrics, "synthetic-hands", f"rendered hands, {metrics['test_size']:,} held out"
+        ),
     )
 
 

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 from huggingface_hub import ModelCardData
-from huggingface_hub.repocard_data import EvalResult
 
 from core import drawing
 from core.drawing import BRUSH_SIZE
@@ -250,15 +249,9 @@ def card_data(experiment_id: str, metrics: dict) -> ModelCardData:
         library_name="keras",
         tags=["image-classification", "sketch", "quickdraw", "doodle", "gradio"],
         model_name=experiment_id,
-        eval_results=[
-            EvalResult(
-                task_type="image-classification",
-                dataset_type="icon-doodles",
-                dataset_name=f"held-out icon set {metrics['held_out_icon_set']} as doodles",
-                metric_type="accuracy",
-                metric_value=metrics["test_accuracy"],
-            )
-        ],
+        eval_results=common.accuracy_result(
+            metrics, "icon-doodles", f"held-out icon set {metrics['held_out_icon_set']} as doodles"
+        ),
     )
 
 
