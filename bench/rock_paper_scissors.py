@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     from PIL import Image
 
     from core import gestures as space
-    from training import rock_paper_scissors as rps_hands
+    from training import flat_hands
     from ui.shared import EXAMPLES
 
     example = str(EXAMPLES / "rock_paper_scissors" / "paper.png")
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
         classify = space.load_classifier(experiment_id)
         report(f"{experiment_id} in-process", timed(lambda c=classify: c(picture), repeats))
     rng = np.random.default_rng(0)
-    report("render one 96-px training hand", timed(lambda: rps_hands.render("rock", rng), repeats))
+    report("render one 96-px training hand", timed(lambda: flat_hands.render("rock", rng), repeats))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     from PIL import Image
 
     from core.models import load_keras, weights_file
-    from training import sketch_recognition_data as sketch_data
+    from training import icon_doodles, svg_paths
 
     canvas = Image.open(example)
     for experiment_id in IDS:
@@ -43,12 +43,12 @@ def main(argv: list[str] | None = None) -> None:
         report(f"{experiment_id} in-process", timed(lambda g=guess["fn"]: g(canvas), repeats))
 
     # Training renderer: hand-drawn strokes -> 256-px canvas -> to_mnist.
-    strokes = sketch_data.svg_strokes('<circle cx="12" cy="12" r="9"/><path d="M8 9h8M12 9v8"/>')
+    strokes = svg_paths.svg_strokes('<circle cx="12" cy="12" r="9"/><path d="M8 9h8M12 9v8"/>')
     rng = np.random.default_rng(0)
     doodles = 5 if args.smoke else 200
     start = time.process_time()
     for _ in range(doodles):
-        sketch_data.render(strokes, rng)
+        icon_doodles.render(strokes, rng)
     print(f"renderer: {(time.process_time() - start) / doodles * 1000:.1f} ms CPU per doodle")
 
 

@@ -12,7 +12,7 @@ from PIL import Image
 from core import dcgan
 from core.errors import BadInput
 from core.models import load_keras, weights_file
-from training import clothes_generation_dcgan
+from training import clothes_generation_dcgan, dcgan_metrics, dcgan_training
 from ui.shared import EXAMPLES as UI_EXAMPLES
 
 EXAMPLES = sorted((UI_EXAMPLES / dcgan.ID).glob("*.png"))
@@ -83,18 +83,18 @@ def test_bad_seed_or_sample_count_is_refused(seed, count, generate):
 def test_frechet_distance_on_known_sets():
     rng = np.random.default_rng(0)
     a = rng.standard_normal((4000, 8))
-    assert clothes_generation_dcgan.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    assert dcgan_metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
     # a pure shift of the mean by (1, ..., 1) adds exactly |shift|^2 = 8
-    assert clothes_generation_dcgan.frechet_distance(a, a + 1.0) == pytest.approx(8.0, abs=1e-6)
+    assert dcgan_metrics.frechet_distance(a, a + 1.0) == pytest.approx(8.0, abs=1e-6)
     # doubling: the means differ by mean(a), the covariances add tr(C + 4C - 2 * 2C) = tr(C)
     expected = np.sum(a.mean(axis=0) ** 2) + np.trace(np.cov(a.T))
-    assert clothes_generation_dcgan.frechet_distance(a, 2 * a) == pytest.approx(expected, rel=1e-9)
+    assert dcgan_metrics.frechet_distance(a, 2 * a) == pytest.approx(expected, rel=1e-9)
     b = rng.standard_normal((4000, 8))  # the same distribution: small but not zero
-    assert 0 < clothes_generation_dcgan.frechet_distance(a, b) < 0.05
+    assert 0 < dcgan_metrics.frechet_distance(a, b) < 0.05
     # either side may be its (mean, covariance) instead
-    statistics = clothes_generation_dcgan.feature_statistics(b)
-    assert clothes_generation_dcgan.frechet_distance(a, statistics) == pytest.approx(
-        clothes_generation_dcgan.frechet_distance(a, b), rel=1e-12
+    statistics = dcgan_metrics.feature_statistics(b)
+    assert dcgan_metrics.frechet_distance(a, statistics) == pytest.approx(
+        dcgan_metrics.frechet_distance(a, b), rel=1e-12
     )
 
 
@@ -105,7 +105,7 @@ def test_sample_quality_counts_confident_samples_and_covered_classes():
     probabilities[99] = 0.1
     probabilities[99, 5] = 0.1 + 1e-3  # one sample of class 5: exactly 1%, still covered
     features = np.random.default_rng(1).standard_normal((100, 4))
-    quality = clothes_generation_dcgan.sample_quality(features, probabilities, features)
+    quality = dcgan_metrics.sample_quality(features, probabilities, features)
     assert quality["fid"] == 0.0
     assert quality["confident_share"] == 0.91
     assert quality["class_coverage"] == 3
@@ -161,12 +161,12 @@ def test_shipped_metrics_compare_generated_with_real_images():
 def measure():
     """generator, latents -> sample_quality against the shipped statistics of the 10,000
     real test images' features, with the shipped classifier."""
-    features = clothes_generation_dcgan.feature_model(
+    features = dcgan_metrics.feature_model(
         load_keras(dcgan.ID, clothes_generation_dcgan.CLASSIFIER_FILE)
     )
     with np.load(weights_file(dcgan.ID, clothes_generation_dcgan.REFERENCE_FILE)) as reference:
         statistics = (reference["mean"], reference["covariance"])
-    return lambda generator, latents: clothes_generation_dcgan.generated_quality(
+    return lambda generator, latents: dcgan_metrics.generated_quality(
         generator, features, latents, statistics
     )
 
@@ -197,7 +197,7 @@ def test_a_randomly_initialised_generator_misses_the_floors(measure):
     import keras
 
     keras.utils.set_random_seed(3)
-    missed = floors_missed(measure(clothes_generation_dcgan.make_generator(), check_latents()))
+    missed = floors_missed(measure(dcgan_training.make_generator(), check_latents()))
     assert any(m.startswith("FID") for m in missed)
 
 
@@ -220,20 +220,18 @@ def test_near_copy_check_flags_copies_and_passes_new_real_images(fashion):
     copies = np.clip(
         x_train[:100].astype(int) + rng.integers(-6, 7, x_train[:100].shape), 0, 255
     ).astype(np.uint8)
-    assert (clothes_generation_dcgan.nearest_distances(copies, x_train) < NEAR_COPY).all()
+    assert (dcgan_metrics.nearest_distances(copies, x_train) < NEAR_COPY).all()
     # real test images are new clothes: none lies that close to a training image
-    real = clothes_generation_dcgan.memorisation(x_test[:300], x_test[:300], x_train)
+    real = dcgan_metrics.memorisation(x_test[:300], x_test[:300], x_train)
     assert real["near_copies"] == 0 and real["nearest_train_distance"]["min"] > NEAR_COPY
-    assert (
-        clothes_generation_dcgan.memorisation(copies, x_test[:100], x_train)["near_copies"] == 100
-    )
+    assert dcgan_metrics.memorisation(copies, x_test[:100], x_train)["near_copies"] == 100
 
 
 def test_served_generator_copies_no_training_image(fashion):
     """The nearest training image of each of 1,000 samples is further than NEAR_COPY."""
     (x_train, _), _ = fashion
     samples = dcgan.to_pixels(load_keras(dcgan.ID).predict(check_latents(1_000), verbose=0))
-    distances = clothes_generation_dcgan.nearest_distances(samples, x_train)
+    distances = dcgan_metrics.nearest_distances(samples, x_train)
     assert distances.min() >= NEAR_COPY
 
 
@@ -243,8 +241,8 @@ def test_the_recipe_follows_the_dcgan_paper():
     from keras import layers
 
     generator, discriminator = (
-        clothes_generation_dcgan.make_generator(),
-        clothes_generation_dcgan.make_discriminator(),
+        dcgan_training.make_generator(),
+        dcgan_training.make_discriminator(),
     )
     assert generator.input_shape == (None, dcgan.LATENT_DIM)
     assert generator.output_shape == (None, 28, 28, 1)
@@ -264,9 +262,9 @@ def test_the_recipe_follows_the_dcgan_paper():
     assert slopes == {0.2}
     assert not any(isinstance(layer, layers.Dropout) for layer in discriminator.layers)
     assert (
-        clothes_generation_dcgan.REAL_LABEL < 1
-        and clothes_generation_dcgan.BETA_1 == 0.5
-        and clothes_generation_dcgan.LEARNING_RATE == 2e-4
+        dcgan_training.REAL_LABEL < 1
+        and dcgan_training.BETA_1 == 0.5
+        and dcgan_training.LEARNING_RATE == 2e-4
     )
 
 

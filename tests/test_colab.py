@@ -164,7 +164,7 @@ def test_quickdraw_reads_only_the_first_drawings_of_each_category_asked(tmp_path
 
     import numpy as np
 
-    from training import sketch_recognition_data as data
+    from training import quickdraw
 
     served = tmp_path / "served"
     served.mkdir()
@@ -189,10 +189,10 @@ def test_quickdraw_reads_only_the_first_drawings_of_each_category_asked(tmp_path
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        monkeypatch.setattr(data, "QUICKDRAW_BITMAPS", f"{server_url(server)}/{{}}.npy")
-        monkeypatch.setattr(data, "CACHE", tmp_path / "cache")
-        x, y, names = data.quickdraw(per_category=3, names=list(files))
-        again, _, _ = data.quickdraw(per_category=3, names=list(files))  # from the cache
+        monkeypatch.setattr(quickdraw, "QUICKDRAW_BITMAPS", f"{server_url(server)}/{{}}.npy")
+        monkeypatch.setattr(quickdraw, "CACHE", tmp_path / "cache")
+        x, y, names = quickdraw.quickdraw(per_category=3, names=list(files))
+        again, _, _ = quickdraw.quickdraw(per_category=3, names=list(files))  # from the cache
     finally:
         server.shutdown()
         server.server_close()

@@ -19,7 +19,7 @@ from PIL import Image
 from conftest import ROOT
 from core import text_generator
 from core.drawing import BRUSH_SIZE, to_mnist
-from training import sketch_recognition_data as sketch_data
+from training import sketchpad
 
 DATA = ROOT / "tests" / "data"
 EXAMPLES = ROOT / "ui" / "examples"
@@ -50,7 +50,7 @@ def drawing_test_sets() -> dict[str, np.ndarray]:
         if images is not None and images.shape[1:] == (28, 28):
             sets[path.name] = images
     for name in ("doodles.json", "sketch_test_doodles.json"):
-        sets[name] = sketch_data.doodle_set(DATA / name, BRUSH_SIZE)[0]
+        sets[name] = sketchpad.doodle_set(DATA / name, BRUSH_SIZE)[0]
     return sets
 
 
@@ -99,7 +99,7 @@ def test_near_copies_are_caught():
     """The drawing check fails on an example made by shifting a test doodle."""
     strokes = json.loads((DATA / "sketch_test_doodles.json").read_text())["cat"][0]
     shifted = [[[x + 9, y - 7] for x, y in stroke] for stroke in strokes]
-    original, copy = (to_mnist(sketch_data.canvas(s, BRUSH_SIZE)) for s in (strokes, shifted))
+    original, copy = (to_mnist(sketchpad.canvas(s, BRUSH_SIZE)) for s in (strokes, shifted))
     assert np.abs(original - copy).mean() <= NEAR_DRAWING
 
 

@@ -11,7 +11,7 @@ from conftest import DATA, smoke_train
 from core import gestures
 from core.errors import BadInput
 from core.hand_landmarks import features
-from training import rock_paper_scissors
+from training import flat_hands, hand_poses, hand_scenes, rock_paper_scissors, shaded_hands
 from ui import rock_paper_scissors_tab, shared
 
 IDS = ["rock_paper_scissors_cnn", "rock_paper_scissors_transfer"]
@@ -77,55 +77,53 @@ def fingertip_reach(points: np.ndarray) -> np.ndarray:
 def test_poses_have_the_fingers_of_their_move():
     rng = np.random.default_rng(0)
     for _ in range(20):
-        rock = fingertip_reach(rock_paper_scissors.hand_pose("rock", rng))
-        paper = fingertip_reach(rock_paper_scissors.hand_pose("paper", rng))
-        scissors = fingertip_reach(rock_paper_scissors.hand_pose("scissors", rng))
+        rock = fingertip_reach(hand_poses.hand_pose("rock", rng))
+        paper = fingertip_reach(hand_poses.hand_pose("paper", rng))
+        scissors = fingertip_reach(hand_poses.hand_pose("scissors", rng))
         assert rock.max() < 1.0 and paper.min() > 1.4
         assert scissors[:2].min() > 1.4 and scissors[2:].max() < 1.0
 
 
 def test_rotation_keeps_the_hand_rigid():
     rng = np.random.default_rng(1)
-    canonical = rock_paper_scissors.hand_pose("paper", rng)
-    rotated = canonical @ rock_paper_scissors.random_rotation(rng).T
+    canonical = hand_poses.hand_pose("paper", rng)
+    rotated = canonical @ hand_poses.random_rotation(rng).T
     distances = lambda p: np.linalg.norm(p[:, None] - p[None], axis=-1)  # noqa: E731
     np.testing.assert_allclose(distances(rotated), distances(canonical), atol=1e-9)
 
 
 def test_render_gives_an_rgb_picture_and_landmarks_inside_it():
     rng = np.random.default_rng(2)
-    for label in rock_paper_scissors.LABELS:
-        image, landmarks = rock_paper_scissors.render(label, rng, 96, "train")
+    for label in hand_poses.LABELS:
+        image, landmarks = flat_hands.render(label, rng, 96, "train")
         assert image.shape == (96, 96, 3) and image.dtype == np.uint8
         assert landmarks.shape == (21, 3) and landmarks[0, 2] == 0
         assert (landmarks[:, :2] > -1).all() and (landmarks[:, :2] < 97).all()
 
 
 def test_landmarks_follow_the_picture_size():
-    _, small = rock_paper_scissors.render("paper", np.random.default_rng(3), 64, "train")
-    _, large = rock_paper_scissors.render("paper", np.random.default_rng(3), 128, "train")
+    _, small = flat_hands.render("paper", np.random.default_rng(3), 64, "train")
+    _, large = flat_hands.render("paper", np.random.default_rng(3), 128, "train")
     np.testing.assert_allclose(large, 2 * small, rtol=1e-4, atol=1e-3)
 
 
 def test_same_seed_same_render():
-    first = rock_paper_scissors.render("scissors", np.random.default_rng(4), 64, "test")
-    second = rock_paper_scissors.render("scissors", np.random.default_rng(4), 64, "test")
+    first = flat_hands.render("scissors", np.random.default_rng(4), 64, "test")
+    second = flat_hands.render("scissors", np.random.default_rng(4), 64, "test")
     np.testing.assert_array_equal(first[0], second[0])
 
 
 def test_test_split_uses_skins_and_backgrounds_training_never_sees():
-    assert not set(rock_paper_scissors.TRAIN_TONES) & set(rock_paper_scissors.TEST_TONES)
-    assert not set(rock_paper_scissors.TRAIN_BACKGROUNDS) & set(
-        rock_paper_scissors.TEST_BACKGROUNDS
-    )
+    assert not set(hand_scenes.TRAIN_TONES) & set(hand_scenes.TEST_TONES)
+    assert not set(hand_scenes.TRAIN_BACKGROUNDS) & set(hand_scenes.TEST_BACKGROUNDS)
     with pytest.raises(ValueError):
-        rock_paper_scissors.render("rock", np.random.default_rng(0), 64, "validation")
+        flat_hands.render("rock", np.random.default_rng(0), 64, "validation")
 
 
 def test_shaded_render_is_a_lit_hand_on_white_with_landmarks_inside_it():
     rng = np.random.default_rng(9)
-    for label in rock_paper_scissors.LABELS:
-        image, landmarks = rock_paper_scissors.render_shaded(label, rng, 96, "train", "white")
+    for label in hand_poses.LABELS:
+        image, landmarks = shaded_hands.render_shaded(label, rng, 96, "train", "white")
         assert image.shape == (96, 96, 3) and image.dtype == np.uint8
         assert landmarks.shape == (21, 3) and landmarks[0, 2] == 0
         assert (landmarks[:, :2] > -1).all() and (landmarks[:, :2] < 97).all()
@@ -138,19 +136,15 @@ def test_shaded_render_is_a_lit_hand_on_white_with_landmarks_inside_it():
 
 
 def test_shaded_render_is_repeatable_and_can_use_photo_backgrounds():
-    first = rock_paper_scissors.render_shaded("paper", np.random.default_rng(10), 64, "test")
-    second = rock_paper_scissors.render_shaded("paper", np.random.default_rng(10), 64, "test")
+    first = shaded_hands.render_shaded("paper", np.random.default_rng(10), 64, "test")
+    second = shaded_hands.render_shaded("paper", np.random.default_rng(10), 64, "test")
     np.testing.assert_array_equal(first[0], second[0])
-    photos = rock_paper_scissors.photo_backgrounds()  # scikit-image's wheel, from the package cache
-    assert (
-        len(photos) == len(rock_paper_scissors.PHOTOS) and min(min(p.size) for p in photos) >= 128
-    )
-    image, _ = rock_paper_scissors.render_shaded(
-        "rock", np.random.default_rng(11), 64, "train", "photo"
-    )
+    photos = hand_scenes.photo_backgrounds()  # scikit-image's wheel, from the package cache
+    assert len(photos) == len(hand_scenes.PHOTOS) and min(min(p.size) for p in photos) >= 128
+    image, _ = shaded_hands.render_shaded("rock", np.random.default_rng(11), 64, "train", "photo")
     assert image.shape == (64, 64, 3)
-    assert set(rock_paper_scissors.SHADED_TEST_BACKGROUNDS) - {"white", "wall"} <= set(
-        rock_paper_scissors.TEST_BACKGROUNDS
+    assert set(hand_scenes.SHADED_TEST_BACKGROUNDS) - {"white", "wall"} <= set(
+        hand_scenes.TEST_BACKGROUNDS
     )
 
 
@@ -161,7 +155,7 @@ def test_dataset_is_balanced():
 
 def test_augmentation_keeps_the_size_and_changes_the_pixels():
     picture = Image.fromarray(np.full((40, 40, 3), 120, np.uint8))
-    augmented = rock_paper_scissors.augment(picture, np.random.default_rng(6))
+    augmented = hand_scenes.augment(picture, np.random.default_rng(6))
     assert augmented.size == picture.size and augmented.mode == "RGB"
     assert not np.array_equal(np.asarray(augmented), np.asarray(picture))
 
@@ -170,7 +164,7 @@ def test_augmentation_keeps_the_size_and_changes_the_pixels():
 
 
 def test_features_ignore_position_size_and_in_plane_rotation():
-    points = rock_paper_scissors.pose("scissors", np.random.default_rng(7))[:, :2]
+    points = hand_poses.pose("scissors", np.random.default_rng(7))[:, :2]
     angle = 1.1
     turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     moved = points @ turn.T * 37.0 + np.array([120.0, -45.0])
@@ -184,10 +178,7 @@ def test_a_fist_seen_knuckles_first_keeps_its_size():
     # knuckle span then, so curled fingers stay near the palm instead of blowing up.
     rng = np.random.default_rng(13)
     for _ in range(20):
-        fist = (
-            rock_paper_scissors.hand_pose("rock", rng)
-            @ rock_paper_scissors._rotation(0.3, 0.0, np.radians(85)).T
-        )
+        fist = hand_poses.hand_pose("rock", rng) @ hand_poses._rotation(0.3, 0.0, np.radians(85)).T
         reach = np.linalg.norm(features(fist).reshape(21, 2)[[8, 12, 16, 20]], axis=1)
         assert reach.max() < 1.2
 
@@ -281,7 +272,7 @@ def test_real_photos_the_fist_and_most_v_frames_are_right(experiment_id):
     assert np.sum(answers[1:] == labels[1:]) >= floor  # the V frames
 
 
-@pytest.mark.parametrize("view", rock_paper_scissors.VIEWS)
+@pytest.mark.parametrize("view", hand_poses.VIEWS)
 def test_transfer_head_knows_each_gesture_from_each_held_out_view(view):
     # Skeleton poses at angles training never drew (the other half of each 10-degree
     # band), with landmark noise as MediaPipe's: fists knuckles-first, from the side...
@@ -291,9 +282,7 @@ def test_transfer_head_knows_each_gesture_from_each_held_out_view(view):
     head = load_keras("rock_paper_scissors_transfer")
     rng = np.random.default_rng(24)
     labels = np.arange(150) % 3
-    points = np.stack(
-        [rock_paper_scissors.pose(gestures.LABELS[y], rng, view, "test") for y in labels]
-    )
+    points = np.stack([hand_poses.pose(gestures.LABELS[y], rng, view, "test") for y in labels])
     x = features(points) + rng.normal(0, NOISE, (len(labels), 42)).astype(np.float32)
     answers = np.argmax(np.asarray(head.predict_on_batch(x)), 1)
     for k, label in enumerate(gestures.LABELS):
@@ -302,16 +291,16 @@ def test_transfer_head_knows_each_gesture_from_each_held_out_view(view):
 
 def test_held_out_views_use_angles_training_never_draws():
     rng = np.random.default_rng(5)
-    for view, ((yaw, pitch), _) in rock_paper_scissors.VIEWS.items():
+    for view, ((yaw, pitch), _) in hand_poses.VIEWS.items():
         for split, band in (("train", (0, 5)), ("test", (5, 10))):
             for _ in range(30):
-                _, *angles = rock_paper_scissors.view_angles(view, rng, split)
+                _, *angles = hand_poses.view_angles(view, rng, split)
                 if view == "tilted":  # tipped either way
                     angles = np.abs(angles)
                 offsets = np.array(angles) - [yaw, pitch]
                 assert (band[0] <= offsets % 10).all() and (offsets % 10 < band[1]).all()
     with pytest.raises(KeyError):
-        rock_paper_scissors.view_angles("upside down", rng)
+        hand_poses.view_angles("upside down", rng)
 
 
 def test_hand_square_is_the_landmarks_box_with_a_margin():
@@ -331,7 +320,7 @@ def test_landmarker_points_land_on_the_hand_in_the_picture(landmarker):
     rng = np.random.default_rng(21)
     errors = []
     for _ in range(6):
-        image, true = rock_paper_scissors.render_shaded("paper", rng, 160, "test", "wall", "palm")
+        image, true = shaded_hands.render_shaded("paper", rng, 160, "test", "wall", "palm")
         hand = landmarker(image)
         if hand is not None:
             size = np.ptp(true[:, :2], 0).max()
@@ -347,7 +336,7 @@ def test_cnn_sees_the_hand_it_finds_or_else_the_central_square(landmarker):
     crop = gestures.cnn_input(frame, landmarker, 64)
     np.testing.assert_array_equal(crop, gestures.hand_square(frame, hand.points, 64))
     assert np.abs(crop - gestures.centre_square(frame, 64)).mean() > 20
-    no_hand = np.asarray(rock_paper_scissors._background("blobs", 256, np.random.default_rng(8)))
+    no_hand = np.asarray(hand_scenes.background("blobs", 256, np.random.default_rng(8)))
     expected = gestures.centre_square(no_hand, 64)
     np.testing.assert_array_equal(gestures.cnn_input(no_hand, landmarker, 64), expected)
 
@@ -357,7 +346,7 @@ def test_cnn_input_size_comes_from_the_model():
 
     from core.hand_landmarks import HandLandmarker
     from core.models import load_keras, weights_file
-    from training.rock_paper_scissors_cnn import IMAGE_SIZE
+    from training.rock_paper_scissors_cnn import CONFIG
 
     tiny = keras.Sequential(
         [keras.Input((40, 40, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)]
@@ -365,7 +354,7 @@ def test_cnn_input_size_comes_from_the_model():
     picture = np.random.default_rng(12).integers(0, 255, (120, 200, 3), np.uint8)
     landmarker = HandLandmarker(weights_file("rock_paper_scissors_cnn", "model.keras").parent)
     assert sorted(gestures.cnn_classifier(tiny, landmarker)(picture)) == sorted(gestures.LABELS)
-    assert load_keras("rock_paper_scissors_cnn").input_shape[1:3] == (IMAGE_SIZE, IMAGE_SIZE)
+    assert load_keras("rock_paper_scissors_cnn").input_shape[1:3] == (CONFIG["image_size"],) * 2
 
 
 def test_a_round_plays_the_predicted_move_against_the_computer(classifier):
@@ -385,7 +374,7 @@ def test_a_round_plays_the_predicted_move_against_the_computer(classifier):
 def test_transfer_model_finds_no_hand_in_a_picture_without_one():
     classify = gestures.load_classifier("rock_paper_scissors_transfer")
     rng = np.random.default_rng(8)
-    background = np.asarray(rock_paper_scissors._background("blobs", 256, rng))
+    background = np.asarray(hand_scenes.background("blobs", 256, rng))
     with pytest.raises(gestures.NoHand):
         classify(background)
     play = rock_paper_scissors_tab.game_function(classify)

@@ -14,8 +14,7 @@ from conftest import smoke_train
 from core.drawing import to_mnist
 from core.models import load_keras, weights_file
 from core.weights import WEIGHTS_DIR
-from training import sketch_recognition
-from training import sketch_recognition_data as data
+from training import icon_doodles, icon_sets, sketch_recognition, sketchpad, svg_paths
 from ui import shared, sketch_recognition_tab
 
 IDS = ["sketch_recognition_mlp", "sketch_recognition_cnn"]
@@ -27,14 +26,14 @@ SQUARE = [np.array([[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], float)]
 
 
 def test_arc_path_is_sampled_onto_its_circle():
-    (circle,) = data.path_strokes("M2 12a10 10 0 1 0 20 0a10 10 0 1 0-20 0Z")
+    (circle,) = svg_paths.path_strokes("M2 12a10 10 0 1 0 20 0a10 10 0 1 0-20 0Z")
     radius = np.linalg.norm(circle - [12, 12], axis=1)
     np.testing.assert_allclose(radius, 10, atol=1e-6)
     assert len(circle) > 20
 
 
 def test_relative_lines_curves_and_subpaths_become_separate_strokes():
-    strokes = data.path_strokes("M1 1h4v4H1zM10 10l2 2c1 1 2 1 3 0s2-1 3 0q1 1 2 0t2 0")
+    strokes = svg_paths.path_strokes("M1 1h4v4H1zM10 10l2 2c1 1 2 1 3 0s2-1 3 0q1 1 2 0t2 0")
     assert len(strokes) == 2
     np.testing.assert_allclose(
         strokes[0][[0, 1, 2, 3, -1]], [[1, 1], [5, 1], [5, 5], [1, 5], [1, 1]]
@@ -50,7 +49,7 @@ def test_shapes_become_outlines_and_defs_are_ignored():
         '<rect x="2" y="3" width="4" height="6" rx="1"/><line x1="0" y1="0" x2="3" y2="4"/>'
         '<polygon points="1,1 4,1 4,4"/></g>'
     )
-    circle, rect, line, triangle = data.svg_strokes(body)
+    circle, rect, line, triangle = svg_paths.svg_strokes(body)
     np.testing.assert_allclose(circle[0], circle[-1])
     np.testing.assert_allclose(rect[[0, 2]], [[2, 3], [6, 9]])
     np.testing.assert_allclose(line, [[0, 0], [3, 4]])
@@ -59,23 +58,27 @@ def test_shapes_become_outlines_and_defs_are_ignored():
 
 def test_bad_path_data_is_refused_not_guessed():
     with pytest.raises(ValueError):
-        data.path_strokes("M1 1 L2")
+        svg_paths.path_strokes("M1 1 L2")
 
 
 def test_douglas_peucker_keeps_corners_and_drops_points_on_straight_runs():
     line = np.stack([np.linspace(0, 1, 50), np.zeros(50)], 1)
     corner = np.vstack([line, np.stack([np.ones(50), np.linspace(0, 1, 50)], 1)])
-    simple = data.simplify(corner + np.random.default_rng(0).normal(0, 0.002, corner.shape), 0.01)
+    simple = icon_doodles.simplify(
+        corner + np.random.default_rng(0).normal(0, 0.002, corner.shape), 0.01
+    )
     assert 3 <= len(simple) <= 5
     np.testing.assert_allclose(simple[[0, -1]], corner[[0, -1]], atol=0.01)
     assert np.min(np.linalg.norm(simple - [1, 0], axis=1)) < 0.02  # the corner is kept
 
 
 def test_doodleising_keeps_the_outline_and_a_few_large_strokes_with_few_points():
-    outline = data._ellipse(0, 0, 10, 10)
-    details = [data._ellipse(x, 0, 0.2, 0.2) for x in (-3, 3)]  # specks
+    outline = svg_paths._ellipse(0, 0, 10, 10)
+    details = [svg_paths._ellipse(x, 0, 0.2, 0.2) for x in (-3, 3)]  # specks
     inner = [np.array([[x, -5.0], [x, 5.0]]) for x in np.linspace(-6, 6, 12)]
-    strokes = data.doodleise([outline, *details, *inner], np.random.default_rng(0), max_strokes=6)
+    strokes = icon_doodles.doodleise(
+        [outline, *details, *inner], np.random.default_rng(0), max_strokes=6
+    )
     assert 3 <= len(strokes) <= 6
     assert max(len(s) for s in strokes) < len(outline)  # simplified
     sizes = [np.ptp(s, axis=0).max() for s in strokes]
@@ -84,44 +87,44 @@ def test_doodleising_keeps_the_outline_and_a_few_large_strokes_with_few_points()
 
 def test_emoji_sets_count_an_animals_face_as_the_animal():
     names = ["cat-face", "cat", "dog-face", "face"]
-    assert data.match_icons("cat", "openmoji", names) == ["cat", "cat-face"]
-    assert data.match_icons("dog", "openmoji", names) == ["dog-face"]
-    assert data.match_icons("dog", "tabler", names) == []
+    assert icon_sets.match_icons("cat", "openmoji", names) == ["cat", "cat-face"]
+    assert icon_sets.match_icons("dog", "openmoji", names) == ["dog-face"]
+    assert icon_sets.match_icons("dog", "tabler", names) == []
 
 
 # ---------------------------------------------------------------- category mapping
 
 
 def test_category_list_is_quickdraws_345():
-    names = data.categories()
+    names = icon_sets.categories()
     assert len(names) == len(set(names)) == 345
     assert names[0] == "aircraft carrier" and names[-1] == "zigzag"
 
 
 def test_icons_match_by_name_synonym_and_number_but_not_by_prefix():
     names = ["cat", "cat-off", "category", "device-mobile", "phone", "clock-1", "clock-2"]
-    assert data.match_icons("cat", "tabler", names) == ["cat"]
-    assert data.match_icons("cell phone", "tabler", names) == ["device-mobile"]
-    assert data.match_icons("telephone", "tabler", names) == ["phone"]
-    assert data.match_icons("clock", "tabler", names) == ["clock-1", "clock-2"]
+    assert icon_sets.match_icons("cat", "tabler", names) == ["cat"]
+    assert icon_sets.match_icons("cell phone", "tabler", names) == ["device-mobile"]
+    assert icon_sets.match_icons("telephone", "tabler", names) == ["phone"]
+    assert icon_sets.match_icons("clock", "tabler", names) == ["clock-1", "clock-2"]
 
 
 def test_sets_with_style_suffixes_give_only_their_outline_icons():
     names = ["smartphone-bold", "smartphone-linear", "smartphone-2-linear", "car"]
-    assert data.match_icons("cell phone", "solar", names) == [
+    assert icon_sets.match_icons("cell phone", "solar", names) == [
         "smartphone-2-linear",
         "smartphone-linear",
     ]
-    assert data.match_icons("car", "solar", names) == []
+    assert icon_sets.match_icons("car", "solar", names) == []
 
 
 def test_ambiguous_names_are_never_matched():
-    assert data.match_icons("mouse", "tabler", ["mouse", "mouse-2"]) == []
+    assert icon_sets.match_icons("mouse", "tabler", ["mouse", "mouse-2"]) == []
 
 
 def test_at_least_four_icon_sets_are_pinned_and_checked():
-    assert len(data.ICON_SETS) >= 4
-    for _, spec, sha256, licence in data.ICON_SETS:
+    assert len(icon_sets.ICON_SETS) >= 4
+    for _, spec, sha256, licence in icon_sets.ICON_SETS:
         assert spec.rsplit("@", 1)[1][0].isdigit() and len(sha256) == 64 and licence
 
 
@@ -129,47 +132,49 @@ def test_at_least_four_icon_sets_are_pinned_and_checked():
 
 
 def test_render_is_mnist_style_white_on_black_through_the_canvas_preprocessing():
-    image = data.render(SQUARE, np.random.default_rng(0))
+    image = icon_doodles.render(SQUARE, np.random.default_rng(0))
     assert image.shape == (28, 28) and image.dtype == np.float32
     assert image.max() == pytest.approx(1.0) and image[0].sum() == 0 and image[:, 0].sum() == 0
     rng = np.random.default_rng(0)
-    width = int(rng.integers(data.HEAVY.width[0], data.HEAVY.width[1] + 1))
-    canvas = data.draw(data.hand_drawn_strokes(SQUARE, rng), width)
+    width = int(rng.integers(icon_doodles.HEAVY.width[0], icon_doodles.HEAVY.width[1] + 1))
+    canvas = icon_doodles.draw(icon_doodles.hand_drawn_strokes(SQUARE, rng), width)
     np.testing.assert_array_equal(image, to_mnist(canvas))
 
 
 def test_renders_vary_but_repeat_with_the_seed():
-    first = [data.render(SQUARE, np.random.default_rng(1)) for _ in range(2)]
+    first = [icon_doodles.render(SQUARE, np.random.default_rng(1)) for _ in range(2)]
     np.testing.assert_array_equal(first[0], first[1])
-    other = data.render(SQUARE, np.random.default_rng(2))
+    other = icon_doodles.render(SQUARE, np.random.default_rng(2))
     assert np.abs(first[0] - other).mean() > 0.02
 
 
 def test_wobble_moves_points_off_the_icon_path():
     straight = [np.array([[0.0, 0.0], [10.0, 0.0]]), np.array([[0.0, 5.0], [10.0, 5.0]])]
-    style = data.Style(drop=0, shorten=0, rotate=0, stretch=0, shear=0, flip=0, jitter=0)
-    strokes = data.hand_drawn_strokes(straight, np.random.default_rng(0), style)
+    style = icon_doodles.Style(drop=0, shorten=0, rotate=0, stretch=0, shear=0, flip=0, jitter=0)
+    strokes = icon_doodles.hand_drawn_strokes(straight, np.random.default_rng(0), style)
     assert len(strokes) == 2 and np.ptp(strokes[0][:, 1]) > 0.01  # no longer a straight line
 
 
 def test_dropping_keeps_the_longest_stroke_and_shortening_cuts_strokes():
     strokes = [np.array([[0.0, 0.0], [10.0, 0.0]]), np.array([[0.0, 5.0], [2.0, 5.0]])]
-    dropped = data.hand_drawn_strokes(strokes, np.random.default_rng(0), data.Style(drop=1))
+    dropped = icon_doodles.hand_drawn_strokes(
+        strokes, np.random.default_rng(0), icon_doodles.Style(drop=1)
+    )
     assert len(dropped) == 1
-    whole = data.Style(drop=0, shorten=0, flip=0, rotate=0, stretch=0, shear=0, wobble=0)
-    cut = data.Style(drop=0, shorten=1, flip=0, rotate=0, stretch=0, shear=0, wobble=0)
+    whole = icon_doodles.Style(drop=0, shorten=0, flip=0, rotate=0, stretch=0, shear=0, wobble=0)
+    cut = icon_doodles.Style(drop=0, shorten=1, flip=0, rotate=0, stretch=0, shear=0, wobble=0)
     lengths = [
-        len(data.hand_drawn_strokes(strokes, np.random.default_rng(0), style)[0])
+        len(icon_doodles.hand_drawn_strokes(strokes, np.random.default_rng(0), style)[0])
         for style in (whole, cut)
     ]
     assert lengths[1] < 0.95 * lengths[0]
 
 
 def test_training_set_is_balanced_over_categories():
-    drawings = [data.Drawing("cat", "a", "cat", tuple(SQUARE))] * 3 + [
-        data.Drawing("dog", "a", "dog", tuple(SQUARE))
+    drawings = [icon_sets.Drawing("cat", "a", "cat", tuple(SQUARE))] * 3 + [
+        icon_sets.Drawing("dog", "a", "dog", tuple(SQUARE))
     ]
-    balanced = data.balanced(drawings, 10)
+    balanced = icon_doodles.balanced(drawings, 10)
     assert sum(d.category == "cat" for d in balanced) == sum(d.category == "dog" for d in balanced)
 
 
@@ -214,7 +219,7 @@ def test_shipped_folder_reports_categories_and_upstream_and_fits_the_budget(expe
     metrics = json.loads((folder / "metrics.json").read_text())
     labels = json.loads((folder / "labels.json").read_text())
     assert metrics["categories"] == len(labels) >= 100
-    assert set(labels) <= set(data.categories())
+    assert set(labels) <= set(icon_sets.categories())
     assert metrics["held_out_icon_set"] not in metrics["icon_sets"]
     assert metrics["upstream_test_accuracy"] in (0.61, 0.67)
     assert "DIFFERENT DATA" in metrics["upstream_note"]
@@ -233,7 +238,7 @@ DOODLE_FLOORS = {
 
 @pytest.fixture(scope="module")
 def doodles():
-    return data.doodle_set(sketch_recognition.DOODLES_PATH, sketch_recognition_tab.BRUSH_SIZE)
+    return sketchpad.doodle_set(sketch_recognition.DOODLES_PATH, sketch_recognition_tab.BRUSH_SIZE)
 
 
 def test_doodle_test_set_is_large_varied_and_in_the_models_categories(doodles):
@@ -253,7 +258,7 @@ def test_doodle_test_set_is_large_varied_and_in_the_models_categories(doodles):
 
 def test_doodles_go_through_the_canvas_path():
     strokes = [[[100, 100], [300, 100], [300, 300]], [[150, 250]]]
-    canvas = data.canvas(strokes, brush=12)
+    canvas = sketchpad.canvas(strokes, brush=12)
     assert canvas.mode == "RGBA" and canvas.size == (400, 400)
     ink = np.asarray(canvas.convert("L")) < 128
     assert ink[100, 200] and ink[200, 300] and ink[250, 150] and not ink[200, 200]
@@ -286,7 +291,9 @@ MAX_ANSWER_SHARE = 0.05  # no category is the answer to more than 5% of the dood
 
 @pytest.fixture(scope="module")
 def test_doodles():
-    return data.doodle_set(sketch_recognition.TEST_DOODLES_PATH, sketch_recognition_tab.BRUSH_SIZE)
+    return sketchpad.doodle_set(
+        sketch_recognition.TEST_DOODLES_PATH, sketch_recognition_tab.BRUSH_SIZE
+    )
 
 
 def test_frozen_test_set_is_large_varied_and_in_the_models_categories(test_doodles):

@@ -174,6 +174,19 @@ def save_metrics(folder: Path, metrics: dict) -> None:
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
 
 
+def accuracy_result(metrics: dict, dataset_type: str, dataset_name: str) -> list[EvalResult]:
+    """A classifier card's eval result: its held-out accuracy (``metrics["test_accuracy"]``)."""
+    return [
+        EvalResult(
+            task_type="image-classification",
+            dataset_type=dataset_type,
+            dataset_name=dataset_name,
+            metric_type="accuracy",
+            metric_value=metrics["test_accuracy"],
+        )
+    ]
+
+
 def write_model_card(folder: Path, card_data: ModelCardData, body: str) -> Path:
     """README.md with Hub metadata (front matter) and a human-readable body."""
     card = ModelCard(f"---\n{card_data.to_yaml()}\n---\n\n{body.strip()}\n")
@@ -186,6 +199,11 @@ def finish(folder: Path) -> None:
     """Seal the folder: the manifest the weight store verifies."""
     write_manifest(folder)
     print(f"wrote {folder}: " + ", ".join(sorted(p.name for p in folder.iterdir())))
+
+
+def card_text(template: str, metrics: dict, **values) -> str:
+    """training/cards/<template>.md filled in with ``m`` (the metrics) and ``values``."""
+    return (CARDS / f"{template}.md").read_text().format(m=metrics, **values)
 
 
 def publish(
@@ -201,8 +219,7 @@ def publish(
     (``card``'s metadata, then training/cards/<template>.md filled in with ``m`` (the
     metrics) and ``values``), the manifest, and with ``push_to_hub`` the push."""
     save_metrics(folder, metrics)
-    body = (CARDS / f"{template}.md").read_text().format(m=metrics, **(values or {}))
-    write_model_card(folder, card, body)
+    write_model_card(folder, card, card_text(template, metrics, **(values or {})))
     finish(folder)
     if push_to_hub:
         push(experiment_id, folder)
@@ -295,6 +312,19 @@ def write_space_front_matter() -> dict:
         ]
     metadata_save(readme, data)
     return data
+
+
+def limit_threads(intra: int | None = None) -> None:
+    """One inter-op thread (the CPUs are shared) and, given, ``intra`` intra-op threads;
+    left alone where TensorFlow already runs (a test session)."""
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+        if intra:
+            tf.config.threading.set_intra_op_parallelism_threads(intra)
+    except RuntimeError:  # TensorFlow already initialised: leave it
+        pass
 
 
 def save_for_serving(model, path: Path) -> None:

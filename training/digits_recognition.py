@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 from huggingface_hub import ModelCardData
-from huggingface_hub.repocard_data import EvalResult
 from PIL import Image, ImageFilter
 
 from core import drawing
@@ -205,15 +204,9 @@ def card_data(experiment_id: str, metrics: dict) -> ModelCardData:
         datasets=["mnist"],
         tags=["image-classification", "mnist", "digits", "gradio"],
         model_name=experiment_id,
-        eval_results=[
-            EvalResult(
-                task_type="image-classification",
-                dataset_type="mnist",
-                dataset_name=f"MNIST, {metrics['test_size']:,} held-out digits",
-                metric_type="accuracy",
-                metric_value=metrics["test_accuracy"],
-            )
-        ],
+        eval_results=common.accuracy_result(
+            metrics, "mnist", f"MNIST, {metrics['test_size']:,} held-out digits"
+        ),
     )
 
 

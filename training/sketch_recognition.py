@@ -1,10 +1,21 @@
-"""What the two sketch recognisers share: the rendered doodle datasets (cached outside
-git), leave-one-set-out evaluation, the weights folder, the committed test sample and
-the example doodles."""
+"""What the two sketch recognisers share: the rendered doodle datasets (``prepare``,
+cached), leave-one-set-out evaluation, the weights folder, the committed test sample and
+the example doodles; each ``training/sketch_recognition_<model>.py`` holds its CONFIG and
+model.
+
+Icons from the sets of ``icon_sets`` (parsed by ``svg_paths``) are re-drawn as doodles by
+``icon_doodles``; ``sketchpad`` draws the committed doodle sets as the canvas sends them;
+``quickdraw`` reads upstream's data on machines with internet.
+
+Both models train on doodle-ised, hand-drawn-style renders of icons from npm icon sets
+(line art, emoji, silhouettes) mapped to QuickDraw categories, one set left out. They are
+measured on the frozen test set of doodles drawn in QuickDraw's manner
+(tests/data/sketch_test_doodles.json), on the development doodles where recipes are chosen
+(tests/data/doodles.json) and on the icon set training never saw (leave-one-set-out);
+upstream's figures are on real QuickDraw, different data."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from multiprocessing import Pool
@@ -12,20 +23,18 @@ from pathlib import Path
 
 import numpy as np
 from huggingface_hub import ModelCardData
-from huggingface_hub.repocard_data import EvalResult
 
-from core import drawing as preprocessing
+from core import drawing
 from core.drawing import BRUSH_SIZE
-from training import common
-from training import sketch_recognition_data as data
+from core.experiments import BY_ID
+from training import common, icon_doodles, icon_sets, quickdraw, sketchpad, svg_paths
 
 SEED = 7
 PER_CATEGORY = 250  # training renders per category, spread over its drawings
 MIN_DRAWINGS = 3  # categories the training sets draw fewer times are left out
 TEST_RENDERS = 12  # renders of every held-out drawing
 VALIDATION = 0.05  # share of the (shuffled) training renders kept for validation curves
-TRAIN_STYLE = data.DOODLE  # how the training icons are re-drawn (sketch_recognition_data.Style)
-UPSTREAM = {"sketch_recognition_mlp": 0.61, "sketch_recognition_cnn": 0.67}
+TRAIN_STYLE = icon_doodles.DOODLE  # how the training icons are re-drawn (icon_doodles.Style)
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PATH = ROOT / "tests" / "data" / "sketches_heldout.npz"
 # The development doodles: drawings authored as canvas strokes (tests/data/author_doodles.py),
@@ -42,11 +51,11 @@ EXAMPLE_DOODLES = ROOT / "tests" / "data" / "example_doodles.json"
 
 def _render_chunk(job: tuple) -> tuple[np.ndarray, np.ndarray]:
     items, labels, per_drawing, seed, style = job
-    return data.render_set(items, labels, per_drawing, seed, style)
+    return icon_doodles.render_set(items, labels, per_drawing, seed, style)
 
 
 def render_parallel(items, labels, per_drawing, seed, style=TRAIN_STYLE, workers=2):
-    """``data.render_set`` over a few processes (rendering is CPU-bound numpy/Pillow).
+    """``icon_doodles.render_set`` over a few processes (rendering is CPU-bound numpy/Pillow).
 
     Each drawing's renders stay in one chunk, so it is doodle-ised only once."""
     items = sorted(items, key=lambda d: (d.source, d.name))
@@ -58,66 +67,74 @@ def render_parallel(items, labels, per_drawing, seed, style=TRAIN_STYLE, workers
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def split_drawings(prefixes=None) -> tuple[list[str], list[data.Drawing], list[data.Drawing]]:
+def split_drawings(
+    prefixes=None,
+) -> tuple[list[str], list[icon_sets.Drawing], list[icon_sets.Drawing]]:
     """(labels, training drawings, held-out drawings): leave one icon set out.
 
     The labels are the QuickDraw categories that the training sets draw, in QuickDraw's
     order; held-out drawings of other categories cannot be scored and are left out."""
-    every = data.drawings(prefixes)
-    train = [d for d in every if d.source != data.HELD_OUT]
+    every = icon_sets.drawings(prefixes)
+    train = [d for d in every if d.source != icon_sets.HELD_OUT]
     counts = Counter(d.category for d in train)
     present = {c for c, n in counts.items() if n >= (MIN_DRAWINGS if prefixes is None else 1)}
     train = [d for d in train if d.category in present]
-    labels = [c for c in data.categories() if c in present]
-    test = [d for d in every if d.source == data.HELD_OUT and d.category in present]
+    labels = [c for c in icon_sets.categories() if c in present]
+    test = [d for d in every if d.source == icon_sets.HELD_OUT and d.category in present]
     return labels, train, test
 
 
-def load(source: str, smoke: bool = False):
-    """((x_train, y_train), (x_test, y_test), labels, info): uint8 28x28 white on black.
+def render_splits(train, test, labels, per_category, test_renders, style, workers) -> dict:
+    """Renders of the training drawings (``per_category`` a category) in ``style`` and
+    ``test_renders`` of every held-out drawing in the heavy style, as uint8 28x28."""
+    index = {c: i for i, c in enumerate(labels)}
+    x_train, y_train = render_parallel(
+        icon_doodles.balanced(train, per_category), index, 1, SEED, style, workers
+    )
+    x_test, y_test = icon_doodles.render_set(
+        test, index, test_renders, SEED + 1000, icon_doodles.HEAVY
+    )
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
-    Registry renders are cached in CACHE/sketches (several minutes of CPU to make)."""
+
+def prepare(train, test, labels, smoke: bool) -> dict[str, np.ndarray]:
+    """``render_splits``, cached (several minutes of CPU): keyed by the drawings (by their
+    set and name), the parser, the renderer and the canvas preprocessing."""
+    per_category, test_renders = (2, 1) if smoke else (PER_CATEGORY, TEST_RENDERS)
+    code = (render_parallel, _render_chunk, svg_paths, icon_sets, icon_doodles, drawing)
+    return common.cached_arrays(
+        "sketches", render_splits, code,
+        train=train, test=test, labels=labels, per_category=per_category,
+        test_renders=test_renders, style=TRAIN_STYLE, workers=1 if smoke else 2,
+    )  # fmt: skip
+
+
+def load(source: str, smoke: bool = False):
+    """((x_train, y_train), (x_test, y_test), labels, info): uint8 28x28 white on black."""
     if source == "upstream":
-        x, y, labels = data.quickdraw(per_category=200 if smoke else 10000)
+        x, y, labels = quickdraw.quickdraw(per_category=200 if smoke else 10000)
         order = np.random.default_rng(SEED).permutation(len(x))
         cut = int(len(x) * 0.9)
         train, test = order[:cut], order[cut:]
         info = {"dataset": "QuickDraw numpy bitmaps (the first of each category's file)"}
         return (x[train], y[train]), (x[test], y[test]), labels, info
 
-    labels, train, test = split_drawings(["tabler", data.HELD_OUT] if smoke else None)
-    index = {c: i for i, c in enumerate(labels)}
-    per_category, test_renders = (2, 1) if smoke else (PER_CATEGORY, TEST_RENDERS)
+    labels, train, test = split_drawings(["tabler", icon_sets.HELD_OUT] if smoke else None)
     if smoke:
         labels = labels[:5]
-        index = {c: i for i, c in enumerate(labels)}
-        train = [d for d in train if d.category in index][:10]
-        test = [d for d in test if d.category in index][:5]
-    # Keyed by the drawings, the preprocessing code and the render styles.
-    key = hashlib.sha256(repr([(d.source, d.name, d.category) for d in train + test]).encode())
-    key.update(Path(preprocessing.__file__).read_bytes())
-    key.update(repr((TRAIN_STYLE, data.HEAVY, data.doodleise.__doc__)).encode())
-    cache = common.CACHE / "sketches" / f"renders-{key.hexdigest()[:12]}-{per_category}-{SEED}.npz"
-    if cache.exists() and not smoke:
-        saved = np.load(cache)
-        x_train, y_train, x_test, y_test = (saved[k] for k in ("xtr", "ytr", "xte", "yte"))
-    else:
-        x_train, y_train = render_parallel(
-            data.balanced(train, per_category), index, 1, SEED, workers=1 if smoke else 2
-        )
-        x_test, y_test = data.render_set(test, index, test_renders, SEED + 1000, data.HEAVY)
-        if not smoke:
-            np.savez_compressed(cache, xtr=x_train, ytr=y_train, xte=x_test, yte=y_test)
+        train = [d for d in train if d.category in labels][:10]
+        test = [d for d in test if d.category in labels][:5]
+    data = prepare(train, test, labels, smoke)
     drawings_per_category = Counter(d.category for d in train)
     info = {
         "dataset": "hand-drawn-style renders of outline icons (npm icon sets, see card)",
-        "icon_sets": [s[0] for s in data.ICON_SETS if s[0] != data.HELD_OUT],
-        "held_out_icon_set": data.HELD_OUT,
+        "icon_sets": [s[0] for s in icon_sets.ICON_SETS if s[0] != icon_sets.HELD_OUT],
+        "held_out_icon_set": icon_sets.HELD_OUT,
         "distinct_drawings": len(train),
         "held_out_drawings": len(test),
         "drawings_per_category": {c: drawings_per_category[c] for c in labels},
     }
-    return (x_train, y_train), (x_test, y_test), labels, info
+    return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"]), labels, info
 
 
 def shuffled(x: np.ndarray, y: np.ndarray, seed: int = SEED):
@@ -139,7 +156,7 @@ def evaluate(model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
 def evaluate_doodles(model, labels: list[str], path: Path = DOODLES_PATH) -> dict:
     """Top-1 / top-3 accuracy on a doodle set, rendered as the canvas sends it
     (brush of the tab, then ``to_mnist``), and the largest share one answer takes."""
-    x, names = data.doodle_set(path, BRUSH_SIZE)
+    x, names = sketchpad.doodle_set(path, BRUSH_SIZE)
     known = [i for i, n in enumerate(names) if n in labels]
     truth = np.array([labels.index(names[i]) for i in known])
     probabilities = np.asarray(model.predict_on_batch(x[known][..., None] / 255.0))
@@ -154,13 +171,14 @@ def evaluate_doodles(model, labels: list[str], path: Path = DOODLES_PATH) -> dic
     }
 
 
-def train(model, x_train, y_train, args, learning_rate: float, batch_size: int, checkpoints):
-    """Adam at ``learning_rate``, decayed to a tenth over the run (cosine), the last
+def train(model, x_train, y_train, config: dict, args) -> dict:
+    """Adam at the config's learning rate, decayed to a tenth over the run (cosine), the last
     VALIDATION share kept for validation; resumable from ``checkpoints`` (not in smoke runs)."""
     import keras
 
+    batch_size, checkpoints = config["batch_size"], common.CACHE / "checkpoints" / config["id"]
     steps = args.epochs * -(-int(len(x_train) * (1 - VALIDATION)) // batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.1)
+    schedule = keras.optimizers.schedules.CosineDecay(config["learning_rate"], steps, alpha=0.1)
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
         loss="sparse_categorical_crossentropy",
@@ -179,15 +197,14 @@ def train(model, x_train, y_train, args, learning_rate: float, batch_size: int, 
     return history.history
 
 
-def save(experiment_id, model, history, test, labels, info, train_size, args, title) -> Path:
-    """Evaluate on the held-out icon set and write weights/<id>/."""
-    folder = common.weights_folder(experiment_id, args.out)
+def score(model, test, labels: list[str], info: dict, config: dict, args) -> dict:
+    """metrics.json's figures: the held-out icon set, the development and the frozen
+    doodle sets, and what the data were."""
     scores = evaluate(model, *test)
-    doodles = evaluate_doodles(model, labels)
+    development = evaluate_doodles(model, labels)
     frozen = evaluate_doodles(model, labels, TEST_DOODLES_PATH)
-    per_category = info.get("drawings_per_category", {})
-    counts = sorted(per_category.values())
-    metrics = {
+    counts = sorted(info.get("drawings_per_category", {}).values())
+    return {
         "test_accuracy": round(scores["accuracy"], 4),
         "test_top3_accuracy": round(scores["top3_accuracy"], 4),
         "test_note": (
@@ -195,11 +212,12 @@ def save(experiment_id, model, history, test, labels, info, train_size, args, ti
             f"'{info.get('held_out_icon_set', '-')}', which training never saw "
             "(leave-one-set-out), drawn with the same hand-drawn augmentation"
         ),
-        **doodles,
+        **development,
         "doodle_note": (
-            f"{doodles['doodle_count']} doodles of {doodles['doodle_categories']} categories "
-            "authored as canvas strokes (tests/data/doodles.json), drawn with the tab's brush "
-            "and preprocessed as the canvas is; never used for training or choosing a model"
+            f"{development['doodle_count']} doodles of {development['doodle_categories']} "
+            "categories authored as canvas strokes (tests/data/doodles.json), drawn with the "
+            "tab's brush and preprocessed as the canvas is; never used for training or "
+            "choosing a model"
         ),
         **{f"frozen_{key}": value for key, value in frozen.items()},
         "frozen_doodle_note": (
@@ -214,89 +232,48 @@ def save(experiment_id, model, history, test, labels, info, train_size, args, ti
         "dataset": info["dataset"],
         "icon_sets": info.get("icon_sets"),
         "held_out_icon_set": info.get("held_out_icon_set"),
-        "train_size": int(train_size),
         "test_size": int(len(test[1])),
         "params": int(model.count_params()),
         "epochs": int(args.epochs),
-        "upstream_test_accuracy": UPSTREAM[experiment_id],
+        "upstream_test_accuracy": config["upstream"],
         "upstream_note": (
             "DIFFERENT DATA: upstream's figure is on real QuickDraw doodles "
             "(345 categories, QuickDraw's numpy bitmaps)"
         ),
     }
-    common.save_for_serving(model, folder / "model.keras")
-    (folder / "labels.json").write_text(json.dumps(labels, indent=0) + "\n")
-    (folder / "drawings_per_category.json").write_text(json.dumps(per_category, indent=0) + "\n")
-    common.save_metrics(folder, metrics)
-    common.save_plots(folder, history)
-    licences = sorted({s[3] for s in data.ICON_SETS})
-    card = ModelCardData(
+
+
+def card_data(experiment_id: str, metrics: dict) -> ModelCardData:
+    return ModelCardData(
         license="mit",
         library_name="keras",
         tags=["image-classification", "sketch", "quickdraw", "doodle", "gradio"],
         model_name=experiment_id,
-        eval_results=[
-            EvalResult(
-                task_type="image-classification",
-                dataset_type="icon-doodles",
-                dataset_name=f"held-out icon set {info.get('held_out_icon_set')} as doodles",
-                metric_type="accuracy",
-                metric_value=metrics["test_accuracy"],
-            )
-        ],
+        eval_results=common.accuracy_result(
+            metrics, "icon-doodles", f"held-out icon set {metrics['held_out_icon_set']} as doodles"
+        ),
     )
-    common.write_model_card(folder, card, model_card_body(title, metrics, licences))
-    common.finish(folder)
-    if args.refresh_fixtures and args.source == "registry" and not args.smoke:
-        write_test_sample(test, labels)
-        write_examples()
+
+
+def save(config: dict, model, history: dict, metrics: dict, labels: list[str], info: dict, args):
+    """weights/<id>/: the model, labels, drawings per category, curves, and through
+    ``common.publish`` metrics.json, the card (training/cards/sketch_recognition.md) and
+    the manifest."""
+    experiment_id = config["id"]
+    folder = common.weights_folder(experiment_id, args.out)
+    common.save_for_serving(model, folder / "model.keras")
+    (folder / "labels.json").write_text(json.dumps(labels, indent=0) + "\n")
+    per_category = info.get("drawings_per_category", {})
+    (folder / "drawings_per_category.json").write_text(json.dumps(per_category, indent=0) + "\n")
+    common.save_plots(folder, history)
+    values = {
+        "title": BY_ID[experiment_id].title,
+        "sets": ", ".join(f"`{s[1]}` ({s[3]})" for s in icon_sets.ICON_SETS),
+        "licences": ", ".join(sorted({s[3] for s in icon_sets.ICON_SETS})),
+    }
+    card = card_data(experiment_id, metrics)
+    common.publish(experiment_id, folder, metrics, card, "sketch_recognition", values, args.push)
     return folder
-
-
-def model_card_body(title: str, m: dict, licences: list[str]) -> str:
-    sets = ", ".join(f"`{s[1]}` ({s[3]})" for s in data.ICON_SETS)
-    frozen_top1, frozen_top3 = m["frozen_doodle_accuracy"], m["frozen_doodle_top3_accuracy"]
-    return f"""
-# {title}
-
-Recognises a doodle drawn on a canvas among {m["categories"]} of QuickDraw's 345
-categories. Re-creation of upstream experiment (trekhleb/machine-learning-experiments)
-with upstream's architecture.
-
-**Not trained on QuickDraw.** QuickDraw cannot be downloaded on the machines that made
-this model, so it was trained on a stand-in: {m["distinct_drawings"]} outline icons
-from independent icon sets, whose names were mapped to QuickDraw category names, each
-"doodle-ised" (the outer contour and a few of the longest inner strokes, each
-simplified by Douglas-Peucker to a handful of points; filled silhouettes and emoji
-become their contours), re-drawn many times "by hand" (random stroke width, wobble and
-jitter along the path, affine distortion, dropped and shortened strokes) and passed
-through the canvas's own preprocessing (`core/drawing.py: to_mnist`). Icons are not
-doodles: they are neater, often drawn from other viewpoints, and some categories have
-only a few source drawings (min {m["drawings_per_category_min"]}, median
-{m["drawings_per_category_median"]} per category; see `drawings_per_category.json`).
-Expect it to be weaker on real doodles than a QuickDraw model. The only drawings authored
-for this project are the two doodle sets and the tab's examples, none used in training.
-
-| | ours | upstream |
-|---|---|---|
-| data | {m["train_size"]:,} renders of {m["distinct_drawings"]} icons | QuickDraw |
-| categories | {m["categories"]} | 345 |
-| **QuickDraw-style test doodles** top-1 / top-3 | **{frozen_top1} / {frozen_top3}** | |
-| development doodles top-1 / top-3 | {m["doodle_accuracy"]} / {m["doodle_top3_accuracy"]} | |
-| held-out icon set top-1 | {m["test_accuracy"]} | {m["upstream_test_accuracy"]} (QuickDraw) |
-| held-out icon set top-3 | {m["test_top3_accuracy"]} | |
-| parameters | {m["params"]:,} | |
-
-Test doodles: {m["frozen_doodle_note"]}; the most frequent answer takes
-{m["frozen_doodle_largest_answer_share"]} of them. Development doodles: {m["doodle_note"]}.
-
-Held-out icon set: {m["test_note"]}.
-
-Icon sets (npm, Iconify JSON packages, version-pinned and sha256-checked): {sets}.
-Licences of the source drawings: {", ".join(licences)}.
-
-![training curves](training_curves.png)
-"""
 
 
 def write_test_sample(test, labels: list[str], per_drawing: int = 2) -> None:
@@ -314,27 +291,20 @@ def write_examples(folder: Path = EXAMPLES) -> None:
     for old in folder.glob("*.png"):
         old.unlink()
     for category, (strokes,) in json.loads(EXAMPLE_DOODLES.read_text()).items():
-        image = data.canvas(strokes, BRUSH_SIZE).convert("L")
+        image = sketchpad.canvas(strokes, BRUSH_SIZE).convert("L")
         image.save(folder / f"{category}.png", optimize=True)
 
 
-def main(
-    doc: str,
-    experiment_id: str,
-    build_model,
-    *,
-    epochs: int,
-    batch_size: int,
-    learning_rate: float,
-    argv: list[str] | None = None,
-) -> None:
+def main(config: dict, build_model, argv: list[str] | None = None, doc: str = "") -> dict:
     """Data -> model -> train -> evaluate -> weights/<id>/, for either sketch model;
-    ``build_model(categories)`` is the entry module's network."""
+    ``config`` holds the entry module's plain values (id, epochs, batch_size,
+    learning_rate, upstream), ``build_model(categories)`` its network."""
     import keras
 
-    from core.experiments import BY_ID
-
-    args = common.parse_args(doc, epochs, argv, fixtures=True)
+    experiment_id = config["id"]
+    args = common.parse_args(
+        doc or BY_ID[experiment_id].title, config["epochs"], argv, fixtures=True
+    )
     keras.utils.set_random_seed(SEED)
 
     # Data: fresh hand-drawn renders of the training icon sets; the held-out set is test.
@@ -345,11 +315,13 @@ def main(
     model = build_model(len(labels))
 
     # Train: Adam, decayed to a tenth over the run; resumable.
-    checkpoints = common.CACHE / "checkpoints" / experiment_id
-    history = train(model, x_train, y_train, args, learning_rate, batch_size, checkpoints)
+    history = train(model, x_train, y_train, config, args)
 
-    # Evaluate on the held-out icon set and write weights/<id>/.
-    title = BY_ID[experiment_id].title
-    folder = save(experiment_id, model, history, test, labels, info, len(x_train), args, title)
-    if args.push:
-        common.push(experiment_id, folder)
+    # Evaluate on the held-out icon set and the doodle sets; write weights/<id>/.
+    metrics = score(model, test, labels, info, config, args)
+    metrics["train_size"] = int(len(x_train))
+    save(config, model, history, metrics, labels, info, args)
+    if args.refresh_fixtures and args.source == "registry" and not args.smoke:
+        write_test_sample(test, labels)
+        write_examples()
+    return metrics

@@ -1,26 +1,24 @@
 """Sketch recognition with a convolutional network (upstream experiment 4).
 
-Trains upstream's CNN (Conv 32 5x5 -> MaxPool -> Conv 32 3x3 -> MaxPool -> Conv 64 3x3 ->
-MaxPool -> Dense 512 -> Dense <categories>, all 'same' padding; 469,692 parameters at
-284 categories, 501k at 345) on doodle-ised, hand-drawn-style renders of icons from 35
-npm icon sets (line art, emoji, silhouettes: 4,127 drawings, median 10 per category, 250
-renders per category), mapped to QuickDraw categories (see training/sketch_recognition_data.py),
-8 epochs. On the frozen test set, 381 doodles of 127 categories drawn in QuickDraw's manner
-(tests/data/sketch_test_doodles.json): 0.4357 top-1, 0.6352 top-3 over 284 categories; on
-the development doodles (tests/data/doodles.json, 261 of 87 categories, where recipes are
-chosen): 0.567 top-1, 0.7586 top-3; on the icon set training never saw (leave-one-set-out, lucide):
-0.466 top-1, 0.6438 top-3 (upstream: 0.67 top-1 on real QuickDraw, different data).
-Run: `python -m training.sketch_recognition_cnn`.
+Upstream's CNN (Conv 32 5x5 -> MaxPool -> Conv 32 3x3 -> MaxPool -> Conv 64 3x3 ->
+MaxPool -> Dense 512 -> Dense <categories>, all 'same' padding), trained and measured as
+training/sketch_recognition.py describes.
+Its figures: weights/sketch_recognition_cnn/metrics.json (and README's experiments table).
+
+    python -m training.sketch_recognition_cnn [--epochs N] [--refresh-fixtures]
 """
 
 import keras
 
 from training import sketch_recognition
 
-EXPERIMENT_ID = "sketch_recognition_cnn"
-EPOCHS = 8
-BATCH_SIZE = 256
-LEARNING_RATE = 3e-3  # upstream's
+CONFIG = {
+    "id": "sketch_recognition_cnn",
+    "epochs": 8,
+    "batch_size": 256,
+    "learning_rate": 3e-3,  # upstream's
+    "upstream": 0.67,  # upstream's top-1 on real QuickDraw (different data)
+}
 
 
 def build_model(categories: int) -> keras.Model:
@@ -41,12 +39,9 @@ def build_model(categories: int) -> keras.Model:
     )
 
 
+def main(argv: list[str] | None = None) -> dict:
+    return sketch_recognition.main(CONFIG, build_model, argv, __doc__)
+
+
 if __name__ == "__main__":
-    sketch_recognition.main(
-        __doc__,
-        EXPERIMENT_ID,
-        build_model,
-        epochs=EPOCHS,
-        batch_size=BATCH_SIZE,
-        learning_rate=LEARNING_RATE,
-    )
+    main()
