@@ -145,8 +145,8 @@ EXPERIMENTS = [
         title="Rock-paper-scissors (CNN)",
         description="Play rock-paper-scissors with your webcam against a CNN trained "
         "from scratch on rendered hands.",
-        data=f"{HANDS_DATA}; 21,000 renders, flat and 3-D shaded (on white, walls, photos); "
-        "served on a crop around the hand MediaPipe finds",
+        data=f"{HANDS_DATA}; 21,000 whole renders, then 9,000 cropped to the hand "
+        "MediaPipe finds, flat and 3-D shaded (on white, walls, photos); served on that crop",
         metric="test_accuracy",
         metric_label="Held-out accuracy (renders, unseen skins and backgrounds)",
         upstream="0.946 (tfds CGI hands, 372 test images)",
