@@ -41,13 +41,10 @@ def main(argv: list[str] | None = None) -> None:
     top = image_classifier.top_classes(names)
     classify = classifier_fn(model, image_classifier.prepare, top, "classify", "")["fn"]
     report("image_classification in-process", timed(lambda: classify(str(photo)), repeats))
-    folder = resolve("objects_detection")
-    for name, load in [
-        ("objects_detection in-process", objects_detector.load_detector),
-        ("objects_detection stream model", objects_detector.load_stream_detector),
-    ]:
-        detect = objects_detector.detector(*load(folder))
-        report(name, timed(lambda d=detect: d(str(photo)), repeats))
+    detect = objects_detector.detector(
+        *objects_detector.load_detector(resolve("objects_detection"))
+    )
+    report("objects_detection in-process", timed(lambda: detect(str(photo)), repeats))
 
 
 if __name__ == "__main__":

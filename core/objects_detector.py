@@ -8,9 +8,6 @@ keeps those above the score threshold after non-max suppression, in photo pixels
 from __future__ import annotations
 
 import json
-import os
-import queue
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +19,6 @@ SIZE = 512  # the network's input side
 SCORE = 0.3  # upstream: 0.3 in the notebook, 0.2 on the demo page
 IOU = 0.5  # upstream's demo page
 MAX_BOXES = 20  # upstream's demo page
-# The webcam stream's model: the same network as a TensorFlow Lite file with float16
-# weights, run by XNNPACK on one thread per call (training/objects_detection_stream.py).
-STREAM_MODEL = "stream.tflite"
 
 
 def load_detector(folder: Path):
@@ -34,40 +28,6 @@ def load_detector(folder: Path):
     detect = tf.saved_model.load(str(folder / "saved_model"))
     names = json.loads((folder / "labels.json").read_text())
     return detect, names
-
-
-class StreamDetector:
-    """``stream.tflite`` as a detect function (images (1, 512, 512, 3) -> (1, 100, 6), as
-    the SavedModel's): a pool of interpreters, one thread each, so that several visitors'
-    frames run at once, one per core (an interpreter serves one call at a time)."""
-
-    def __init__(self, path: Path, interpreters: int | None = None):
-        import tensorflow as tf
-
-        self._free: queue.SimpleQueue = queue.SimpleQueue()
-        for _ in range(interpreters or os.cpu_count() or 1):
-            with warnings.catch_warnings():  # "tf.lite.Interpreter is deprecated": still in 2.21
-                warnings.simplefilter("ignore", UserWarning)
-                interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=1)
-            interpreter.allocate_tensors()
-            self._free.put(interpreter)
-
-    def __call__(self, images) -> np.ndarray:
-        interpreter = self._free.get()
-        try:
-            interpreter.set_tensor(
-                interpreter.get_input_details()[0]["index"], np.asarray(images, np.float32)
-            )
-            interpreter.invoke()
-            return interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).copy()
-        finally:
-            self._free.put(interpreter)
-
-
-def load_stream_detector(folder: Path):
-    """The webcam stream's detect function (``StreamDetector``) and the class names."""
-    names = json.loads((folder / "labels.json").read_text())
-    return StreamDetector(folder / STREAM_MODEL), names
 
 
 def detections(detect, image, score: float = SCORE) -> list[tuple[np.ndarray, float, int]]:

@@ -59,10 +59,8 @@ def _slider() -> gr.Slider:
 def build(experiment: Experiment) -> gr.Blocks:
     detect, names = load_detector(resolve(experiment.id))
     detector(detect, names)(photo.warm_up_photo())  # trace the graph now, not on first visit
-    # The webcam's frames go to the same SavedModel: its TensorFlow Lite conversion
-    # (weights/objects_detection/stream.tflite, training/objects_detection_stream.py) was
-    # measured on a quiet machine at 139 ms of CPU a call against 117 ms, and 2.3 answered
-    # frames/s against 5.5 (python -m bench.webcam), so it is not served.
+    # The webcam's frames go to the same SavedModel. A TensorFlow Lite conversion was
+    # measured slower on a quiet machine (139 against 117 ms of CPU a call) and removed.
     with gr.Blocks() as tab:
         gr.Markdown("### A photo")
         gr.Interface(
