@@ -6,6 +6,7 @@ repo and pushing to olah's git mirror (tests/olah_hub.py) through huggingface_hu
 from __future__ import annotations
 
 import ast
+import importlib
 import os
 import re
 import subprocess
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from conftest import ROOT
 from core.experiments import EXPERIMENTS
@@ -81,13 +83,13 @@ def test_every_offered_id_accepts_the_flags_the_notebook_passes():
     assert run.returncode == 0, run.stderr[-2000:]
 
 
-def test_ids_without_upstream_data_refuse_the_upstream_flag():
-    offered = set(offered_ids())
-    for experiment_id in ("objects_detection", "rock_paper_scissors_transfer"):
-        assert experiment_id not in offered
-        command = [sys.executable, "-m", f"training.{experiment_id}", "--source", "upstream"]
-        run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-        assert run.returncode == 2 and "invalid choice: 'upstream'" in run.stderr
+@pytest.mark.parametrize("experiment_id", ["objects_detection", "rock_paper_scissors_transfer"])
+def test_ids_without_upstream_data_refuse_the_upstream_flag(experiment_id, capsys):
+    assert experiment_id not in offered_ids()
+    training = importlib.import_module(f"training.{experiment_id}")  # its command line, here
+    with pytest.raises(SystemExit) as exit:
+        training.main(["--source", "upstream"])
+    assert exit.value.code == 2 and "invalid choice: 'upstream'" in capsys.readouterr().err
 
 
 # Python started in the notebook's processes (the kernel, the training run) reads this:

@@ -34,10 +34,16 @@ runpy.run_path("hub.py", run_name="__main__")
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """``count`` different free ports (all probes open at once, so none repeats)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def start_like_a_space(command: list[str], port: int) -> subprocess.Popen:
@@ -59,23 +65,34 @@ def start_like_a_space(command: list[str], port: int) -> subprocess.Popen:
     )
 
 
-@pytest.mark.parametrize(
-    "command",
-    [["hub.py"], ["-c", WITHOUT_SPACES]],
-    ids=["with-huggingface-spaces-package", "without-it"],
-)
-def test_hub_starts_as_a_space_starts_it_and_answers(command):
-    port = free_port()
-    process = start_like_a_space([sys.executable, *command], port)
-    try:
-        client = wait_for_client(process, f"http://127.0.0.1:{port}/", START_TIMEOUT)
-        digit = ROOT / "ui" / "examples" / "digits_recognition" / "3.png"
-        value = {"background": None, "layers": [], "composite": handle_file(str(digit))}
-        label = client.predict(value, api_name=f"/{EXPERIMENT}")
-        assert label["label"] == "3"
-    finally:
+COMMANDS = {
+    "with-huggingface-spaces-package": ["hub.py"],
+    "without-it": ["-c", WITHOUT_SPACES],
+}
+
+
+@pytest.fixture(scope="module")
+def spaces():
+    """Both Space-like hubs, started at once (each start is mostly one core's work)."""
+    ports = free_ports(len(COMMANDS))
+    started = {
+        name: (start_like_a_space([sys.executable, *command], port), port)
+        for (name, command), port in zip(COMMANDS.items(), ports, strict=True)
+    }
+    yield started
+    for process, _ in started.values():
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_hub_starts_as_a_space_starts_it_and_answers(name, spaces):
+    process, port = spaces[name]
+    client = wait_for_client(process, f"http://127.0.0.1:{port}/", START_TIMEOUT)
+    digit = ROOT / "ui" / "examples" / "digits_recognition" / "3.png"
+    value = {"background": None, "layers": [], "composite": handle_file(str(digit))}
+    label = client.predict(value, api_name=f"/{EXPERIMENT}")
+    assert label["label"] == "3"
 
 
 def test_huggingface_spaces_package_is_installed_and_not_shadowed():
