@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> None:
     import numpy as np
     from PIL import Image
 
-    from core import gestures as space
+    from core import gestures
     from training import flat_hands
     from ui.shared import EXAMPLES
 
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> None:
 
     picture = np.asarray(Image.open(example).convert("RGB"))
     for experiment_id in IDS:
-        classify = space.load_classifier(experiment_id)
+        classify = gestures.load_classifier(experiment_id)
         report(f"{experiment_id} in-process", timed(lambda c=classify: c(picture), repeats))
     rng = np.random.default_rng(0)
     report("render one 96-px training hand", timed(lambda: flat_hands.render("rock", rng), repeats))

@@ -31,11 +31,11 @@ def main(argv: list[str] | None = None) -> None:
     repeats = 1 if args.smoke else args.repeats
     ids = IDS[-1:] if args.smoke else IDS  # the smoke run: one generator
 
-    from core import text_generator as space
+    from core import text_generator
 
     print(f"model time for {LENGTH} characters (prompt fed, then sampled):")
     for experiment_id in ids:
-        generator = space.load_generator(experiment_id)
+        generator = text_generator.load_generator(experiment_id)
         prompt = generator.spec.examples[0] or "📗 "
         prompt = generator.start(prompt)
         sampler = generator.sampler
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     def inputs(experiment_id: str) -> tuple:
-        return (space.SPECS[experiment_id].examples[0], LENGTH, 0.6)
+        return (text_generator.SPECS[experiment_id].examples[0], LENGTH, 0.6)
 
     bench_server(ids, inputs, repeats, note=f" ({LENGTH} chars)")
 
