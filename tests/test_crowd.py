@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import threading
 import urllib.error
@@ -220,6 +221,30 @@ def test_a_blob_stored_under_an_empty_id_is_checked(server, tmp_path):
     # The refused blob was dropped: the same id now names nothing to decode.
     again = run(url, event(url, "digits_recognition_cnn"), [value], session)
     assert "too large" not in str(again.get("output")), again
+
+
+def test_the_same_answer_twice_at_once_never_rewrites_a_file_being_downloaded(tmp_path):
+    """Two visitors given the same picture at once (a GAN's default seed, an example):
+    gradio saves both answers under one name, a hash of the picture's bytes, and used to
+    rewrite the file in place, so the first visitor's download could come back empty (CI
+    saw "peer closed connection without sending complete message body"). The second save
+    must leave the file alone (ui.gradio_internals.complete_output_files)."""
+    from gradio import processing_utils
+    from PIL import Image
+
+    from ui.gradio_internals import complete_output_files
+
+    complete_output_files()  # as serve_a_crowd does when the hub starts
+    picture = Image.new("RGB", (64, 64), "teal")
+    path = Path(processing_utils.save_pil_to_cache(picture, str(tmp_path)))
+    size = path.stat().st_size
+    os.utime(path, ns=(10**18, 10**18))  # a mark: any rewrite moves the file's mtime
+    with open(path, "rb") as download:  # the first visitor's download, under way
+        again = processing_utils.save_pil_to_cache(picture, str(tmp_path))
+        assert again == str(path)
+        assert path.stat().st_mtime_ns == 10**18, "the file was rewritten"
+        assert len(download.read()) == size
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no partial file left
 
 
 def test_a_huge_blob_index_is_refused(server):

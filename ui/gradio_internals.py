@@ -25,7 +25,9 @@ Gradio 6.31 is pinned (requirements.txt, README front matter); when it moves, ch
   next frame); ``safe_messages`` wraps the Blocks' ``process_api`` and rewrites
   ``gr.Error.message``; ``cap_editor_blobs`` replaces ``gr.ImageEditor.accept_blobs`` (a
   ``@server`` function: ``_is_server_fn``; its ``blob_storage``; the session found
-  through ``gradio.context.LocalContext.blocks_config``).
+  through ``gradio.context.LocalContext.blocks_config``); ``complete_output_files``
+  replaces ``gradio.processing_utils.save_pil_to_cache`` and ``save_bytes_to_cache``
+  (module-wide; every image output is saved through them, named by a hash of its bytes).
 - hub.py's ``launch`` passes ``_frontend=False`` (a private launch parameter whose only
   effect is to skip ``gradio.networking.url_ok`` on the local URL at start-up).
 - hub.py's ``launch`` empties ``FORWARDED_ALLOW_IPS`` (uvicorn's own X-Forwarded-For
@@ -317,12 +319,15 @@ def serve_a_crowd(app, max_waiting: int, stream_idle: float):
     - a webcam stream that sends no frame for ``stream_idle`` seconds ends and frees its
       slot (gradio waits up to the stream's whole time limit for the next frame);
     - every message a visitor sees is HTML-escaped and names no folder of the server;
-    - sketchpad blobs (``accept_blobs``) are capped and expire (``cap_editor_blobs``).
+    - sketchpad blobs (``accept_blobs``) are capped and expire (``cap_editor_blobs``);
+    - two visitors given the same picture at once both download all of it
+      (``complete_output_files``).
     """
     fair_queue(app, max_waiting)
     end_idle_streams(stream_idle)
     safe_messages(app)
     cap_editor_blobs()
+    complete_output_files()
     return app
 
 
@@ -406,6 +411,47 @@ def end_idle_streams(idle: float) -> None:
     patched = staticmethod(wait_for_batch)
     patched.__wrapped_plain__ = plain
     Queue.wait_for_batch = patched
+
+
+def complete_output_files() -> None:
+    """Output files written whole, once. gradio names an output picture after a hash of
+    its bytes and rewrites the file on every answer (``Path.write_bytes``: truncate, then
+    write), so when two requests answer the same picture at once (a GAN's default seed, an
+    example), one visitor's download can find the file empty ("peer closed connection
+    without sending complete message body"). Here the bytes go to a temporary file that
+    takes the name in one step (``os.replace``), and a name that already exists, always
+    complete, is not written again. Process-wide: one module, one patch."""
+    from gradio import processing_utils
+    from gradio.processing_utils import hash_bytes
+
+    if getattr(processing_utils.save_pil_to_cache, "writes_whole_files", False):
+        return
+
+    def save_bytes(data: bytes, path: Path) -> str:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            handle, partial = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            os.chmod(partial, 0o644)
+            os.replace(partial, path)
+        return str(path.resolve())
+
+    def save_pil_to_cache(img, cache_dir: str, name: str = "image", format: str = "webp"):
+        data = processing_utils.encode_pil_to_bytes(img, format)
+        return save_bytes(data, Path(cache_dir) / hash_bytes(data) / f"{name}.{format}")
+
+    plain_save_bytes = processing_utils.save_bytes_to_cache
+
+    def save_bytes_to_cache(data: bytes, file_name: str, cache_dir: str) -> str:
+        if not Path(file_name).suffix:  # gradio guesses an audio extension: leave it be
+            return plain_save_bytes(data, file_name, cache_dir)
+        return save_bytes(data, Path(cache_dir) / hash_bytes(data) / Path(file_name).name)
+
+    for function in (save_pil_to_cache, save_bytes_to_cache):
+        function.writes_whole_files = True
+    processing_utils.save_pil_to_cache = save_pil_to_cache
+    processing_utils.save_bytes_to_cache = save_bytes_to_cache
 
 
 def _server_folders() -> list[str]:
