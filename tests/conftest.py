@@ -137,3 +137,26 @@ def completed(url: str, session: str, count: int = 1) -> list[dict]:
                     if len(found) == count:
                         return found
     raise AssertionError(f"only {len(found)} of {count} events completed")
+
+
+def start_like_a_space(command: list[str], port: int, cwd=ROOT, space_id="me/hub", **env):
+    """``command`` (a Python running the hub) started as a Hugging Face Space starts its
+    app: SYSTEM=spaces, SPACE_ID, GRADIO_SERVER_NAME/PORT, plus ``env``; its output piped
+    (``wait_for_client`` shows it if it exits), in a process group of its own."""
+    import subprocess
+
+    space = {
+        "SYSTEM": "spaces",
+        "SPACE_ID": space_id,
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+    }
+    return subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**os.environ, **space, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )

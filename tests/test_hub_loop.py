@@ -36,7 +36,7 @@ from mcp.client.streamable_http import streamable_http_client
 from olah_hub import free_port, git
 from PIL import Image
 
-from conftest import ROOT, wait_for_client
+from conftest import ROOT, start_like_a_space, wait_for_client
 from core.drawing import to_mnist
 from core.weights import HUB_NAMESPACE
 
@@ -101,25 +101,15 @@ def build_space(front: dict, olah, hf_home: Path) -> None:
 
 
 def start_space(space: Path, olah, hf_home: Path, port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "SYSTEM": "spaces",
-        "SPACE_ID": SPACE_ID,
-        "GRADIO_SERVER_NAME": "127.0.0.1",
-        "GRADIO_SERVER_PORT": str(port),
-        "GRADIO_MCP_SERVER": "True",
-        "HF_HOME": str(hf_home),
-        "HF_HUB_OFFLINE": "1",
-        "HF_ENDPOINT": olah.url,  # were anything fetched, olah's log would show it
-    }
-    return subprocess.Popen(
+    return start_like_a_space(
         [sys.executable, "hub.py"],
+        port,
         cwd=space,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
+        space_id=SPACE_ID,
+        GRADIO_MCP_SERVER="True",
+        HF_HOME=str(hf_home),
+        HF_HUB_OFFLINE="1",
+        HF_ENDPOINT=olah.url,  # were anything fetched, olah's log would show it
     )
 
 

@@ -16,7 +16,7 @@ import sys
 import pytest
 from gradio_client import handle_file
 
-from conftest import ROOT, wait_for_client
+from conftest import ROOT, start_like_a_space, wait_for_client
 
 EXPERIMENT = "digits_recognition_cnn"
 START_TIMEOUT = 240  # seconds: importing gradio + TensorFlow on a busy 2-core machine
@@ -44,25 +44,6 @@ def free_ports(count: int) -> list[int]:
     finally:
         for probe in probes:
             probe.close()
-
-
-def start_like_a_space(command: list[str], port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "SYSTEM": "spaces",
-        "SPACE_ID": "me/hub",
-        "GRADIO_SERVER_NAME": "127.0.0.1",
-        "GRADIO_SERVER_PORT": str(port),
-    }
-    return subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
 
 
 COMMANDS = {
