@@ -441,11 +441,9 @@ def complete_output_files() -> None:
         data = processing_utils.encode_pil_to_bytes(img, format)
         return save_bytes(data, Path(cache_dir) / hash_bytes(data) / f"{name}.{format}")
 
-    plain_save_bytes = processing_utils.save_bytes_to_cache
-
     def save_bytes_to_cache(data: bytes, file_name: str, cache_dir: str) -> str:
-        if not Path(file_name).suffix:  # gradio guesses an audio extension: leave it be
-            return plain_save_bytes(data, file_name, cache_dir)
+        if not Path(file_name).suffix:  # as gradio: a name without one gets audio's, if any
+            file_name += processing_utils.detect_audio_format(data)
         return save_bytes(data, Path(cache_dir) / hash_bytes(data) / Path(file_name).name)
 
     for function in (save_pil_to_cache, save_bytes_to_cache):
