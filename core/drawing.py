@@ -1,10 +1,14 @@
-"""Drawing -> 28x28 model input, the one preprocessing function for every sketch input.
+"""Drawing -> 28x28 model input: the preprocessing functions of every sketch input.
 
 Serving (digits and doodles on a gr.Sketchpad), training-data rendering and the tests
 all go through ``to_mnist``: ink is inverted to white-on-black, cropped to its bounding
 box, thickened to MNIST's stroke width, scaled so its longest side is 20 px (aspect
 kept) and centred by centre of mass in 28x28 -- exactly how MNIST itself was made.
 Upstream resized the whole canvas instead, so small or off-centre drawings failed.
+
+The one other framing, ``to_quickdraw``, is that of QuickDraw's bitmaps, on which
+upstream trained its sketch models: the same crop, the whole drawing in a 24-px box
+centred by its box. ``to_both`` gives the two stacked, for a model that takes both.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ MIN_INK_PIXELS = 4  # fewer inked pixels than this is an empty canvas (a stray c
 # The sketch tab's brush, px on its 400-px canvas: the doodle test set, the tab's example
 # doodles and the canvas a visitor draws on all use it.
 BRUSH_SIZE = 12
+# QuickDraw's framing (``quickdraw_framing``), chosen on the development doodles with
+# upstream's models: box 22, 24 or 26 px, strokes 6 to 8% of the drawing (24 and 7% best).
+QUICKDRAW_BOX = 24
+QUICKDRAW_STROKE_FRACTION = 0.07
 
 
 def ink_from(value) -> np.ndarray | None:
@@ -91,8 +99,9 @@ def _fit(ink: np.ndarray, side: int) -> np.ndarray:
     return _resize(ink, max(1, round(width * scale)), max(1, round(height * scale)))
 
 
-def to_mnist(value) -> np.ndarray | None:
-    """A drawing -> (28, 28) float32 in [0, 1], white on black; None if nothing is drawn."""
+def drawn_ink(value) -> np.ndarray | None:
+    """A drawing -> its ink map cropped to the drawn bounding box and scaled so its
+    longest side is WORK px (what every framing starts from); None if nothing is drawn."""
     ink = ink_from(value)
     if ink is None:
         return None
@@ -100,25 +109,68 @@ def to_mnist(value) -> np.ndarray | None:
     if drawn.sum() < MIN_INK_PIXELS:
         return None
     rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
-    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    # Stroke widths are normalised at this fixed working size: a thin brush on a big
+    # canvas would otherwise fade to a faint 1-px trace after downscaling.
+    return _fit(ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], WORK)
 
-    # Normalise stroke width at a fixed working size: a thin brush on a big canvas
-    # would otherwise fade to a faint 1-px trace after downscaling.
-    ink = _fit(ink, WORK)
-    missing = STROKE_FRACTION * WORK - stroke_width(ink)
+
+def _even_strokes(ink: np.ndarray, fraction: float, side: int) -> np.ndarray:
+    """Working ink (``drawn_ink``) with its strokes thickened to ``fraction`` of the
+    drawing's size, scaled so its longest side is ``side`` px, in [0, 1]."""
+    missing = fraction * WORK - stroke_width(ink)
     if missing >= 1:
         ink = dilate(ink, 2 * round(missing / 2) + 1)
+    return np.clip(_fit(ink, side), 0.0, 1.0)
 
-    ink = np.clip(_fit(ink, BOX), 0.0, 1.0)
-    # Centre by centre of mass, as MNIST did.
+
+def _placed(ink: np.ndarray, top: int, left: int) -> np.ndarray:
+    """``ink`` pasted at (top, left) of a black SIZE x SIZE image, brightest ink 1."""
     height, width = ink.shape
-    total = ink.sum()
-    centre_y = (ink.sum(axis=1) @ np.arange(height)) / total
-    centre_x = (ink.sum(axis=0) @ np.arange(width)) / total
-    top = int(round(SIZE / 2 - 0.5 - centre_y))
-    left = int(round(SIZE / 2 - 0.5 - centre_x))
     top = min(max(top, 0), SIZE - height)
     left = min(max(left, 0), SIZE - width)
     out = np.zeros((SIZE, SIZE), np.float32)
     out[top : top + height, left : left + width] = ink
     return out / out.max()
+
+
+def mnist_framing(ink: np.ndarray) -> np.ndarray:
+    """Working ink (``drawn_ink``) -> MNIST's framing: 20-px box, centre of mass centred."""
+    ink = _even_strokes(ink, STROKE_FRACTION, BOX)
+    height, width = ink.shape
+    total = ink.sum()
+    centre_y = (ink.sum(axis=1) @ np.arange(height)) / total
+    centre_x = (ink.sum(axis=0) @ np.arange(width)) / total
+    return _placed(
+        ink, int(round(SIZE / 2 - 0.5 - centre_y)), int(round(SIZE / 2 - 0.5 - centre_x))
+    )
+
+
+def quickdraw_framing(ink: np.ndarray) -> np.ndarray:
+    """Working ink (``drawn_ink``) -> the framing of QuickDraw's 28x28 bitmaps, which
+    upstream's models were trained on: the whole drawing in a 24-px box, centred by its
+    box, strokes 7% of its size."""
+    ink = _even_strokes(ink, QUICKDRAW_STROKE_FRACTION, QUICKDRAW_BOX)
+    height, width = ink.shape
+    return _placed(ink, (SIZE - height) // 2, (SIZE - width) // 2)
+
+
+def to_mnist(value) -> np.ndarray | None:
+    """A drawing -> (28, 28) float32 in [0, 1], white on black; None if nothing is drawn."""
+    ink = drawn_ink(value)
+    return None if ink is None else mnist_framing(ink)
+
+
+def to_quickdraw(value) -> np.ndarray | None:
+    """A drawing -> (28, 28) float32 in [0, 1] in QuickDraw's framing; None if nothing is
+    drawn. The sketch models' other input kind (``quickdraw_framing``)."""
+    ink = drawn_ink(value)
+    return None if ink is None else quickdraw_framing(ink)
+
+
+def to_both(value) -> np.ndarray | None:
+    """A drawing -> (28, 28, 2): ``to_mnist`` and ``to_quickdraw`` stacked, the drawing
+    read and cropped once (the input of a sketch model that combines both kinds)."""
+    ink = drawn_ink(value)
+    if ink is None:
+        return None
+    return np.stack([mnist_framing(ink), quickdraw_framing(ink)], axis=-1)

@@ -183,16 +183,25 @@ def render(
     return render_strokes(strokes, rng, style, width)
 
 
-def render_strokes(strokes, rng: np.random.Generator, style: Style, width: int) -> np.ndarray:
-    """``render`` after the choice of pen and doodle-ising."""
-    image = to_mnist(draw(hand_drawn_strokes(strokes, rng, style), width))
+def render_strokes(
+    strokes, rng: np.random.Generator, style: Style, width: int, framing=to_mnist
+) -> np.ndarray:
+    """``render`` after the choice of pen and doodle-ising; ``framing`` is the canvas
+    preprocessing the model is served with (core.drawing)."""
+    image = framing(draw(hand_drawn_strokes(strokes, rng, style), width))
     return image if image is not None else np.zeros((28, 28), np.float32)
 
 
 def render_set(
-    items: list[Drawing], labels: dict[str, int], per_drawing: int, seed: int, style: Style = HEAVY
+    items: list[Drawing],
+    labels: dict[str, int],
+    per_drawing: int,
+    seed: int,
+    style: Style = HEAVY,
+    framing=to_mnist,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``per_drawing`` renders of every drawing -> (uint8 images N x 28 x 28, int labels)."""
+    """``per_drawing`` renders of every drawing -> (uint8 images N x 28 x 28, int labels),
+    through ``framing`` (core.drawing's to_mnist or to_quickdraw)."""
     rng = np.random.default_rng(seed)
     x = np.zeros((len(items) * per_drawing, 28, 28), np.uint8)
     y = np.zeros(len(items) * per_drawing, np.int32)
@@ -206,7 +215,7 @@ def render_set(
             strokes = item.strokes
             if style.doodle and rng.random() < style.doodle:
                 strokes = doodles[item.source, item.name][int(rng.integers(3))]
-            x[k] = np.round(render_strokes(strokes, rng, style, width) * 255)
+            x[k] = np.round(render_strokes(strokes, rng, style, width, framing) * 255)
             y[k] = labels[item.category]
     return x, y
 

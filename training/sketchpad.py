@@ -28,13 +28,14 @@ def canvas(strokes: Iterable, brush: int = 12, size: int = 400) -> Image.Image:
     return image
 
 
-def doodle_set(path: Path, brush: int = 12) -> tuple[np.ndarray, list[str]]:
+def doodle_set(path: Path, brush: int = 12, framing=to_mnist) -> tuple[np.ndarray, list[str]]:
     """A committed doodle set (category -> drawings -> strokes of [x, y] canvas pixels)
-    -> (uint8 N x 28 x 28 through ``to_mnist``, category of each)."""
+    -> (uint8 N x 28 x 28 through ``framing``, a core.drawing preprocessing (to_both: N
+    x 28 x 28 x 2), category of each)."""
     drawings = json.loads(Path(path).read_text())
     images, names = [], []
     for category, versions in drawings.items():
         for strokes in versions:
-            images.append(np.round(to_mnist(canvas(strokes, brush)) * 255).astype(np.uint8))
+            images.append(np.round(framing(canvas(strokes, brush)) * 255).astype(np.uint8))
             names.append(category)
     return np.stack(images), names
