@@ -50,18 +50,19 @@ EXAMPLE_DOODLES = ROOT / "tests" / "data" / "example_doodles.json"
 
 
 def _render_chunk(job: tuple) -> tuple[np.ndarray, np.ndarray]:
-    items, labels, per_drawing, seed, style = job
-    return icon_doodles.render_set(items, labels, per_drawing, seed, style)
+    return icon_doodles.render_set(*job)
 
 
-def render_parallel(items, labels, per_drawing, seed, style=TRAIN_STYLE, workers=2):
+def render_parallel(
+    items, labels, per_drawing, seed, style=TRAIN_STYLE, workers=2, framing=drawing.to_mnist
+):
     """``icon_doodles.render_set`` over a few processes (rendering is CPU-bound numpy/Pillow).
 
     Each drawing's renders stay in one chunk, so it is doodle-ised only once."""
     items = sorted(items, key=lambda d: (d.source, d.name))
     size = -(-len(items) // 16)
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    jobs = [(c, labels, per_drawing, seed + i, style) for i, c in enumerate(chunks) if c]
+    jobs = [(c, labels, per_drawing, seed + i, style, framing) for i, c in enumerate(chunks) if c]
     with Pool(workers) as pool:
         parts = pool.map(_render_chunk, jobs)
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
@@ -296,7 +297,8 @@ def write_examples(folder: Path = EXAMPLES) -> None:
 
 
 def main(config: dict, build_model, argv: list[str] | None = None, doc: str = "") -> dict:
-    """Data -> model -> train -> evaluate -> weights/<id>/, for either sketch model;
+    """Data -> model -> train -> evaluate -> weights/<id>/, for either sketch model, then
+    combined with upstream's (``training.sketch_recognition_upstream``);
     ``config`` holds the entry module's plain values (id, epochs, batch_size,
     learning_rate, upstream), ``build_model(categories)`` its network."""
     import keras
@@ -320,8 +322,14 @@ def main(config: dict, build_model, argv: list[str] | None = None, doc: str = ""
     # Evaluate on the held-out icon set and the doodle sets; write weights/<id>/.
     metrics = score(model, test, labels, info, config, args)
     metrics["train_size"] = int(len(x_train))
-    save(config, model, history, metrics, labels, info, args)
+    folder = save(config, model, history, metrics, labels, info, args)
     if args.refresh_fixtures and args.source == "registry" and not args.smoke:
         write_test_sample(test, labels)
         write_examples()
-    return metrics
+
+    # Served: ours averaged with upstream's own QuickDraw model, in one model (over ours).
+    from training import sketch_recognition_upstream
+
+    kind = ["--model", experiment_id.rsplit("_", 1)[1], "--out", str(folder)]
+    smoke = ["--smoke", "--epochs", "1"] if args.smoke else []
+    return sketch_recognition_upstream.main(kind + smoke)
