@@ -1,8 +1,14 @@
 """Sketch recognition (MLP and CNN): icon -> doodle rendering, the QuickDraw category
-mapping, the shipped models on committed held-out renders and on the authored doodle
-test set, and both tabs end to end."""
+mapping, the conversion of upstream's TF.js models (checksums of the vendored copy, every
+layer against numpy), the served average of upstream's and ours over 345 categories, the
+shipped models on committed held-out renders and on the authored doodle sets, and both
+tabs end to end."""
 
+import hashlib
 import json
+import shutil
+import subprocess
+import sys
 
 import gradio as gr
 import numpy as np
@@ -10,11 +16,20 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from conftest import smoke_train
-from core.drawing import to_mnist
+from conftest import ROOT, smoke_train
+from core.drawing import BRUSH_SIZE, to_both, to_mnist
 from core.models import load_keras, weights_file
 from core.weights import WEIGHTS_DIR
-from training import icon_doodles, icon_sets, sketch_recognition, sketchpad, svg_paths
+from tools import make_gallery
+from training import (
+    icon_doodles,
+    icon_sets,
+    sketch_ensemble,
+    sketch_recognition,
+    sketchpad,
+    svg_paths,
+)
+from training import sketch_recognition_upstream as upstream
 from ui import shared, sketch_recognition_tab
 
 IDS = ["sketch_recognition_mlp", "sketch_recognition_cnn"]
@@ -187,58 +202,176 @@ def sample():
     return saved["images"], saved["labels"]
 
 
-# Floors on the committed sample of the held-out icon set (314 renders of 284 categories;
-# chance is 1/284): a little under what the shipped models reach there.
+# Floors of ours (the served model's ``ours`` part) on the committed sample of the held-out
+# icon set (314 renders of 284 categories; chance is 1/284): a little under what it reaches.
 ICON_FLOORS = {
     "sketch_recognition_mlp": (0.28, 0.45),  # reached 0.328 / 0.510
     "sketch_recognition_cnn": (0.40, 0.58),  # reached 0.452 / 0.646
 }
 
 
-def scores(experiment_id: str, images: np.ndarray, names) -> tuple[float, float, float]:
-    """(top-1, top-3, the largest share one answer takes) of a shipped model."""
-    labels = json.loads(weights_file(experiment_id, "labels.json").read_text())
-    model = load_keras(experiment_id)
-    probabilities = np.asarray(model.predict_on_batch(images[..., None] / 255.0))
+def top_scores(probabilities: np.ndarray, labels: list[str], names) -> tuple[float, float, float]:
+    """(top-1, top-3, the largest share one answer takes)."""
     top3 = np.argsort(probabilities, axis=1)[:, -3:]
     truth = np.array([labels.index(n) for n in names])
     share = np.bincount(top3[:, -1]).max() / len(names)
     return np.mean(top3[:, -1] == truth), np.mean((top3 == truth[:, None]).any(axis=1)), share
 
 
+def scores(experiment_id: str, images: np.ndarray, names) -> tuple[float, float, float]:
+    """(top-1, top-3, the largest share one answer takes) of a shipped model on uint8
+    inputs as ``sketch_recognition_tab.prepare`` makes them (to_both)."""
+    labels = json.loads(weights_file(experiment_id, "labels.json").read_text())
+    model = load_keras(experiment_id)
+    return top_scores(np.asarray(model.predict_on_batch(images / 255.0)), labels, names)
+
+
 @pytest.mark.parametrize("experiment_id", IDS)
-def test_shipped_model_recognises_doodles_of_an_icon_set_it_never_saw(experiment_id, sample):
-    top1, top3, _ = scores(experiment_id, *sample)
+def test_our_part_recognises_doodles_of_an_icon_set_it_never_saw(experiment_id, sample):
+    ours, labels = sketch_ensemble.ours_in(WEIGHTS_DIR / experiment_id)
+    images, names = sample
+    probabilities = np.asarray(ours.predict_on_batch(images[..., None] / 255.0))
+    top1, top3, _ = top_scores(probabilities, labels, names)
     top1_floor, top3_floor = ICON_FLOORS[experiment_id]
     assert top1 >= top1_floor and top3 >= top3_floor
 
 
 @pytest.mark.parametrize("experiment_id", IDS)
-def test_shipped_folder_reports_categories_and_upstream_and_fits_the_budget(experiment_id):
+def test_shipped_folder_answers_all_345_categories_says_whose_and_fits_the_budget(experiment_id):
     folder = WEIGHTS_DIR / experiment_id
     metrics = json.loads((folder / "metrics.json").read_text())
     labels = json.loads((folder / "labels.json").read_text())
-    assert metrics["categories"] == len(labels) >= 100
-    assert set(labels) <= set(icon_sets.categories())
-    assert metrics["held_out_icon_set"] not in metrics["icon_sets"]
+    assert labels == upstream.quickdraw_labels() and metrics["categories"] == 345
+    assert 100 <= len(metrics["ours_labels"]) < 345 and set(metrics["ours_labels"]) < set(labels)
+    assert metrics["ours"]["held_out_icon_set"] not in metrics["ours"]["icon_sets"]
     assert metrics["upstream_test_accuracy"] in (0.61, 0.67)
     assert "DIFFERENT DATA" in metrics["upstream_note"]
+    assert metrics["upstream_commit"] == upstream.COMMIT
+    card = (folder / "README.md").read_text()
+    assert upstream.COMMIT in card and "MIT" in card and "trained by upstream" in card
+    assert all(name in card for name in labels)  # the card lists every category
     assert sum(p.stat().st_size for p in folder.iterdir()) <= 20 * 2**20
+    assert sum(p.stat().st_size for p in WEIGHTS_DIR.rglob("*") if p.is_file()) <= 80 * 2**20
+
+
+@pytest.mark.parametrize("experiment_id", IDS)
+def test_served_model_is_one_average_of_upstream_and_ours(experiment_id, doodles):
+    model = load_keras(experiment_id)
+    metrics = json.loads(weights_file(experiment_id, "metrics.json").read_text())
+    weight, labels = metrics["upstream_weight"], upstream.quickdraw_labels()
+    x = doodles[0][:16] / 255.0
+    ours = np.zeros((len(x), 345), np.float32)
+    ours_part = model.get_layer("ours").predict_on_batch(x[..., :1])
+    ours[:, [labels.index(n) for n in metrics["ours_labels"]]] = ours_part
+    theirs = np.asarray(model.get_layer("upstream").predict_on_batch(x[..., 1:]))
+    served = np.asarray(model.predict_on_batch(x))
+    np.testing.assert_allclose(served, weight * theirs + (1 - weight) * ours, atol=1e-5)
+    np.testing.assert_allclose(served.sum(axis=1), 1, atol=1e-4)
+    assert 0 < weight < 1 or metrics["chosen"] in ("upstream", "upstream_fine_tuned")
+
+
+# Drawings of categories ours lacks: only upstream's part can answer them.
+SHAPES = {
+    "square": [[[100, 100], [300, 100], [300, 300], [100, 300], [100, 100]]],
+    "zigzag": [[[60, 250], [120, 150], [180, 250], [240, 150], [300, 250], [360, 150]]],
+    "line": [[[60, 200], [340, 205]]],
+}
+
+
+@pytest.mark.parametrize("experiment_id", IDS)
+def test_served_model_answers_categories_only_upstream_knows(experiment_id):
+    metrics = json.loads(weights_file(experiment_id, "metrics.json").read_text())
+    model = load_keras(experiment_id)
+    found = 0
+    for category, strokes in SHAPES.items():
+        assert category not in metrics["ours_labels"]
+        top = guesses(model, upstream.quickdraw_labels(), sketchpad.canvas(strokes, BRUSH_SIZE))
+        found += category in list(top)[:3]
+    assert found >= 2
+
+
+# ---------------------------------------------------------------- the conversion
+
+
+def test_vendored_upstream_files_match_their_pinned_checksums():
+    listed = (upstream.VENDORED / "README.md").read_text()
+    for name, (_, commit, sha256) in upstream.FILES.items():
+        data = (upstream.VENDORED / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == sha256, name
+        assert f"{sha256}  {name}" in listed and commit in listed
+        assert upstream.upstream_file(name) == data
+    licence = (upstream.VENDORED / "LICENSE").read_text()
+    assert licence.startswith("MIT License") and "Oleksii Trekhleb" in licence
+
+
+def test_a_changed_vendored_byte_is_refused(tmp_path):
+    mlp = "sketch_recognition_mlp"
+    shutil.copytree(upstream.VENDORED / mlp, tmp_path / mlp)
+    upstream.tfjs_model("mlp", folder=tmp_path)  # the copy as it is reads
+    name = f"{mlp}/group1-shard1of1.bin"
+    copy = tmp_path / name
+    data = bytearray(copy.read_bytes())
+    data[1000] ^= 1
+    copy.write_bytes(bytes(data))
+    with pytest.raises(RuntimeError, match="sha256"):
+        upstream.tfjs_model("mlp", folder=tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["cnn", "mlp"])
+def test_every_converted_layer_matches_numpy_from_the_package_weights(kind):
+    model, weights = upstream.tfjs_model(kind)
+    built = upstream.keras_model(model, weights, "upstream")
+    x = np.random.default_rng(1).uniform(0, 1, (3, 28, 28, 1)).astype(np.float32)
+    diffs = upstream.layer_differences(built, model, weights, x)
+    assert len(diffs) == len(upstream.topology_layers(model)) >= 5
+    assert max(diffs.values()) < 1e-4
+    expected = upstream.numpy_layers(model, weights, x)[-1]
+    np.testing.assert_allclose(expected.sum(axis=1), 1)  # softmax over the 345
+    assert expected.shape == (3, 345)
+    # a wrong weight is caught: numpy reads the file, Keras the changed copy
+    last = built.layers[-1]
+    kernel, bias = last.get_weights()
+    last.set_weights([kernel, bias + 1e-2 * np.arange(345)])
+    assert max(upstream.layer_differences(built, model, weights, x).values()) > 1e-3
+
+
+@pytest.mark.parametrize("experiment_id", IDS)
+def test_served_upstream_part_is_upstreams_weights(experiment_id):
+    metrics = json.loads(weights_file(experiment_id, "metrics.json").read_text())
+    served = load_keras(experiment_id).get_layer("upstream")
+    _, weights = upstream.tfjs_model(experiment_id.rsplit("_", 1)[1])
+    for layer in served.layers:
+        if layer.weights:
+            kernel = layer.get_weights()[0]
+            same = np.array_equal(kernel, weights[f"{layer.name}/kernel"])
+            assert same == (metrics["upstream_model"] == "upstream")
+    assert max(metrics["check_layer_max_rel_diff_vs_numpy"].values()) < 1e-4
+
+
+def test_smoke_conversion_writes_a_sealed_folder_offline(tmp_path):
+    command = [sys.executable, "-m", "training.sketch_recognition_upstream", "--model", "mlp"]
+    command += ["--smoke", "--epochs", "1", "--out", str(tmp_path)]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"model.keras", "labels.json", "metrics.json", "README.md", "SHA256SUMS"} <= names
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["categories"] == 345 and metrics["source"] == "vendored copy"
+    assert set(metrics["dev_candidates"]) >= {"ours", "upstream", "upstream_mnist_framing"}
 
 
 # ---------------------------------------------------------------- the doodle test set
 
 # The development set (tests/data/doodles.json, 261 doodles of 87 categories): recipes are
-# chosen on it. Floors a little under what the shipped models reach, so a worse retrain fails.
+# chosen on it. Floors a little under what the shipped models reach, so a worse one fails.
 DOODLE_FLOORS = {
-    "sketch_recognition_mlp": (0.45, 0.62),  # reached 0.4789 / 0.6513
-    "sketch_recognition_cnn": (0.54, 0.73),  # reached 0.567 / 0.7586
+    "sketch_recognition_mlp": (0.67, 0.82),  # reached 0.7126 / 0.8621 (ours alone 0.479 / 0.651)
+    "sketch_recognition_cnn": (0.76, 0.89),  # reached 0.8008 / 0.9272 (ours alone 0.567 / 0.759)
 }
 
 
 @pytest.fixture(scope="module")
 def doodles():
-    return sketchpad.doodle_set(sketch_recognition.DOODLES_PATH, sketch_recognition_tab.BRUSH_SIZE)
+    return sketchpad.doodle_set(sketch_recognition.DOODLES_PATH, BRUSH_SIZE, to_both)
 
 
 def test_doodle_test_set_is_large_varied_and_in_the_models_categories(doodles):
@@ -253,7 +386,7 @@ def test_doodle_test_set_is_large_varied_and_in_the_models_categories(doodles):
     assert np.median(strokes) <= 6  # a few strokes, as people doodle
     points = np.array([p for versions in authored.values() for d in versions for s in d for p in s])
     assert points.min() >= 0 and points.max() <= 400  # canvas pixels
-    assert images.shape == (len(names), 28, 28) and images.dtype == np.uint8
+    assert images.shape == (len(names), 28, 28, 2) and images.dtype == np.uint8
 
 
 def test_doodles_go_through_the_canvas_path():
@@ -280,20 +413,21 @@ def test_shipped_model_recognises_the_development_doodles(experiment_id, doodles
 
 # tests/data/sketch_test_doodles.json (tests/data/author_sketch_test.py): 381 doodles of
 # 127 categories in QuickDraw's manner, frozen before any training change and never used
-# to choose a recipe. Floors a little under what the shipped models reach; a model that
-# gives one answer to everything scores under 0.01, a random one 1/284 top-1.
+# to choose a recipe; a model that gives one answer to everything scores under 0.01, a
+# random one 1/345 top-1.
+# The CNN's floors are the targets of issue 29 (ours alone reached 0.436 / 0.635); the
+# MLP's are a little under what it reaches (ours alone 0.349 / 0.491): it missed the
+# issue's 0.70 top-3 by one doodle of 381.
 TEST_FLOORS = {
-    "sketch_recognition_mlp": (0.30, 0.43),  # reached 0.349 / 0.491
-    "sketch_recognition_cnn": (0.38, 0.57),  # reached 0.436 / 0.635
+    "sketch_recognition_mlp": (0.48, 0.67),  # reached 0.5171 / 0.6982
+    "sketch_recognition_cnn": (0.60, 0.80),  # reached 0.6824 / 0.8294
 }
 MAX_ANSWER_SHARE = 0.05  # no category is the answer to more than 5% of the doodles
 
 
 @pytest.fixture(scope="module")
 def test_doodles():
-    return sketchpad.doodle_set(
-        sketch_recognition.TEST_DOODLES_PATH, sketch_recognition_tab.BRUSH_SIZE
-    )
+    return sketchpad.doodle_set(sketch_recognition.TEST_DOODLES_PATH, BRUSH_SIZE, to_both)
 
 
 def test_frozen_test_set_is_large_varied_and_in_the_models_categories(test_doodles):
@@ -307,7 +441,7 @@ def test_frozen_test_set_is_large_varied_and_in_the_models_categories(test_doodl
     assert points.min() >= 0 and points.max() < 400
     sizes = [np.ptp(np.vstack(d), axis=0).max() for versions in authored.values() for d in versions]
     assert min(sizes) < 150 and max(sizes) > 330  # small and large drawings
-    assert images.shape == (len(names), 28, 28) and images.dtype == np.uint8
+    assert images.shape == (len(names), 28, 28, 2) and images.dtype == np.uint8
 
 
 @pytest.mark.parametrize("experiment_id", IDS)
@@ -354,6 +488,17 @@ def test_guesses_are_the_top_five_in_order(cnn):
 def test_empty_canvas_gets_a_clear_error_not_a_guess(cnn, empty):
     with pytest.raises(gr.Error, match="empty"):
         guesses(*cnn, empty)
+
+
+@pytest.mark.parametrize("experiment_id", IDS)
+def test_examples_and_gallery_pictures_show_what_the_served_model_gets_right(experiment_id):
+    labels = json.loads(weights_file(experiment_id, "labels.json").read_text())
+    model = load_keras(experiment_id)
+    answers = {p.stem: list(guesses(model, labels, Image.open(p))) for p in EXAMPLES}
+    assert all(category in top[:3] for category, top in answers.items()), answers
+    right = [category for category, top in answers.items() if top[0] == category]
+    assert len(right) >= 0.75 * len(EXAMPLES), answers
+    assert make_gallery.EXAMPLE[experiment_id].stem in right
 
 
 def test_examples_are_canvas_doodles_of_known_categories_not_from_the_test_set(cnn):
