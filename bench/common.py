@@ -127,10 +127,11 @@ def report(name: str, seconds: np.ndarray, floor: np.ndarray | None = None) -> N
     print(line)
 
 
-def bench_server(ids: list[str], inputs, repeats: int, note: str = "") -> None:
+def bench_server(ids: list[str], inputs, repeats: int, note: str = "") -> dict[str, np.ndarray]:
     """Start the hub with ``ids``; print its start-up time, the /ping floor and each
     endpoint called through gradio_client with ``inputs``: a tuple for every endpoint,
-    or a function of the experiment id that returns its tuple."""
+    or a function of the experiment id that returns its tuple. Returns each endpoint's
+    seconds per request."""
     args_of = inputs if callable(inputs) else lambda experiment_id: inputs
     process, url, ready = start_hub(ids)
     try:
@@ -138,12 +139,14 @@ def bench_server(ids: list[str], inputs, repeats: int, note: str = "") -> None:
         print(f"start-up to first answer: {ready:.1f} s ({load_note()})")
         floor = timed(lambda: client.predict(api_name="/ping"), repeats)
         report("/ping (framework floor)", floor)
+        seconds = {}
         for experiment_id in ids:
             args = args_of(experiment_id)
-            seconds = timed(
+            seconds[experiment_id] = timed(
                 lambda i=experiment_id, a=args: client.predict(*a, api_name=f"/{i}"), repeats
             )
-            report(f"/{experiment_id}{note}", seconds, floor)
+            report(f"/{experiment_id}{note}", seconds[experiment_id], floor)
+        return seconds
     finally:
         stop(process)
 
