@@ -8,11 +8,13 @@ there; sha256-checked), or with ``--source upstream`` from upstream's pinned com
 The Keras model is built from the file's topology, and every layer's output is checked
 against a numpy recomputation from the file's weights. Then candidates are scored on the
 development doodles only (tests/data/doodles.json): ours alone, upstream's alone (fed
-MNIST's framing, as a new user would, and QuickDraw's), and weighted averages of the two;
-the best is saved as ONE Keras model over upstream's 345 categories: input (28, 28, 2) =
-``core.drawing.to_both`` (ours reads the MNIST framing, upstream's the QuickDraw one),
-output ``weight`` x upstream's + (1 - weight) x ours placed in upstream's label order.
-The frozen test set is scored once, for metrics.json.
+MNIST's framing, as a new user would, and QuickDraw's), upstream's fine-tuned on our
+renders (training/sketch_fine_tune.py, ``--epochs``), and weighted averages of each with
+ours; ``sketch_ensemble.chosen`` says how the best is picked. It is saved as ONE Keras
+model over upstream's 345 categories: input (28, 28, 2) = ``core.drawing.to_both`` (ours
+reads the MNIST framing, upstream's the QuickDraw one), output ``weight`` x upstream's +
+(1 - weight) x ours placed in upstream's label order. The frozen test set is scored for
+the served model only, for metrics.json.
 
 Ours is the ``ours`` layer of the folder's model.keras (or the whole of it, as
 ``training.sketch_recognition_<model>`` writes it), so a fresh clone converts offline.
