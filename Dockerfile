@@ -19,8 +19,9 @@ ENV HOME=/home/user \
     GRADIO_SERVER_PORT=7860
 WORKDIR $HOME/app
 
+# The hub's lock: every version pinned, every file checked against its hashes.
 COPY --chown=user requirements.txt .
-RUN pip install --no-cache-dir --user -r requirements.txt
+RUN pip install --no-cache-dir --user --require-hashes -r requirements.txt
 
 COPY --chown=user . .
 RUN python -c "from core.weights import download, pins; [download(p) for p in pins().values()]"

@@ -1,7 +1,8 @@
 """Hands in a photo -> 21 landmarks, with MediaPipe's palm detector and landmark model.
 
 Both networks are TFLite files from the `mediapipe` 0.10.14 wheel (Apache-2.0, used
-only as an archive) and run with ``tf.lite.Interpreter``. The pipeline is MediaPipe's
+only as an archive) and run with LiteRT's interpreter (``ai_edge_litert``: TensorFlow's own
+TFLite interpreter is deprecated and due for deletion). The pipeline is MediaPipe's
 own: the palm detector (192x192, SSD anchors) finds the palm, the crop around it is
 rotated so the fingers point up and enlarged 2.6x, and the landmark model (224x224)
 returns 21 points and a hand-presence score. When no palm is found the whole picture
@@ -77,10 +78,10 @@ class HandLandmarker:
     """Loads the two TFLite models once; ``__call__(image)`` -> the best ``Hand`` or None."""
 
     def __init__(self, folder: Path):
-        import tensorflow as tf
+        from ai_edge_litert.interpreter import Interpreter
 
-        self.palm = tf.lite.Interpreter(model_path=str(folder / "palm_detection_full.tflite"))
-        self.landmark = tf.lite.Interpreter(model_path=str(folder / "hand_landmark_full.tflite"))
+        self.palm = Interpreter(model_path=str(folder / "palm_detection_full.tflite"))
+        self.landmark = Interpreter(model_path=str(folder / "hand_landmark_full.tflite"))
         for interpreter in (self.palm, self.landmark):
             interpreter.allocate_tensors()
         self.anchors = _anchors()

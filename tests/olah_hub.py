@@ -1,13 +1,13 @@
 """A real Hugging Face Hub server for the tests' downloads: olah (PyPI ``olah``, a
 self-hosted Hub mirror), in offline mode, serving model repos from local git mirrors.
 
-olah runs in a virtual environment of its own (its pins clash with gradio's), made once
-with pip and kept outside the repo, under the data cache (``olah-venv-<version>-py<XY>``),
-so a second test run starts it at once. Each repo is a git repository
-``<mirrors>/models/<namespace>/<name>`` on branch ``main``; olah answers the Hub's
-download API from it: repo info, file trees, ``resolve`` with redirects, the commit and
-etag headers, and the Hub's own errors (401 for an unknown repo, 404 for an unknown
-revision or file).
+olah runs in a virtual environment of its own (its pins clash with gradio's), installed
+once with pip from its lock (tests/olah-requirements.txt) and kept outside the repo, under
+the data cache (``olah-venv-<lock checksum>-py<XY>``), so a second test run starts it at
+once. Each repo is a git repository ``<mirrors>/models/<namespace>/<name>`` on branch
+``main``; olah answers the Hub's download API from it: repo info, file trees, ``resolve``
+with redirects, the commit and etag headers, and the Hub's own errors (401 for an unknown
+repo, 404 for an unknown revision or file).
 
 No local server implements the Hub's commit API, so uploads are tested at the HTTP
 boundary: ``CommitAPI`` is an httpx transport for huggingface_hub's client factory that
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -30,11 +31,12 @@ from pathlib import Path
 
 import httpx2
 
-OLAH_VERSION = "0.5.4"
+LOCK = Path(__file__).with_name("olah-requirements.txt")  # olah==0.5.4 and what it needs
 # training.common.CACHE, not imported: this module also runs from the Colab test's
 # sitecustomize, in processes where the repository is not on sys.path.
 DATA_CACHE = Path(os.environ.get("HUB_DATA_CACHE", Path.home() / ".cache" / "ml-experiments-hub"))
-VENV = DATA_CACHE / f"olah-venv-{OLAH_VERSION}-py{sys.version_info[0]}{sys.version_info[1]}"
+LOCK_SUM = hashlib.sha256(LOCK.read_bytes()).hexdigest()[:12]
+VENV = DATA_CACHE / f"olah-venv-{LOCK_SUM}-py{sys.version_info[0]}{sys.version_info[1]}"
 START_TIMEOUT = 120  # seconds
 # What the Hub writes into a new repo (its first commit), abridged.
 GITATTRIBUTES = "".join(
@@ -44,8 +46,8 @@ GIT_IDENTITY = ["-c", "user.name=ml-experiments-hub tests", "-c", "user.email=te
 
 
 def olah_cli() -> Path:
-    """olah's command in its own virtual environment, installed once (pip, by name and
-    version) and kept; one that does not import olah (half made, or its Python gone) is
+    """olah's command in its own virtual environment, installed once (pip, from the lock)
+    and kept; one that does not import olah (half made, or its Python gone) is
     made again. A file lock keeps two test runs from installing at once."""
     python = VENV / "bin" / "python"
     DATA_CACHE.mkdir(parents=True, exist_ok=True)
@@ -55,8 +57,8 @@ def olah_cli() -> Path:
         if not python.exists() or subprocess.run(works, capture_output=True).returncode:
             shutil.rmtree(VENV, ignore_errors=True)
             subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-            pip = [str(python), "-m", "pip", "install", "--quiet"]
-            subprocess.run([*pip, f"olah=={OLAH_VERSION}"], check=True)
+            pip = [str(python), "-m", "pip", "install", "--quiet", "--require-hashes"]
+            subprocess.run([*pip, "-r", str(LOCK)], check=True)
     return VENV / "bin" / "olah-cli"
 
 

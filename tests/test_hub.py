@@ -203,6 +203,7 @@ def test_gradio_internals_name_the_gradio_release_they_were_checked_against():
     from ui import gradio_internals
 
     assert gradio_internals.WRITTEN_FOR == gr.__version__
-    requirements = (ROOT / "requirements.txt").read_text()
+    requirements = (ROOT / "requirements.in").read_text()
     assert f"gradio[mcp]=={gradio_internals.WRITTEN_FOR}" in requirements
+    assert f"\ngradio=={gradio_internals.WRITTEN_FOR} " in (ROOT / "requirements.txt").read_text()
     assert f"sdk_version: {gradio_internals.WRITTEN_FOR}" in (ROOT / "README.md").read_text()

@@ -117,6 +117,7 @@ def system_python() -> str:
     raise AssertionError("no python3 in /usr/bin or /bin")
 
 
+@pytest.mark.timeout(FIRST_RUN_S + LATER_RUN_S + 600)  # over the suite's per-test limit
 def test_make_run_in_a_fresh_clone_with_only_the_system_python(clone, tmp_path):
     python = system_python()
     output, seconds = serve(clone, tmp_path / "first.log", FIRST_RUN_S)

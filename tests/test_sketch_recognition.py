@@ -66,9 +66,27 @@ def test_shapes_become_outlines_and_defs_are_ignored():
     )
     circle, rect, line, triangle = svg_paths.svg_strokes(body)
     np.testing.assert_allclose(circle[0], circle[-1])
-    np.testing.assert_allclose(rect[[0, 2]], [[2, 3], [6, 9]])
+    np.testing.assert_allclose(np.linalg.norm(circle - [12, 12], axis=1), 5, atol=1e-6)
+    np.testing.assert_allclose([rect.min(axis=0), rect.max(axis=0)], [[2, 3], [6, 9]], atol=1e-6)
     np.testing.assert_allclose(line, [[0, 0], [3, 4]])
     np.testing.assert_allclose(triangle[0], triangle[-1])
+
+
+def test_arc_flags_written_together_as_minifiers_write_them_give_one_stroke():
+    (arc,) = svg_paths.path_strokes("M0 0a1 1 0 011 1")  # flags 0 and 1, then x=1 y=1
+    np.testing.assert_allclose(arc[[0, -1]], [[0, 0], [1, 1]], atol=1e-9)
+    np.testing.assert_allclose(np.linalg.norm(arc - [0, 1], axis=1), 1, atol=1e-6)
+
+
+def test_transforms_and_uses_are_applied():
+    body = (
+        '<defs><path id="bar" d="M0 0h4"/></defs>'
+        '<g transform="translate(10 20) scale(2)"><path d="M0 0v3"/>'
+        '<use href="#bar" y="1"/></g>'
+    )
+    upright, bar = svg_paths.svg_strokes(body)
+    np.testing.assert_allclose(upright, [[10, 20], [10, 26]], atol=1e-9)
+    np.testing.assert_allclose(bar, [[10, 22], [18, 22]], atol=1e-9)
 
 
 def test_bad_path_data_is_refused_not_guessed():
@@ -88,8 +106,9 @@ def test_douglas_peucker_keeps_corners_and_drops_points_on_straight_runs():
 
 
 def test_doodleising_keeps_the_outline_and_a_few_large_strokes_with_few_points():
-    outline = svg_paths._ellipse(0, 0, 10, 10)
-    details = [svg_paths._ellipse(x, 0, 0.2, 0.2) for x in (-3, 3)]  # specks
+    outline, *details = svg_paths.svg_strokes(
+        '<circle r="10"/><circle cx="-3" r="0.2"/><circle cx="3" r="0.2"/>'  # 2 specks
+    )
     inner = [np.array([[x, -5.0], [x, 5.0]]) for x in np.linspace(-6, 6, 12)]
     strokes = icon_doodles.doodleise(
         [outline, *details, *inner], np.random.default_rng(0), max_strokes=6

@@ -335,6 +335,23 @@ def save_for_serving(model, path: Path) -> None:
     copy.save(path)
 
 
+def per_class_accuracy(y, predicted, labels: list[str]) -> dict[str, float]:
+    """label -> the share of that class's examples answered right (its recall), rounded as
+    metrics.json keeps it; an answer outside ``labels`` (-1: no hand seen) is wrong."""
+    from sklearn.metrics import recall_score
+
+    recalls = recall_score(y, predicted, labels=range(len(labels)), average=None, zero_division=0)
+    return {name: round(float(r), 4) for name, r in zip(labels, recalls, strict=True)}
+
+
+def top_k_accuracy(y, probabilities, k: int) -> float:
+    """The share of examples whose class is among the model's ``k`` likeliest answers."""
+    from sklearn.metrics import top_k_accuracy_score
+
+    labels = range(probabilities.shape[1])
+    return float(top_k_accuracy_score(y, probabilities, k=k, labels=labels))
+
+
 def save_plots(
     folder: Path, history: dict, confusion=None, labels: list[str] | None = None
 ) -> None:
@@ -359,17 +376,12 @@ def save_plots(
     if confusion is None:
         return
 
-    labels = labels or [str(i) for i in range(len(confusion))]
+    from sklearn.metrics import ConfusionMatrixDisplay
+
     fig, axis = plt.subplots(figsize=(4.5, 4))
-    axis.imshow(confusion, cmap="Blues")
-    for (row, col), count in np.ndenumerate(confusion):
-        if count:
-            axis.text(col, row, count, ha="center", va="center", fontsize=7)
-    ticks = range(len(labels))
-    axis.set(xlabel="predicted", ylabel="true", xticks=ticks, yticks=ticks)
-    axis.set_xticklabels(labels)
-    axis.set_yticklabels(labels)
-    axis.set_title("held-out confusion matrix")
+    display = ConfusionMatrixDisplay(np.asarray(confusion), display_labels=labels)
+    display.plot(ax=axis, cmap="Blues", colorbar=False, text_kw={"fontsize": 7})
+    axis.set(xlabel="predicted", ylabel="true", title="held-out confusion matrix")
     fig.tight_layout()
     fig.savefig(folder / "confusion_matrix.png", dpi=80)
     plt.close(fig)

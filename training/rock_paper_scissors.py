@@ -184,16 +184,13 @@ def real_photo_metrics(classify) -> dict:
 def test_metrics(probabilities: np.ndarray, y_test: np.ndarray) -> dict:
     """Accuracy, per-class accuracy and the confusion matrix on the held-out set; a row of
     zeros in ``probabilities`` means "no hand seen": always wrong, left out of the matrix."""
+    from sklearn.metrics import accuracy_score, confusion_matrix
+
     predicted = np.where(probabilities.sum(1) > 0, np.argmax(probabilities, axis=1), -1)
-    confusion = np.zeros((3, 3), int)
-    seen = predicted >= 0
-    np.add.at(confusion, (y_test[seen], predicted[seen]), 1)
+    confusion = confusion_matrix(y_test, predicted, labels=range(len(LABELS)))
     return {
-        "test_accuracy": round(float(np.mean(predicted == y_test)), 4),
-        "per_class_accuracy": {
-            name: round(float(confusion[i, i] / max(np.sum(y_test == i), 1)), 4)
-            for i, name in enumerate(LABELS)
-        },
+        "test_accuracy": round(float(accuracy_score(y_test, predicted)), 4),
+        "per_class_accuracy": common.per_class_accuracy(y_test, predicted, LABELS),
         "confusion_matrix": confusion.tolist(),
         "test_set": "held-out renders: unseen skin tones and background families",
         "test_size": int(len(y_test)),

@@ -104,7 +104,13 @@ def rendered_sets(config: dict, args) -> dict[str, tuple[np.ndarray, np.ndarray]
 
 def upstream_sets(size: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Machines with internet: upstream's CGI photos (tfds), cropped to the hand."""
-    import tensorflow_datasets as tfds
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError as missing:  # an optional install (Colab has it): not in the locks
+        raise SystemExit(
+            "--source upstream reads tensorflow-datasets' rock_paper_scissors: "
+            "pip install tensorflow-datasets"
+        ) from missing
 
     data = {}
     for split in ("train", "test"):

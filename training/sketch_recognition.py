@@ -147,10 +147,9 @@ def shuffled(x: np.ndarray, y: np.ndarray, seed: int = SEED):
 def evaluate(model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """Top-1 and top-3 accuracy of uint8 images."""
     probabilities = model.predict(x[..., None].astype(np.float32) / 255.0, verbose=0)
-    top3 = np.argsort(probabilities, axis=1)[:, -3:]
     return {
-        "accuracy": float(np.mean(top3[:, -1] == y)),
-        "top3_accuracy": float(np.mean((top3 == y[:, None]).any(axis=1))),
+        "accuracy": common.top_k_accuracy(y, probabilities, 1),
+        "top3_accuracy": common.top_k_accuracy(y, probabilities, 3),
     }
 
 
@@ -161,11 +160,10 @@ def evaluate_doodles(model, labels: list[str], path: Path = DOODLES_PATH) -> dic
     known = [i for i, n in enumerate(names) if n in labels]
     truth = np.array([labels.index(names[i]) for i in known])
     probabilities = np.asarray(model.predict_on_batch(x[known][..., None] / 255.0))
-    top3 = np.argsort(probabilities, axis=1)[:, -3:]
-    answers = Counter(top3[:, -1].tolist())
+    answers = Counter(np.argmax(probabilities, axis=1).tolist())
     return {
-        "doodle_accuracy": round(float(np.mean(top3[:, -1] == truth)), 4),
-        "doodle_top3_accuracy": round(float(np.mean((top3 == truth[:, None]).any(axis=1))), 4),
+        "doodle_accuracy": round(common.top_k_accuracy(truth, probabilities, 1), 4),
+        "doodle_top3_accuracy": round(common.top_k_accuracy(truth, probabilities, 3), 4),
         "doodle_count": len(known),
         "doodle_categories": len({names[i] for i in known}),
         "doodle_largest_answer_share": round(answers.most_common(1)[0][1] / len(known), 4),
