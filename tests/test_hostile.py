@@ -287,11 +287,40 @@ def test_haproxy_refuses_a_chunked_body(haproxy):
 # --------------------------------------------------------------------------- host
 
 
-def test_a_visitors_host_header_never_reaches_another_visitors_page(hub):
+@pytest.fixture(scope="module")
+def fresh_hub():
+    """A small hub (one model) that nobody has asked for /gradio_api/info yet (gradio
+    caches its first answer; bench.common.start_server's client would ask first): its URL."""
+    import subprocess
+    import sys
+
+    from bench.common import free_port, stop
+
+    port = free_port()
+    only = ["--only", "numbers_summation_rnn"]
+    command = [sys.executable, "hub.py", "--host", "127.0.0.1", "--port", str(port), *only]
+    root = Path(__file__).parent.parent
+    process = subprocess.Popen(
+        command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{url}config").status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert process.poll() is None, "the hub exited"
+        threading.Event().wait(0.5)
+    yield url
+    stop(process)
+
+
+def test_a_visitors_host_header_never_reaches_another_visitors_page(fresh_hub):
     """One GET /gradio_api/info with Host: evil.example (and the proxy headers gradio
-    reads) used to put that host in every later visitor's "Use via API" snippets
-    (gradio caches the first answer)."""
-    _, url = hub
+    reads), the first after the hub started, used to put that host in every later
+    visitor's "Use via API" snippets (gradio caches the first answer)."""
+    url = fresh_hub
     forged = {
         "Host": "evil.example",
         "X-Forwarded-Host": "evil.example",
