@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from test_crowd import PeakMemory  # VmHWM over VmRSS of a process, from /proc
 
 HOSTILE = "127.0.0.2"  # the hostile client's source address
 OTHERS = ["127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"]  # other visitors
@@ -95,25 +96,20 @@ def deep_grey_png(path: Path, side: int) -> Path:
     return path
 
 
-def status_mb(pid: int, field: str) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(rf"^{field}:\s+(\d+) kB", status, re.M).group(1)) / 1024
+def wait_for(url: str, process, timeout: float = 300) -> None:
+    """Until ``url`` answers 200; the test fails if ``process`` (serving it) exits."""
+    import time
 
-
-class PeakMemory:
-    """``with PeakMemory(pid) as memory: ...; memory.growth``: how far the process's peak
-    resident memory rose above its resident memory at the start, in MB."""
-
-    def __init__(self, pid: int):
-        self.pid = pid
-
-    def __enter__(self):
-        Path(f"/proc/{self.pid}/clear_refs").write_text("5")  # VmHWM := VmRSS
-        self.before = status_mb(self.pid, "VmRSS")
-        return self
-
-    def __exit__(self, *exc):
-        self.growth = status_mb(self.pid, "VmHWM") - self.before
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"{process.args} exited"
+        try:
+            if httpx.get(url).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{url} did not answer within {timeout} s")
 
 
 @pytest.fixture(scope="module")
@@ -263,13 +259,7 @@ def haproxy(hub, tmp_path_factory):
         [shutil.which("haproxy") or "/usr/sbin/haproxy", "-db", "-f", str(config)]
     )
     proxied = f"http://127.0.0.1:{port}/"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{proxied}gradio_api/info?all_endpoints=true").status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        threading.Event().wait(0.1)
+    wait_for(f"{proxied}gradio_api/info?all_endpoints=true", proxy)
     yield proxied
     proxy.terminate()
     proxy.wait()
@@ -304,14 +294,7 @@ def fresh_hub():
         command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}/"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}config").status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert process.poll() is None, "the hub exited"
-        threading.Event().wait(0.5)
+    wait_for(f"{url}config", process)
     yield url
     stop(process)
 
