@@ -114,17 +114,50 @@ def wait_for(url: str, process, timeout: float = 300) -> None:
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    """``python hub.py --only SERVED --mcp`` in its own process, with the LIMITS and an upload
-    folder of its own: (process, url)."""
-    from bench.common import start_server, stop
+    """``python hub.py --only SERVED --mcp`` in its own process, with the LIMITS and an
+    upload folder of its own: (process, url). Nobody asks it for /gradio_api/info before
+    the tests do (gradio caches the first answer: the Host test sends it)."""
+    import subprocess
+    import sys
 
-    host = ["--host", "127.0.0.1"]
-    process, url, _ = start_server(
-        lambda port: ["hub.py", *host, "--port", str(port), "--only", ",".join(SERVED), "--mcp"],
-        {**LIMITS, "GRADIO_TEMP_DIR": str(tmp_path_factory.mktemp("uploads"))},
+    from bench.common import free_port, stop
+
+    port = free_port()
+    command = [sys.executable, "hub.py", "--host", "127.0.0.1", "--port", str(port), "--mcp"]
+    env = {**os.environ, **LIMITS, "GRADIO_TEMP_DIR": str(tmp_path_factory.mktemp("uploads"))}
+    process = subprocess.Popen(
+        [*command, "--only", ",".join(SERVED)],
+        cwd=Path(__file__).parent.parent,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
+    url = f"http://127.0.0.1:{port}/"
+    wait_for(f"{url}config", process, timeout=600)
     yield process, url
     stop(process)
+
+
+# ---------------------------------------------------------- host (first: see hub)
+
+
+def test_a_visitors_host_header_never_reaches_another_visitors_page(hub):
+    """One GET /gradio_api/info with Host: evil.example (and the proxy headers gradio
+    reads), the first after the hub started, used to put that host in every later
+    visitor's "Use via API" snippets (gradio caches the first answer)."""
+    _, url = hub
+    forged = {
+        "Host": "evil.example",
+        "X-Forwarded-Host": "evil.example",
+        "X-Gradio-Server": "http://evil.example",
+    }
+    with visitor(HOSTILE) as http:
+        assert "evil.example" not in http.get(f"{url}gradio_api/info", headers=forged).text
+        http.get(f"{url}config", headers=forged)  # its own page's links are its own
+    with visitor(OTHERS[0], timeout=ANSWER_WITHIN) as http:
+        info = http.get(f"{url}gradio_api/info").text
+        assert "evil.example" not in info and url.rstrip("/") in info
+        assert "evil.example" not in http.get(f"{url}config").text
 
 
 # ------------------------------------------------------------------------- memory
@@ -274,50 +307,6 @@ def test_haproxy_refuses_a_chunked_body(haproxy):
     assert_others_answered(haproxy)
 
 
-# --------------------------------------------------------------------------- host
-
-
-@pytest.fixture(scope="module")
-def fresh_hub():
-    """A small hub (one model) that nobody has asked for /gradio_api/info yet (gradio
-    caches its first answer; bench.common.start_server's client would ask first): its URL."""
-    import subprocess
-    import sys
-
-    from bench.common import free_port, stop
-
-    port = free_port()
-    only = ["--only", "numbers_summation_rnn"]
-    command = [sys.executable, "hub.py", "--host", "127.0.0.1", "--port", str(port), *only]
-    root = Path(__file__).parent.parent
-    process = subprocess.Popen(
-        command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}/"
-    wait_for(f"{url}config", process)
-    yield url
-    stop(process)
-
-
-def test_a_visitors_host_header_never_reaches_another_visitors_page(fresh_hub):
-    """One GET /gradio_api/info with Host: evil.example (and the proxy headers gradio
-    reads), the first after the hub started, used to put that host in every later
-    visitor's "Use via API" snippets (gradio caches the first answer)."""
-    url = fresh_hub
-    forged = {
-        "Host": "evil.example",
-        "X-Forwarded-Host": "evil.example",
-        "X-Gradio-Server": "http://evil.example",
-    }
-    with visitor(HOSTILE) as http:
-        assert "evil.example" not in http.get(f"{url}gradio_api/info", headers=forged).text
-        http.get(f"{url}config", headers=forged)  # its own page's links are its own
-    with visitor(OTHERS[0], timeout=ANSWER_WITHIN) as http:
-        info = http.get(f"{url}gradio_api/info").text
-        assert "evil.example" not in info and url.rstrip("/") in info
-        assert "evil.example" not in http.get(f"{url}config").text
-
-
 # ---------------------------------------------------------------------- malformed
 
 
@@ -393,6 +382,17 @@ def join(http: httpx.Client, url: str, fn: int, data: list, session: str) -> htt
     return http.post(f"{url}gradio_api/queue/join", json=body)
 
 
+def place_in_queue(http: httpx.Client, url: str, session: str) -> int:
+    """The queue position gradio tells a waiting session (its "estimation" message)."""
+    feed = f"{url}gradio_api/queue/data?session_hash={session}"
+    with http.stream("GET", feed) as events:
+        for line in events.iter_lines():
+            message = json.loads(line[5:]) if line.startswith("data:") else {}
+            if message.get("msg") == "estimation":
+                return message["rank"]
+    raise AssertionError("no estimation message")
+
+
 def test_one_address_cannot_fill_the_queue_with_new_sessions(hub):
     """30 joins of a slow event from one address, each with a new session (before: the
     16-slot queue filled, and everybody got "Queue is full"): past the address's share,
@@ -408,8 +408,10 @@ def test_one_address_cannot_fill_the_queue_with_new_sessions(hub):
             assert len(refused) >= 30 - int(LIMITS["HUB_MAX_WAITING_PER_ADDRESS"]) - 2
             assert all("from your address" in text for text in refused), refused
             with visitor(OTHERS[1], timeout=ANSWER_WITHIN) as other:
-                answer = join(other, url, slow, ["Hi", 10, 1.0, 1], uuid.uuid4().hex)
+                mine = uuid.uuid4().hex
+                answer = join(other, url, slow, ["Hi", 10, 1.0, 1], mine)
                 assert answer.status_code == 200, answer.text
+                assert place_in_queue(other, url, mine) >= 0  # its page shows its place
             assert_others_answered(url)
         finally:  # the accepted ones are cancelled, for the tests after this one
             for session, answer in zip(sessions, answers, strict=True):
