@@ -26,6 +26,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GRADIO_EXAMPLES_CACHE", tempfile.mkdtemp(prefix="hub-examples-"))
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from core.experiments import DISCLAIMER, EXPERIMENTS, SECTIONS, Experiment  # noqa: E402
 from ui import GALLERY, build_tab  # noqa: E402
@@ -36,10 +37,12 @@ from ui.gradio_internals import (  # noqa: E402
     serve_a_crowd,
     unknown_endpoint,
 )
+from ui.guards import FrontDoor, UploadQuota, public_root  # noqa: E402
 
 TITLE = "Interactive Machine Learning Experiments"
-# Uploaded files are removed after a day, checked every hour.
-DELETE_CACHE = (3600, 86400)
+# Uploaded files (and the app's cached outputs) are removed an hour after they were
+# written, checked every 10 minutes.
+DELETE_CACHE = (600, 3600)
 # Requests each event runs at once: gradio's default, 1. bench/load.py measured 4 slots
 # (and batching) cost the server more CPU per request on 2 cores and gained nothing. The
 # models are stateless or, like the hand landmarker's interpreters, hold a lock, so a
@@ -48,18 +51,36 @@ CONCURRENCY = 1
 # Requests waiting in the queue, all events together: one more gets HTTP 503 "Queue is
 # full" at once (gradio_client: an AppError saying so), not an endless wait.
 MAX_QUEUE = int(os.environ.get("HUB_MAX_QUEUE", "64"))
-# Requests one client (a session; behind a trusted proxy, HUB_TRUSTED_PROXIES, one
-# X-Forwarded-For address) may have waiting: one more is refused at once with a message,
-# and the queue keeps room for everybody else (ui/gradio_internals.py, serve_a_crowd).
+# Requests one session (a page, a gradio_client) may have waiting, inside its address's
+# share below: one more is refused at once with a message, and the queue keeps room for
+# everybody else (ui/gradio_internals.py, serve_a_crowd).
 MAX_WAITING = int(os.environ.get("HUB_MAX_WAITING", "8"))
-# Seconds without a frame after which a webcam stream ends and frees its slot.
-STREAM_IDLE = 10
+# Requests one visitor's address (the direct peer; behind a trusted proxy, the address
+# it appended to X-Forwarded-For) may have waiting, all its sessions together: sessions
+# cost nothing to make, so the address is what the queue keeps fair between.
+MAX_WAITING_PER_ADDRESS = int(os.environ.get("HUB_MAX_WAITING_PER_ADDRESS", "16"))
+# New sessions (a page load, a gradio_client) one address may begin a minute.
+NEW_SESSIONS_PER_MINUTE = int(os.environ.get("HUB_NEW_SESSIONS_PER_MINUTE", "120"))
+# Sessions whose state (a webcam's latest frame, a score) the hub keeps, the least
+# recently used dropped first (launch's state_session_capacity; gradio's default 10,000).
+SESSION_CAPACITY = 1000
+# Seconds without a frame after which a webcam stream ends and frees its slot: a stream
+# whose frames come slower than one every 2 s (a browser sends 4 a second) ends.
+STREAM_IDLE = 2
 # launch() settings for a hub that strangers reach (README "Serving"): uploads over 10 MB
 # are refused with gradio's "File size exceeded maximum allowed size" (HTTP 413); no run
 # history (its routes would call the Hugging Face Hub with the server's own HF_TOKEN);
 # no /monitoring (request counts and timings of every endpoint, to anyone). And an
 # unknown api_name gets a 404 that says so (gradio: a 500), ui/gradio_internals.py.
 PUBLIC = {"max_file_size": "10mb", "run_history": False, "enable_monitoring": False}
+# Bytes one request's body may hold, counted as they arrive (ui/guards.py, FrontDoor):
+# a JSON body with a photo as a data: URL (a 10 MB file is 13.4 MB of base64), or an
+# upload's form. One more byte: HTTP 413, whatever the headers said.
+MAX_BODY = int(float(os.environ.get("HUB_MAX_BODY_MB", "14")) * 1024 * 1024)
+# Upload bytes one address may send an hour, and the upload folder's total (uploads
+# are deleted an hour after they arrive, DELETE_CACHE): past either, HTTP 413 with it.
+UPLOAD_MB_PER_HOUR = int(os.environ.get("HUB_UPLOAD_MB_PER_HOUR", "200"))
+UPLOAD_FOLDER_MB = int(os.environ.get("HUB_UPLOAD_FOLDER_MB", "2000"))
 
 
 DEEP_LINK = "tab"  # /?tab=<experiment id> opens that experiment's tab
@@ -147,7 +168,8 @@ def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.B
             link_tabs(app, chosen, outer, inner, opens, similars)
         app.queue(default_concurrency_limit=CONCURRENCY, max_size=max_queue)
     clear_input_errors(app)  # refusals before preprocessing get a message (gradio_internals)
-    serve_a_crowd(app, MAX_WAITING, STREAM_IDLE)  # fair queue, idle streams end, safe messages
+    # fair queue, idle streams end, safe messages (ui/gradio_internals.py)
+    serve_a_crowd(app, MAX_WAITING, STREAM_IDLE, MAX_WAITING_PER_ADDRESS, NEW_SESSIONS_PER_MINUTE)
     return app
 
 
@@ -159,10 +181,19 @@ def launch(app: gr.Blocks, **options):
     # hub reads X-Forwarded-For itself, from HUB_TRUSTED_PROXIES only (serve_a_crowd).
     os.environ["FORWARDED_ALLOW_IPS"] = ""
     fix_mcp_tools()
+    # Every request passes ui/guards.py's FrontDoor first (bodies capped, Host pinned,
+    # uploads counted), and every URL the hub writes starts with the configured public
+    # root, where there is one.
+    uploads = UploadQuota(UPLOAD_MB_PER_HOUR << 20, UPLOAD_FOLDER_MB << 20)
+    door = Middleware(FrontDoor, max_body=MAX_BODY, uploads=uploads)
+    app_kwargs = {**unknown_endpoint(), "middleware": [door]}
+    if public_root() and "root_path" not in options:
+        options["root_path"] = public_root()
+    options.setdefault("state_session_capacity", SESSION_CAPACITY)
     # _frontend=False: skip gradio's start-up probe of its own page (five HEAD requests,
     # the first one's 3 s timeout ends it), which stopped the hub with "localhost is not
     # accessible" on a loaded 2-core machine while the server was merely slow to answer.
-    return app.launch(**PUBLIC, app_kwargs=unknown_endpoint(), _frontend=False, **options)
+    return app.launch(**PUBLIC, app_kwargs=app_kwargs, _frontend=False, **options)
 
 
 def link_tabs(

@@ -10,7 +10,10 @@ as ImageNet networks are evaluated) or a plain resize (detection, as CenterNet e
 
 from __future__ import annotations
 
+import os
+import threading
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +25,14 @@ MIN_SIDE = 16  # below this a photo holds nothing a network can see
 MAX_PIXELS = 100_000_000  # a 10,000 x 10,000 photo is still accepted (shrunk on load)
 WORK_SIDE = 2048  # photos are shrunk to this before anything else: enough for 512-px inputs
 BLANK_RANGE = 3  # a photo whose values all lie within this range is one flat colour
+# Bytes one decoded photo may take (Pillow holds 1 byte a pixel for L, P and 1, 2 for
+# 16-bit greys, 4 for the rest: RGB is padded to 4): 200 MB is a 50 MP RGB PNG or a
+# 100 MP grey one. A JPEG is decoded at a reduced scale (draft), so it counts that size.
+MAX_DECODED_BYTES = 200 * 1024 * 1024
+# Decoded bytes of all photos being opened at once, all requests together: one more
+# waits until the others are shrunk (HUB_DECODE_BUDGET, MB). At least one photo always
+# fits, so a photo under MAX_DECODED_BYTES never waits for ever.
+DECODE_BUDGET = int(os.environ.get("HUB_DECODE_BUDGET", "400")) * 1024 * 1024
 
 PhotoValue = str | Path | Image.Image | np.ndarray | None
 
@@ -41,17 +52,73 @@ def open_photo(value: PhotoValue) -> Image.Image:
     if min(width, height) < MIN_SIDE:
         raise BadInput(f"This image is {width}x{height} pixels: too small to recognise anything.")
     image.draft("RGB", (WORK_SIDE, WORK_SIDE))  # JPEG: decode at a reduced scale, cheaply
-    try:
-        image.load()
-        image = ImageOps.exif_transpose(image)
-    except (OSError, SyntaxError, ValueError) as error:
-        raise BadInput(f"This image file is damaged or truncated ({error}).") from error
+    cost = decoded_bytes(image)
+    if cost > MAX_DECODED_BYTES:
+        raise BadInput(
+            f"This photo ({width}x{height} pixels, {image.mode}) would take {cost >> 20} MB "
+            f"once decoded; the limit is {MAX_DECODED_BYTES >> 20} MB. Send a smaller one "
+            "(or a JPEG)."
+        )
+    with _DECODING.holding(cost):
+        try:
+            image.load()
+            # Shrunk in its own mode first (16-bit greys too), then turned and converted:
+            # no full-size copy beyond the decoded picture (and Pillow's one for alpha).
+            image = ImageOps.exif_transpose(_shrunk(image))
+        except (OSError, SyntaxError, ValueError) as error:
+            raise BadInput(f"This image file is damaged or truncated ({error}).") from error
     image = _to_rgb(image)
-    image.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BILINEAR)
     extrema = image.getextrema()
     if max(high - low for low, high in extrema) <= BLANK_RANGE:
         raise BadInput("This photo is blank (a single flat colour): there is nothing to see.")
     return image
+
+
+def _shrunk(image: Image.Image) -> Image.Image:
+    """``image`` at most WORK_SIDE px wide or tall, aspect ratio kept (a new image; the
+    same one when it is small enough)."""
+    scale = WORK_SIDE / max(image.size)
+    if scale >= 1:
+        return image
+    size = tuple(max(1, round(side * scale)) for side in image.size)
+    # Pillow's reduce (a cheap first step) has no 16-bit grey: those are resized directly.
+    gap = None if image.mode.startswith("I;16") else 2.0
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=gap)
+
+
+def decoded_bytes(image: Image.Image) -> int:
+    """The bytes Pillow holds for ``image`` once loaded, read from its header (and draft)."""
+    width, height = image.size
+    if image.mode in ("1", "L", "P"):
+        return width * height
+    if image.mode.startswith("I;16"):
+        return 2 * width * height
+    return 4 * width * height
+
+
+class DecodeBudget:
+    """Bytes of pictures being decoded at once, all threads together: ``holding(n)``
+    waits until ``n`` more fit under ``limit`` (or nothing else is held)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.held = 0
+        self.changed = threading.Condition()
+
+    @contextmanager
+    def holding(self, size: int):
+        with self.changed:
+            self.changed.wait_for(lambda: self.held == 0 or self.held + size <= self.limit)
+            self.held += size
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.held -= size
+                self.changed.notify_all()
+
+
+_DECODING = DecodeBudget(DECODE_BUDGET)
 
 
 def square(image: Image.Image, size: int, crop: bool) -> np.ndarray:
@@ -94,13 +161,13 @@ def _from_array(array: np.ndarray) -> Image.Image:
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
         raise BadInput(f"An image array must be (H, W), (H, W, 3) or (H, W, 4), not {array.shape}.")
     if array.dtype != np.uint8:
-        array = _to_uint8(array.astype(np.float64))
+        array = _to_uint8(array)
     return Image.fromarray(array)
 
 
 def _to_uint8(values: np.ndarray) -> np.ndarray:
-    """Stretch any numeric range (16-bit, float) onto 0..255."""
-    values = np.nan_to_num(values)
+    """Stretch any numeric range (16-bit, float) onto 0..255, in one float32 copy."""
+    values = np.nan_to_num(values.astype(np.float32), copy=False)
     low, high = float(values.min()), float(values.max())
     if high <= 1.0 and low >= 0.0:  # floats in 0..1
         low, high = 0.0, 1.0
@@ -108,14 +175,16 @@ def _to_uint8(values: np.ndarray) -> np.ndarray:
         low = 0.0
     else:
         low, high = min(low, 0.0), max(high, 255.0)
-    scaled = (values - low) / max(high - low, 1e-12) * 255.0
-    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    values -= low
+    values *= 255.0 / max(high - low, 1e-12)
+    np.rint(values, out=values)
+    return np.clip(values, 0, 255, out=values).astype(np.uint8)
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
     """Any Pillow mode -> RGB; transparency is laid over white (how a viewer shows it)."""
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
-        return Image.fromarray(_to_uint8(np.asarray(image, dtype=np.float64))).convert("RGB")
+        return Image.fromarray(_to_uint8(np.asarray(image))).convert("RGB")
     if image.mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):

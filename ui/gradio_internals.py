@@ -19,13 +19,18 @@ Gradio 6.31 is pinned (requirements.txt, README front matter); when it moves, ch
   component (``SessionState``: ``state[block._id]``, built by ``block.__class__(**kwargs)``
   when an event returns an update to it, e.g. an example click) the original's wrappers
   (``with_clear_error``, ``guard_images``), so no copy escapes the image guard.
-- ``serve_a_crowd``: ``fair_queue`` wraps the Queue's ``push`` and counts the events
-  waiting in ``event_queue_per_concurrency_id`` (tagging each in ``event_ids_to_events``);
+- ``serve_a_crowd``: ``fair_queue`` wraps the Queue's ``push`` (its ``body.fn_index``
+  checked against ``Blocks.fns``, a 400 where gradio raises a KeyError) and counts the
+  events waiting in ``event_queue_per_concurrency_id`` (tagging each in
+  ``event_ids_to_events``) and, for a stream (``BlockFunction.connection``), those
+  running in ``active_jobs`` (``Event.fn``); gradio's MCP server calls the queue through
+  a gradio_client that sends ``x-gradio-user: mcp`` and the MCP caller's headers;
   ``end_idle_streams`` caps ``Queue.wait_for_batch``'s timeouts (the wait for a stream's
   next frame); ``safe_messages`` wraps the Blocks' ``process_api`` and rewrites
   ``gr.Error.message``; ``cap_editor_blobs`` replaces ``gr.ImageEditor.accept_blobs`` (a
   ``@server`` function: ``_is_server_fn``; its ``blob_storage``; the session found
-  through ``gradio.context.LocalContext.blocks_config``); ``complete_output_files``
+  through ``gradio.context.LocalContext.blocks_config``; a ``gr.Request`` parameter
+  filled by gradio's ``special_args``); ``complete_output_files``
   replaces ``gradio.processing_utils.save_pil_to_cache`` and ``save_bytes_to_cache``
   (module-wide; every image output is saved through them, named by a hash of its bytes).
 - hub.py's ``launch`` passes ``_frontend=False`` (a private launch parameter whose only
@@ -62,7 +67,6 @@ import base64
 import binascii
 import html
 import inspect
-import ipaddress
 import os
 import re
 import tempfile
@@ -76,6 +80,8 @@ import gradio as gr
 from gradio.processing_utils import extract_base64_data
 from gradio.utils import get_upload_folder, is_in_or_equal
 from PIL import Image
+
+from ui.guards import visitor_of
 
 WRITTEN_FOR = "6.31.0"  # the gradio release every reliance above was checked against
 if gr.__version__ != WRITTEN_FOR:
@@ -308,14 +314,19 @@ def _header_pixels(source) -> int:
 # ------------------------------------------------------------------------ for a crowd
 
 
-def serve_a_crowd(app, max_waiting: int, stream_idle: float):
+def serve_a_crowd(
+    app, max_waiting: int, stream_idle: float, per_address: int, sessions_per_minute: int
+):
     """``app`` (the root Blocks, its queue set up), made for many visitors at once:
 
-    - a fair queue: one client has at most ``max_waiting`` requests waiting; one more is
-      refused at once with a message that says so (HTTP 503), and the other clients are
-      still served. The global bound (``queue(max_size=...)``) stays. The client is its
-      session, or, for a request whose direct peer is a trusted proxy (``client_key``), the
-      address that proxy appended to X-Forwarded-For;
+    - a fair queue: one visitor's address has at most ``per_address`` requests waiting,
+      one session inside it at most ``max_waiting``; one more is refused at once with a
+      message that says so (HTTP 503), and the other visitors are still served. The
+      global bound (``queue(max_size=...)``) stays. The address is the direct peer's or,
+      for a request whose direct peer is a trusted proxy, the address that proxy
+      appended to X-Forwarded-For (ui/guards.py, ``visitor_address``). An address may
+      begin ``sessions_per_minute`` new sessions a minute, and run STREAMS_PER_ADDRESS
+      webcam streams per tab (HTTP 503 past either);
     - a webcam stream that sends no frame for ``stream_idle`` seconds ends and frees its
       slot (gradio waits up to the stream's whole time limit for the next frame);
     - every message a visitor sees is HTML-escaped and names no folder of the server;
@@ -323,42 +334,12 @@ def serve_a_crowd(app, max_waiting: int, stream_idle: float):
     - two visitors given the same picture at once both download all of it
       (``complete_output_files``).
     """
-    fair_queue(app, max_waiting)
+    fair_queue(app, max_waiting, per_address, sessions_per_minute)
     end_idle_streams(stream_idle)
     safe_messages(app)
     cap_editor_blobs()
     complete_output_files()
     return app
-
-
-def trusted_proxies() -> set[str]:
-    """HUB_TRUSTED_PROXIES: the comma-separated addresses of the proxies in front of the
-    hub (e.g. HAProxy's); empty (the default): X-Forwarded-For is ignored."""
-    found = set()
-    for part in os.environ.get("HUB_TRUSTED_PROXIES", "").split(","):
-        if part.strip():
-            found.add(str(ipaddress.ip_address(part.strip())))
-    return found
-
-
-def client_key(request, session_hash: str | None) -> str:
-    """Who sent ``request`` (a starlette Request), for per-client limits: behind a trusted
-    proxy, the last address of X-Forwarded-For (the one the proxy appended; the ones
-    before it are whatever the visitor sent); otherwise the session."""
-    peer = getattr(getattr(request, "client", None), "host", None)
-    forwarded = request.headers.get("x-forwarded-for", "") if request is not None else ""
-    if peer and forwarded and _normal(peer) in trusted_proxies():
-        last = forwarded.split(",")[-1].strip()
-        if last:
-            return f"address {last}"
-    return f"session {session_hash}"
-
-
-def _normal(address: str) -> str:
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return address
 
 
 def waiting_message(limit: int) -> str:
@@ -368,28 +349,110 @@ def waiting_message(limit: int) -> str:
     )
 
 
-def fair_queue(app, max_waiting: int):
-    """Wrap ``app._queue.push`` (gradio's Queue): see ``serve_a_crowd``."""
+def address_message(limit: int) -> str:
+    return (
+        f"Too many requests waiting from your address: {limit} are in the queue (the "
+        "limit per address, shared by everyone behind it). Wait for one of them to "
+        "finish, then send the next."
+    )
+
+
+def unknown_fn_index(fn_index) -> str:
+    return (
+        f"There is no event with fn_index {fn_index}: the events are listed in /config "
+        "(dependencies), the endpoints at /gradio_api/info."
+    )
+
+
+class NewSessions:
+    """Sessions first seen per address: ``allows(address, session)`` is False for a
+    session new to the hub from an address that began ``per_minute`` others in the last
+    minute. Sessions unseen for an hour are forgotten (then new again)."""
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self.last_seen: dict[str, float] = {}  # session -> time
+        self.begun: dict[str, list[float]] = {}  # address -> times its sessions began
+
+    def allows(self, address: str, session) -> bool:
+        now = time.monotonic()
+        if session in self.last_seen:
+            self.last_seen[session] = now
+            return True
+        recent = [t for t in self.begun.get(address, []) if now - t < 60]
+        self.begun[address] = recent
+        if len(recent) >= self.per_minute:
+            return False
+        recent.append(now)
+        self.last_seen[session] = now
+        if len(self.last_seen) > 10_000:  # forget the idle ones, now and then
+            self.last_seen = {s: t for s, t in self.last_seen.items() if now - t < 3600}
+        return True
+
+
+def new_sessions_message(per_minute: int) -> str:
+    return (
+        f"Too many new sessions from your address: the limit is {per_minute} a minute, "
+        "shared by everyone behind it. Reuse your session, or try again in a minute."
+    )
+
+
+STREAMS_PER_ADDRESS = 2  # webcam streams of one tab, waiting or running, per address
+
+
+def streams_message() -> str:
+    return (
+        f"Too many webcam streams from your address on this tab: the limit is "
+        f"{STREAMS_PER_ADDRESS}, shared by everyone behind it. Stop one, then start again."
+    )
+
+
+def _address(event) -> str | None:
+    tag = getattr(event, "hub_client", None)
+    return tag[0] if tag else None
+
+
+def fair_queue(app, per_session: int, per_address: int, sessions_per_minute: int):
+    """Wrap ``app._queue.push`` (gradio's Queue): see ``serve_a_crowd``. Each queued
+    event is tagged with its (address, session) in ``hub_client``."""
     queue = app._queue
     plain = queue.push
+    sessions = NewSessions(sessions_per_minute)
 
     async def push(body, request, username):
-        key = client_key(request, getattr(body, "session_hash", None))
-        waiting = sum(
-            getattr(event, "hub_client", None) == key
+        if body.fn_index is not None and body.fn_index not in app.fns:  # gradio: a KeyError
+            return False, unknown_fn_index(body.fn_index), "error"  # HTTP 400
+        client = (visitor_of(request), getattr(body, "session_hash", None))
+        if request is not None and request.headers.get("x-gradio-user") == "mcp":
+            # gradio's MCP server: one gradio_client session for every MCP caller; the
+            # caller's own MCP session (its header, relayed) is the session here.
+            client = (client[0], "mcp " + request.headers.get("mcp-session-id", client[0]))
+        if not sessions.allows(*client):
+            return False, new_sessions_message(sessions_per_minute), "queue_full"
+        queued = [
+            event
             for event_queue in list(queue.event_queue_per_concurrency_id.values())
             for event in list(event_queue.queue)
-        )
-        if waiting >= max_waiting:
-            return False, waiting_message(max_waiting), "queue_full"
+        ]
+        fn = app.fns.get(body.fn_index) if body.fn_index is not None else None
+        if fn is not None and fn.connection == "stream":  # a webcam stream: running too
+            running = [event for job in list(queue.active_jobs) if job for event in job]
+            streams = [e for e in queued + running if e.fn is fn]
+            if sum(_address(e) == client[0] for e in streams) >= STREAMS_PER_ADDRESS:
+                return False, streams_message(), "queue_full"
+        waiting = [getattr(event, "hub_client", None) for event in queued]
+        if sum(tag is not None and tag[0] == client[0] for tag in waiting) >= per_address:
+            return False, address_message(per_address), "queue_full"
+        if waiting.count(client) >= per_session:
+            return False, waiting_message(per_session), "queue_full"
         success, event_id, state = await plain(body, request, username)
         event = queue.event_ids_to_events.get(event_id) if success else None
         if event is not None:
-            event.hub_client = key
+            event.hub_client = client
         return success, event_id, state
 
     queue.push = push
-    queue.hub_max_waiting = max_waiting
+    queue.hub_max_waiting = per_session
     return app
 
 
@@ -484,28 +547,68 @@ def safe_messages(app):
     return app
 
 
-# accept_blobs: what one session may store, and for how long.
+# accept_blobs: what one session, one visitor's address, and all together may store.
 BLOB_MAX_INDEX = 16  # a layer's index (the hub's sketchpads use one layer)
 BLOB_BYTES_PER_SESSION = 32 * 1024 * 1024
-BLOB_TTL = 600  # seconds: a drawing is submitted soon after its blobs are posted
+BLOB_BYTES_PER_ADDRESS = 64 * 1024 * 1024
+BLOB_BYTES_TOTAL = int(os.environ.get("HUB_BLOB_MB", "128")) * 1024 * 1024
+BLOB_TTL = 60  # seconds: a drawing is submitted soon after its blobs are posted
+# Every editor's stored blobs (gradio keeps them in each editor's ``blob_storage``):
+# (id of that storage, blob id) -> (storage, (address, session), time stored, bytes).
+_BLOBS: dict[tuple[int, str], tuple[dict, tuple, float, int]] = {}
+
+
+def _forget_blobs(now: float) -> None:
+    """Drop expired blobs (from their editor's storage too) and those gradio already
+    took (submitted) or guard_images refused."""
+    for key, (storage, _, stored_at, _) in list(_BLOBS.items()):
+        if now - stored_at > BLOB_TTL:
+            storage.pop(key[1], None)
+        if now - stored_at > BLOB_TTL or key[1] not in storage:
+            _BLOBS.pop(key, None)
+
+
+def _blob_refusal(client: tuple, size: int) -> str | None:
+    """Why a blob of ``size`` bytes from ``client`` (address, session) is refused (HTTP
+    413), or None."""
+    kept = f"each kept {BLOB_TTL} s: submit or clear the drawings first"
+    held = [(owner, n) for _, owner, _, n in _BLOBS.values()]
+    if sum(n for owner, n in held if owner == client) + size > BLOB_BYTES_PER_SESSION:
+        return (
+            "Too much drawing data stored for this session (the limit is "
+            f"{BLOB_BYTES_PER_SESSION >> 20} MB, {kept})."
+        )
+    if sum(n for owner, n in held if owner[0] == client[0]) + size > BLOB_BYTES_PER_ADDRESS:
+        return (
+            "Too much drawing data stored from your address (the limit is "
+            f"{BLOB_BYTES_PER_ADDRESS >> 20} MB, shared by everyone behind it, {kept})."
+        )
+    if sum(n for _, n in held) + size > BLOB_BYTES_TOTAL:
+        return (
+            f"The server holds its limit of drawing data ({BLOB_BYTES_TOTAL >> 20} MB for "
+            f"everybody, each kept {BLOB_TTL} s): try again in a minute."
+        )
+    return None
 
 
 def cap_editor_blobs() -> None:
     """gr.ImageEditor's ``accept_blobs`` (a component server function: the browser posts a
     drawing's layers there before the event names them by id) with a cap on the layer
-    index (gradio builds a list that long; HTTP 400 past it), on the bytes stored per
-    session (HTTP 413 past it; a session is known by its own copy of the blocks' config,
-    which gradio sets for the call), and an expiry. Gradio keeps blobs until their id is
-    submitted. Class-wide, so that gradio's per-session copies of an editor are capped
-    too."""
+    index (gradio builds a list that long; HTTP 400 past it), a required ``id`` (HTTP
+    400), a cap on the bytes stored per session, per visitor's address and in all (HTTP
+    413 past any) and an expiry (BLOB_TTL). Gradio keeps blobs until their id is submitted.
+    Class-wide, so that gradio's per-session copies of an editor are capped too; gradio
+    passes a ``gr.Request`` to a server function that asks for one, and a session is
+    known by its own copy of the blocks' config, which gradio sets for the call."""
     editor = gr.ImageEditor
     plain = inspect.getattr_static(editor, "accept_blobs")
     plain = getattr(plain, "__wrapped_plain__", plain)
 
-    def accept_blobs(self, data):
+    def accept_blobs(self, data, request: gr.Request):
         from fastapi import HTTPException
-        from gradio.context import LocalContext
 
+        if "id" not in data.data:  # gradio: a KeyError, a 500
+            raise HTTPException(400, "A blob needs an `id` (the drawing it belongs to).")
         raw = data.data.get("index")
         try:
             index = int(raw) if raw and raw != "null" else None
@@ -513,26 +616,20 @@ def cap_editor_blobs() -> None:
             raise HTTPException(400, "The layer index is not a number.") from None
         if index is not None and not 0 <= index < BLOB_MAX_INDEX:
             raise HTTPException(400, f"The layer index must be in [0, {BLOB_MAX_INDEX}).")
-        config = LocalContext.blocks_config.get()
-        session = id(config) if config is not None else None
-        ledger = self.__dict__.setdefault("hub_blobs", {})  # id -> (session, time, bytes)
         now = time.monotonic()
-        for blob_id, (_, stored_at, _) in list(ledger.items()):
-            if now - stored_at > BLOB_TTL:
-                ledger.pop(blob_id, None)
-                self.blob_storage.pop(blob_id, None)
-        for blob_id in [b for b in ledger if b not in self.blob_storage]:
-            ledger.pop(blob_id)  # submitted (gradio popped it) or refused (guard_images)
+        _forget_blobs(now)
+        from gradio.context import LocalContext
+
+        config = LocalContext.blocks_config.get()  # the session's own (gradio sets it)
+        client = (visitor_of(request), id(config) if config is not None else None)
         size = len(data.files[0][1]) if data.files else 0
-        blob_id = data.data.get("id")
-        _, _, before = ledger.get(blob_id, (session, now, 0))
-        used = sum(n for s, _, n in ledger.values() if s == session)
-        if used + size > BLOB_BYTES_PER_SESSION:
-            raise gr.Error(
-                "Too much drawing data stored for this session: submit or clear the drawings first."
-            )
+        key = (id(self.blob_storage), data.data["id"])
+        _, _, _, before = _BLOBS.get(key, (None, client, now, 0))
+        refusal = _blob_refusal(client, size)
+        if refusal:
+            raise HTTPException(413, refusal)
         result = plain(self, data)
-        ledger[blob_id] = (session, now, before + size)
+        _BLOBS[key] = (self.blob_storage, client, now, before + size)
         return result
 
     accept_blobs._is_server_fn = True

@@ -28,8 +28,8 @@ MAX_BATCH = int(os.environ.get("HUB_MAX_BATCH", "1"))
 # hold: a drawing (canvas 400x400) or a numpy photo. 16 MP is 64 MB once decoded as RGBA.
 DECODED_MAX_PIXELS = 16_000_000
 # Webcam streams served at once, per stream event (each visitor's stream holds a slot
-# while it runs, up to its time limit or 10 s without a frame): different visitors'
-# streams run side by side, each answered on its newest frame.
+# while it runs, up to its time limit or hub.STREAM_IDLE s without a frame): different
+# visitors' streams run side by side, each answered on its newest frame.
 STREAMS = int(os.environ.get("HUB_STREAMS", "8"))
 
 
