@@ -16,7 +16,7 @@ import re
 import pytest
 import test_browser
 from playwright.sync_api import Locator, Page, expect
-from test_browser import WAIT_MS, draw, label_output, panel, selected
+from test_browser import WAIT_MS, draw, label_output, open_tab, panel, selected
 
 from core.experiments import BY_ID
 
@@ -29,12 +29,13 @@ RING = [(0.5 + 0.1 * math.cos(a / 4), 0.5 + 0.2 * math.sin(a / 4)) for a in rang
 chrome = test_browser.browser
 
 
-def opened(chrome, hub_url: str, experiment_id: str, size=LAPTOP) -> Page:
-    """A new page of the hub at ``size``, on the experiment's tab (its deep link)."""
+def opened(chrome, hub_url: str, experiment_id: str | None = None, size=LAPTOP) -> Page:
+    """A new page of the hub at ``size``: on the experiment's tab (its deep link), or on
+    the Home tab without one."""
     page = chrome.new_page(viewport={"width": size[0], "height": size[1]})
     page.set_default_timeout(WAIT_MS)
-    page.goto(f"{hub_url}?tab={experiment_id}")
-    selected(page, BY_ID[experiment_id].short)
+    page.goto(f"{hub_url}?tab={experiment_id}" if experiment_id else hub_url)
+    selected(page, BY_ID[experiment_id].short if experiment_id else "Home")
     return page
 
 
@@ -125,10 +126,12 @@ MAIN_ACTION = {
 
 @pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["1280x800", "390x844"])
 def test_the_main_action_is_on_the_first_screen(chrome, hub_url, size):
-    """Each element wholly inside the window as the tab opens, nothing scrolled."""
-    for experiment_id, main_actions in MAIN_ACTION.items():
-        page = opened(chrome, hub_url, experiment_id, size)
-        try:
+    """Each element wholly inside the window as the tab opens (its section's tab, then its
+    own, clicked at the top of the page), nothing scrolled."""
+    page = opened(chrome, hub_url, size=size)
+    try:
+        for experiment_id, main_actions in MAIN_ACTION.items():
+            open_tab(page, BY_ID[experiment_id])
             for main_action in main_actions:
                 expect(main_action(page)).to_be_visible()
                 box = main_action(page).bounding_box()
@@ -136,8 +139,8 @@ def test_the_main_action_is_on_the_first_screen(chrome, hub_url, size):
                 assert page.evaluate("window.scrollY") == 0, where
                 assert box["x"] >= 0 and box["x"] + box["width"] <= size[0], where
                 assert box["y"] >= 0 and box["y"] + box["height"] <= size[1], where
-        finally:
-            page.close()
+    finally:
+        page.close()
 
 
 # The tabs whose examples are pictures: a row of them, no table (the objects detector's
@@ -157,14 +160,14 @@ PICTURE_EXAMPLES = [
 
 
 def test_examples_are_pictures_not_tables(chrome, hub_url):
-    for experiment_id in PICTURE_EXAMPLES:
-        page = opened(chrome, hub_url, experiment_id)
-        try:
-            examples = panel(page).locator(".gallery-item img")
-            expect(examples.first).to_be_visible()
+    page = opened(chrome, hub_url)
+    try:
+        for experiment_id in PICTURE_EXAMPLES:
+            open_tab(page, BY_ID[experiment_id])
+            expect(panel(page).locator(".gallery-item img").first).to_be_visible()
             expect(panel(page).locator("table[role=grid]")).to_have_count(0)
-        finally:
-            page.close()
+    finally:
+        page.close()
 
 
 def test_the_play_buttons_emoji_are_in_colour(chrome, hub_url):
