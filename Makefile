@@ -117,6 +117,14 @@ test: test-requirements
 	  exit 1; \
 	fi; \
 	echo "browser: $$chrome ($$route)"; \
+	if fc-list 2>/dev/null | grep -qi "color emoji"; then \
+	  echo "fonts: a colour emoji font (fc-list)"; \
+	elif [ "$$(id -u)" = 0 ] && grep -qx 'ID=debian' /etc/os-release 2>/dev/null; then \
+	  echo "fonts: no colour emoji font; installing Debian's fonts-noto-color-emoji (the pages' emoji, in the browser tests' pictures)"; \
+	  apt-get update -q >/dev/null && apt-get install -y -q fonts-noto-color-emoji >/dev/null; \
+	else \
+	  echo "fonts: fc-list finds no colour emoji font: install one (Debian: fonts-noto-color-emoji), or tests/test_first_minute.py fails"; \
+	fi; \
 	echo "HUB_CHROMIUM=$$chrome $(PY) -m pytest $(PYTEST_ARGS)"; \
 	HUB_CHROMIUM="$$chrome" $(PY) -m pytest $(PYTEST_ARGS)
 

@@ -38,6 +38,7 @@ from ui.gradio_internals import (  # noqa: E402
     unknown_endpoint,
 )
 from ui.guards import FrontDoor, UploadQuota, public_root  # noqa: E402
+from ui.shared import BRUSH_FIRST  # noqa: E402
 
 TITLE = "Interactive Machine Learning Experiments"
 # Uploaded files (and the app's cached outputs) are removed an hour after they were
@@ -175,7 +176,8 @@ def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.B
 
 def launch(app: gr.Blocks, **options):
     """``app.launch(**options)`` with the PUBLIC settings: how every hub is served. As an
-    MCP tool, a drawing input takes a plain image (ui/gradio_internals.py, fix_mcp_tools)."""
+    MCP tool, a drawing input takes a plain image (ui/gradio_internals.py, fix_mcp_tools);
+    in the page, a canvas draws at the first touch (ui/shared.py, BRUSH_FIRST)."""
     # uvicorn would replace a request's peer address with X-Forwarded-For's whenever the
     # peer is local (its FORWARDED_ALLOW_IPS default), hiding whether a proxy sent it: the
     # hub reads X-Forwarded-For itself, from HUB_TRUSTED_PROXIES only (serve_a_crowd).
@@ -193,7 +195,7 @@ def launch(app: gr.Blocks, **options):
     # _frontend=False: skip gradio's start-up probe of its own page (five HEAD requests,
     # the first one's 3 s timeout ends it), which stopped the hub with "localhost is not
     # accessible" on a loaded 2-core machine while the server was merely slow to answer.
-    return app.launch(**PUBLIC, app_kwargs=app_kwargs, _frontend=False, **options)
+    return app.launch(**PUBLIC, js=BRUSH_FIRST, app_kwargs=app_kwargs, _frontend=False, **options)
 
 
 def link_tabs(

@@ -161,8 +161,10 @@ def _circle(n: int) -> list[tuple[float, float]]:
 
 
 def upload(page: Page, path: Path) -> None:
-    """Upload a file into the tab's first image input and wait until it shows it."""
-    box = panel(page).locator(".block:has(input[type=file])").first
+    """Upload a file into the tab's first image input that is not a live webcam (whose
+    block holds a file input and a video) and wait until it shows it."""
+    inputs = panel(page).locator(".block:has(input[type=file])")
+    box = inputs.filter(has_not=page.locator("video")).first
     box.locator("input[type=file]").first.set_input_files(str(path))
     expect(box.locator("img").first).to_be_visible()
 

@@ -9,11 +9,23 @@ from core.dcgan import MAX_SAMPLES, MAX_SEED, generators
 from core.experiments import Experiment
 from core.models import load_keras, weights_file
 from ui.gradio_internals import with_clear_error
-from ui.shared import examples_of, model_card_panel, shows_errors, sketchpad
+from ui.shared import examples_of, model_card_panel, named, shows_errors, sketchpad, unwrapped
+
+SEEDS = [[0, 16], [42, 16], [2026, 36]]  # the noise examples: seed, number of samples
+DOC = f"""Generate clothes (Fashion-MNIST style) with a DCGAN from random noise.
+
+Takes a seed (a whole number from 0 to {MAX_SEED:,}: the same seed gives the same
+clothes) and how many to draw (1-{MAX_SAMPLES}); returns one image, a grid of them."""
+DRAWING_DOC = """Generate clothes with a DCGAN, using a drawing as the noise.
+
+Takes an image of a drawing, dark ink on light (as an MCP tool: a URL or a data: URI;
+through the API: a sketchpad value with that image as its "composite"); returns the
+generated clothes and the 10x10 latent vector the drawing became, as images."""
 
 
 def request_functions(model, name: str):
-    """The two request functions, ``name`` and ``name``_drawing (API endpoints, MCP tools)."""
+    """The two request functions, ``name`` (DOC) and ``name``_drawing (DRAWING_DOC): API
+    endpoints, MCP tools."""
     from_noise, from_drawing = generators(model)
 
     def from_seed(seed, count=16):
@@ -22,18 +34,7 @@ def request_functions(model, name: str):
     def drawing(value):
         return from_drawing(value)
 
-    from_seed.__name__ = from_seed.__qualname__ = name
-    from_seed.__doc__ = f"""Generate clothes (Fashion-MNIST style) with a DCGAN from random noise.
-
-    Takes a seed (a whole number from 0 to {MAX_SEED:,}: the same seed gives the same
-    clothes) and how many to draw (1-{MAX_SAMPLES}); returns one image, a grid of them."""
-    drawing.__name__ = drawing.__qualname__ = f"{name}_drawing"
-    drawing.__doc__ = """Generate clothes with a DCGAN, using a drawing as the noise.
-
-    Takes an image of a drawing, dark ink on light (as an MCP tool: a URL or a data: URI;
-    through the API: a sketchpad value with that image as its "composite"); returns the
-    generated clothes and the 10x10 latent vector the drawing became, as images."""
-    return shows_errors(from_seed), shows_errors(drawing)
+    return shows_errors(named(from_seed, name)), shows_errors(named(drawing, f"{name}_drawing"))
 
 
 def build(experiment: Experiment) -> gr.Blocks:
@@ -59,17 +60,20 @@ def build(experiment: Experiment) -> gr.Blocks:
                 ],
                 # The grid of the inputs' defaults is there when the tab opens.
                 outputs=gr.Image(from_noise(42, 16), label="Generated clothes", format="png"),
-                examples=[[0, 16], [42, 16], [2026, 36]],
+                examples=SEEDS,
+                # A row of buttons that say what each example draws, not a table of numbers.
+                example_labels=[f"Seed {seed}: {count} clothes" for seed, count in SEEDS],
                 cache_examples=True,
                 cache_mode="lazy",  # an example's answer comes with it, from its first click
                 flagging_mode="never",
                 api_name=experiment.id,
+                api_description=unwrapped(DOC),
             )
         gr.Markdown("### Generate from drawing")
         with gr.Group():
             gr.Interface(
                 fn=from_drawing,
-                inputs=sketchpad("Draw anything (pick the brush first): it becomes the noise"),
+                inputs=sketchpad("Draw anything: it becomes the noise"),
                 outputs=[
                     gr.Image(label="Generated clothes", format="png"),
                     gr.Image(label="Your drawing as the 10×10 latent vector", format="png"),
@@ -79,6 +83,7 @@ def build(experiment: Experiment) -> gr.Blocks:
                 cache_mode="lazy",  # an example's answer comes with it, from its first click
                 flagging_mode="never",
                 api_name=f"{experiment.id}_drawing",
+                api_description=unwrapped(DRAWING_DOC),
             )
         gr.Image(
             value=str(gif),

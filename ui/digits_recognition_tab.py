@@ -48,7 +48,7 @@ def build(experiment: Experiment) -> gr.Blocks:
     with gr.Blocks() as tab:
         demo = gr.Interface(
             **recognise,
-            inputs=sketchpad("Draw a digit (pick the brush first)"),
+            inputs=sketchpad("Draw a digit"),
             outputs=gr.Label(num_top_classes=10, label="Recognised digit and probabilities"),
             examples=examples_of(experiment.family),
             # An example's answer comes with it, computed on its first click.

@@ -55,6 +55,9 @@ does not document as API):
 - ``Interface.input_components`` / ``output_components``: ui/digits_recognition_tab.py,
   ui/sketch_recognition_tab.py (the sketchpad that answers after each stroke).
 - ``gradio.routes.App.create_app`` patched by tests/test_hub.py to count the calls.
+- The sketchpad's DOM in the page (its tool buttons, the chosen one's ``highlight``
+  class): ui/shared.py, BRUSH_FIRST; tests/test_first_minute.py draws with no tool
+  clicked.
 
 ``WRITTEN_FOR`` is the gradio release all of this was checked against; importing this
 module under another one stops the hub with a message (the guards here are security

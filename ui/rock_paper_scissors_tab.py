@@ -30,10 +30,16 @@ from ui.shared import (
     array_image,
     examples_of,
     model_card_panel,
+    named,
     photo_input,
     shows_errors,
+    unwrapped,
 )
 
+API_DOC = """Tell rock, paper or scissors from a photo of one hand.
+
+Takes an image (a photo of a hand showing rock, paper or scissors); returns the
+probability of each of the three gestures."""
 COUNTDOWN_TICK = 0.7  # seconds, as upstream
 STREAM_LIMIT = 120  # seconds a webcam stream may run before the visitor restarts it
 
@@ -51,7 +57,7 @@ def round_text(you: str, computer: str, outcome: str) -> str:
 
 
 def api_function(classify: Classifier, name: str) -> Callable:
-    """The plain endpoint ``/<name>``: a picture -> the three probabilities."""
+    """The plain endpoint ``/<name>`` (API_DOC): a picture -> the three probabilities."""
 
     def predict(image) -> dict[str, float]:
         try:
@@ -59,12 +65,7 @@ def api_function(classify: Classifier, name: str) -> Callable:
         except NoHand:
             raise gr.Error("No hand found in the picture: show one hand, closer.") from None
 
-    predict.__name__ = predict.__qualname__ = name
-    predict.__doc__ = """Tell rock, paper or scissors from a photo of one hand.
-
-    Takes an image (a photo of a hand showing rock, paper or scissors); returns the
-    probability of each of the three gestures."""
-    return shows_errors(predict)
+    return shows_errors(named(predict, name))
 
 
 def game_function(classify: Classifier, pick: Callable[[], str] | None = None) -> Callable:
@@ -118,7 +119,7 @@ def build(experiment: Experiment) -> gr.Blocks:
                     streaming=True,
                     label="Your hand (webcam)",
                     webcam_options=gr.WebcamOptions(mirror=True),
-                    height=300,
+                    height=240,  # PLAY under it on a phone's first screen (390x844)
                 )
                 play_button = gr.Button("PLAY ✊ ✋ ✌️", variant="primary")
                 photo = array_image(sources=["upload"], label="…or a photo", height=240)
@@ -156,7 +157,11 @@ def build(experiment: Experiment) -> gr.Blocks:
         api_label = gr.Label(num_top_classes=3, visible=False)
         api_button = gr.Button(visible=False)
         api_button.click(
-            api_function(classify, experiment.id), api_image, api_label, api_name=experiment.id
+            api_function(classify, experiment.id),
+            api_image,
+            api_label,
+            api_name=experiment.id,
+            api_description=unwrapped(API_DOC),
         )
         model_card_panel(experiment, real_photo_rows(experiment.metrics()))
     return tab

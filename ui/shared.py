@@ -62,9 +62,24 @@ def shows_errors(fn: Callable) -> Callable:
     return call
 
 
+def named(fn: Callable, name: str) -> Callable:
+    """``fn`` named ``name``. Kept rather than a gradio parameter: gradio 6.31 names an
+    endpoint's MCP tool after its function's ``__name__``, whatever its ``api_name``, and
+    has no parameter for the tool's name (gr.mcp.prompt's ``name`` is for prompts only)."""
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def unwrapped(doc: str) -> str:
+    """``doc`` with its lines joined, as gradio joins a docstring's: an endpoint's
+    ``api_description`` (its API page text and MCP tool description)."""
+    return " ".join(doc.split())
+
+
 def classifier_fn(model, prepare, answer, name: str, doc: str) -> dict:
     """gr.Interface's ``fn`` for a one-input classifier, named ``name`` (its API endpoint
-    and MCP tool) and documented by ``doc`` (the tool's description for an agent).
+    and MCP tool), with its ``api_description``, ``doc`` (the tool's description for an
+    agent).
 
     ``prepare(value)`` is the model's input for one request (BadInput on bad input),
     ``answer(probabilities)`` the output shown for one. With MAX_BATCH > 1 it is a gradio
@@ -83,9 +98,7 @@ def classifier_fn(model, prepare, answer, name: str, doc: str) -> dict:
             return [[answer(row) for row in np.asarray(model.predict_on_batch(x))]]
 
         fn, extra = classify, {"batch": True, "max_batch_size": MAX_BATCH}
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    return {"fn": shows_errors(fn), **extra}
+    return {"fn": shows_errors(named(fn, name)), "api_description": unwrapped(doc), **extra}
 
 
 def follow_drawing(pad: gr.Sketchpad, label: gr.Label, model, prepare, answer) -> None:
@@ -120,7 +133,10 @@ def tab_header(experiment: Experiment, link_similar: bool = True) -> gr.Button |
     returned (None when there is none to link to).
     """
     with gr.Row():
-        gr.Markdown(f"## {experiment.title}\n{experiment.description}")
+        # At least 320 px wide: on a phone the link goes under the title, not beside it
+        # in a narrow column that stretched the title over five lines.
+        with gr.Column(min_width=320):
+            gr.Markdown(f"## {experiment.title}\n{experiment.description}")
         if experiment.similar and link_similar:
             return gr.Button(
                 f"Similar experiment: {BY_ID[experiment.similar].title} →",
@@ -131,18 +147,42 @@ def tab_header(experiment: Experiment, link_similar: bool = True) -> gr.Button |
     return None
 
 
+# The class of every drawing canvas: BRUSH_FIRST finds the canvases by it.
+DRAWING = "drawing"
+# The page's script (hub.launch passes it as launch(js=...)): gradio 6.31 opens a sketchpad
+# with no tool chosen ("select the draw tool to start", a stroke draws nothing) and has no
+# parameter for the starting tool. Whenever a canvas is on the page with no tool chosen
+# (gradio adds a tab's canvas when the tab first opens), this clicks its first tool, the
+# brush. It relies on gradio's DOM: the tools are the buttons of the first
+# `.half-container` in the editor's `.toolbar-wrap`, the brush first (the image tool,
+# before it, exists only with sources), and the chosen one has the class `highlight`.
+# Found by position, not by its label: gradio translates "Brush". A visitor's own choice
+# (the eraser) has the highlight and stays. tests/test_first_minute.py draws without a click.
+BRUSH_FIRST = f"""() => {{
+  const chooseBrush = () => {{
+    for (const tools of document.querySelectorAll(
+      ".{DRAWING} .toolbar-wrap > .half-container:first-child"
+    )) {{
+      if (!tools.querySelector("button.highlight")) tools.querySelector("button")?.click();
+    }}
+  }};
+  new MutationObserver(chooseBrush).observe(document.body, {{ childList: true, subtree: true }});
+}}"""
+
+
 def sketchpad(label: str, brush_size: int = 24) -> gr.Sketchpad:
-    """A white canvas with a thick black brush, shared by every drawing tab.
+    """A white canvas with a thick black brush, shared by every drawing tab, that draws at
+    the first touch (BRUSH_FIRST chooses the brush).
 
     The function gets a dict whose "composite" is the drawing (RGBA, opaque); pass it to
-    core.drawing.to_mnist. Gradio 6.31 opens it with its image tool selected and has no
-    parameter for the brush: a visitor picks the brush first.
+    core.drawing.to_mnist.
     """
     pad = gr.Sketchpad(
         label=label,
         canvas_size=(400, 400),
         brush=gr.Brush(default_size=brush_size, colors=["#000000"], color_mode="fixed"),
         type="numpy",
+        elem_classes=DRAWING,
     )
     pad = with_clear_error(pad, "The drawing is not an image (send a PNG, JPEG or WebP).")
     return guard_images(pad, DECODED_MAX_PIXELS)

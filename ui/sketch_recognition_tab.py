@@ -88,7 +88,7 @@ def build(experiment: Experiment) -> gr.Blocks:
     with gr.Blocks() as tab:
         demo = gr.Interface(
             **classifier_fn(model, prepare_input, top_guesses(labels), experiment.id, DOC),
-            inputs=sketchpad("Doodle something (pick the brush first)", brush_size=BRUSH_SIZE),
+            inputs=sketchpad("Doodle something", brush_size=BRUSH_SIZE),
             # Shown as upstream did: "It looks like" the top guess, the next ones under it.
             outputs=gr.Label(num_top_classes=TOP_K, label="It looks like"),
             examples=examples_of(experiment.family),

@@ -16,25 +16,25 @@ from core.text_generator import (
     load_generator,
 )
 from ui.gradio_internals import with_clear_error
-from ui.shared import model_card_panel, shows_errors
+from ui.shared import model_card_panel, named, shows_errors, unwrapped
+
+DOC = f"""Continue a text with a character-level recurrent network.
+
+Takes the start of the text (at most {MAX_PROMPT} characters), the number of
+characters to add ({MIN_LENGTH}-{MAX_LENGTH}), the temperature ({MIN_TEMPERATURE}-
+{MAX_TEMPERATURE}: low repeats itself, high invents) and an optional seed (the same
+seed gives the same text); returns the text, streamed as it is written."""
 
 
 def request_function(generator, name: str):
-    """The streaming request function ``name`` (its API endpoint and MCP tool)."""
+    """The streaming request function ``name`` (its API endpoint and MCP tool; DOC)."""
 
     def generate(prompt: str, length: float, temperature: float, seed: float | None = None):
         # A plain generator function, so that Gradio streams it (a callable object is
         # not recognised as one).
         yield from generator(prompt, length, temperature, seed)
 
-    generate.__name__ = generate.__qualname__ = name
-    generate.__doc__ = f"""Continue a text with a character-level recurrent network.
-
-    Takes the start of the text (at most {MAX_PROMPT} characters), the number of
-    characters to add ({MIN_LENGTH}-{MAX_LENGTH}), the temperature ({MIN_TEMPERATURE}-
-    {MAX_TEMPERATURE}: low repeats itself, high invents) and an optional seed (the same
-    seed gives the same text); returns the text, streamed as it is written."""
-    return shows_errors(generate)
+    return shows_errors(named(generate, name))
 
 
 def build(experiment: Experiment) -> gr.Blocks:
@@ -77,6 +77,7 @@ def build(experiment: Experiment) -> gr.Blocks:
             cache_mode="lazy",  # an example's answer comes with it, from its first click
             flagging_mode="never",
             api_name=experiment.id,
+            api_description=unwrapped(DOC),
         )
         model_card_panel(
             experiment,
