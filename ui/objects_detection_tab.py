@@ -11,10 +11,13 @@ from core.objects_detector import (
     IOU,
     MAX_BOXES,
     SCORE,
+    STREAM_MODEL,
+    STREAM_SIZE,
     detector,
-    drawn,
     load_detector,
+    stream_frame,
 )
+from core.stream_worker import STALE, StreamWorker, sharing_note
 from core.weights import resolve
 from ui.gradio_internals import with_clear_error
 from ui.shared import (
@@ -28,26 +31,40 @@ from ui.shared import (
 
 STREAM_EVERY = 0.1  # seconds between webcam frames (stale ones are dropped)
 STREAM_LIMIT = 120  # seconds a webcam stream may run before the visitor restarts it
+# The capture the browser is asked for (gradio's default asks up to 1920x1440): enough
+# for the stream model's 384-px input, and each frame is cheap to send and decode.
+CAPTURE = {"video": {"width": {"ideal": 512}, "height": {"ideal": 384}}}
 
 
-def request_function(detect, names, name: str, draw: bool = False):
-    """The request function named ``name``, with core's errors shown as gr.Error; with
-    ``draw`` it answers one picture with the boxes drawn in (the webcam stream)."""
+def request_function(detect, names, name: str):
+    """The request function named ``name``, with core's errors shown as gr.Error."""
     find_objects = detector(detect, names)
 
     def detect_objects(image, score: float = SCORE):
-        found = find_objects(image, score)
-        return drawn(found) if draw else found
+        return find_objects(image, score)
 
     detect_objects.__name__ = detect_objects.__qualname__ = name
     detect_objects.__doc__ = f"""Find the COCO objects (people, animals, vehicles...) in a photo.
 
     Takes an image and a score threshold in (0, 1] (default {SCORE}); returns the image
     with a list of boxes (x1, y1, x2, y2 in pixels), each labelled "<class> NN%"."""
-    if draw:
-        detect_objects.__doc__ = detect_objects.__doc__.replace(
-            "the image\n    with a list of boxes", "the image with the boxes\n    drawn in"
-        )
+    return shows_errors(detect_objects)
+
+
+def stream_function(worker: StreamWorker, name: str):
+    """The webcam stream's function: a frame and a threshold -> the frame with the boxes
+    drawn in, answered by the one stream worker every visitor shares, and a note that
+    says so when several visitors stream at once."""
+
+    def detect_objects(frame, score: float = SCORE, request: gr.Request = None):
+        stream = getattr(request, "session_hash", None)
+        picture = worker.answer(stream, (frame, score))
+        if picture is STALE:  # a newer frame of this stream took its turn
+            return gr.skip(), gr.skip()
+        return picture, sharing_note(*worker.sharing(stream))
+
+    detect_objects.__name__ = detect_objects.__qualname__ = name
+    detect_objects.__doc__ = "A webcam frame -> the frame with its objects' boxes drawn in."
     return shows_errors(detect_objects)
 
 
@@ -59,8 +76,13 @@ def _slider() -> gr.Slider:
 def build(experiment: Experiment) -> gr.Blocks:
     detect, names = load_detector(resolve(experiment.id))
     detector(detect, names)(photo.warm_up_photo())  # trace the graph now, not on first visit
-    # The webcam's frames go to the same SavedModel. A TensorFlow Lite conversion was
-    # measured slower on a quiet machine (139 against 117 ms of CPU a call) and removed.
+    # The webcam's frames go to the same network exported at a smaller input, run by one
+    # worker for every visitor's stream (core/stream_worker.py). A TensorFlow Lite
+    # conversion was measured slower on a quiet machine (139 against 117 ms of CPU a
+    # call at 512) and removed.
+    stream_detect, _ = load_detector(resolve(experiment.id), STREAM_MODEL)
+    stream_frame(stream_detect, names, photo.warm_up_photo())
+    worker = StreamWorker(lambda job: stream_frame(stream_detect, names, *job))
     with gr.Blocks() as tab:
         gr.Markdown("### A photo")
         gr.Interface(
@@ -80,13 +102,20 @@ def build(experiment: Experiment) -> gr.Blocks:
         # gr.Interface would give the stream one slot for all visitors).
         with gr.Row():
             with gr.Column():
-                camera = array_image(sources=["webcam"], streaming=True, label="Webcam")
+                camera = array_image(
+                    sources=["webcam"],
+                    streaming=True,
+                    label="Webcam",
+                    webcam_options=gr.WebcamOptions(constraints=CAPTURE),
+                )
                 threshold = _slider()
-            shown = gr.Image(label="Objects", format="jpeg")
+            with gr.Column():
+                shown = gr.Image(label="Objects", format="jpeg")
+                sharing = gr.Markdown()
         camera.stream(
-            request_function(detect, names, f"{experiment.id}_webcam", draw=True),
+            stream_function(worker, f"{experiment.id}_webcam"),
             [camera, threshold],
-            shown,
+            [shown, sharing],
             stream_every=STREAM_EVERY,
             time_limit=STREAM_LIMIT,
             concurrency_limit=STREAMS,
@@ -101,8 +130,9 @@ def build(experiment: Experiment) -> gr.Blocks:
                 "SSDLite MobileNetV2: no registry holds SSDLite's weights",
                 "Shown": f"boxes above the score threshold (default {SCORE}), non-max "
                 f"suppression at IoU {IOU}, at most {MAX_BOXES}",
-                "Webcam": f"the same network, a frame every {STREAM_EVERY} s, answered on "
-                "the newest one; every visitor's stream runs at once",
+                "Webcam": f"the same network at {STREAM_SIZE}x{STREAM_SIZE}, a frame every "
+                f"{STREAM_EVERY} s, answered on the newest one; every visitor's stream "
+                "shares one worker, in turn",
             },
         )
     return tab
