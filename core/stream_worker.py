@@ -8,6 +8,9 @@ at most one frame waiting, and a newer frame takes its place (the older one is a
 of the cores (HUB_STREAM_THREADS, default all cores but one), so API requests and the
 other tabs always keep a core, however many visitors stream.
 
+The model is loaded in the background as the worker is made (``load``), so that the hub
+answers its first request without waiting for it; a frame that comes first waits for it.
+
 The worker also counts what each stream gets: ``sharing`` says how many streams are live
 and how many frames a second each was answered, for the visitor's page.
 """
@@ -41,11 +44,15 @@ class _Job:
 class StreamWorker:
     """``answer(stream, frame)`` runs ``run(frame)`` on one of ``threads`` worker threads
     (started on first use) and returns its result, or STALE if a newer frame of the same
-    stream came first; ``run``'s exception is raised in the caller."""
+    stream came first; ``run``'s exception is raised in the caller. ``run`` is what
+    ``load()`` returns, called at once in a thread of its own."""
 
-    def __init__(self, run: Callable, threads: int | None = None):
-        self.run = run
+    def __init__(self, load: Callable[[], Callable], threads: int | None = None):
         self.threads = threads or default_threads()
+        self._run: Callable | None = None
+        self._load_error: Exception | None = None
+        self._loaded = threading.Event()
+        threading.Thread(target=self._load, args=(load,), name="stream-model", daemon=True).start()
         self._waiting: collections.OrderedDict[Hashable, _Job] = collections.OrderedDict()
         self._ready = threading.Condition()
         self._answered: dict[Hashable, collections.deque] = {}
@@ -79,6 +86,19 @@ class StreamWorker:
             times = self._answered.get(stream, ())
             recent = [t for t in times if now - t <= WINDOW]
             return len(self._seen), len(recent) / WINDOW
+
+    def _load(self, load: Callable[[], Callable]) -> None:
+        try:
+            self._run = load()
+        except Exception as error:  # noqa: BLE001 - every frame's caller gets it
+            self._load_error = error
+        self._loaded.set()
+
+    def run(self, frame):
+        self._loaded.wait()
+        if self._load_error is not None:
+            raise self._load_error
+        return self._run(frame)
 
     def _start(self) -> None:
         if not self._started:

@@ -233,7 +233,7 @@ def test_the_stream_worker_takes_streams_in_turn_and_drops_a_replaced_frame():
             raise ValueError("bad frame")
         return frame.upper()
 
-    worker = stream_worker.StreamWorker(run, threads=1)
+    worker = stream_worker.StreamWorker(lambda: run, threads=1)
     answers = {}
 
     def send(stream, frame):
@@ -258,6 +258,9 @@ def test_the_stream_worker_takes_streams_in_turn_and_drops_a_replaced_frame():
     assert streams == 3 and per_second > 0
     with pytest.raises(ValueError, match="bad frame"):
         worker.answer("a", "boom")
+    broken = stream_worker.StreamWorker(lambda: 1 / 0, threads=1)
+    with pytest.raises(ZeroDivisionError):  # a model that failed to load: every frame says so
+        broken.answer("a", "a1")
     assert stream_worker.sharing_note(1, 10) == ""
     note = "3 visitors share the camera model: 8 frames/s each"
     assert stream_worker.sharing_note(3, 8.2) == note

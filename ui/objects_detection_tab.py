@@ -56,16 +56,32 @@ def stream_function(worker: StreamWorker, name: str):
     drawn in, answered by the one stream worker every visitor shares, and a note that
     says so when several visitors stream at once."""
 
+    shown_notes: dict = {}  # the note each stream's page shows: sent again only when it changes
+
     def detect_objects(frame, score: float = SCORE, request: gr.Request = None):
         stream = getattr(request, "session_hash", None)
         picture = worker.answer(stream, (frame, score))
         if picture is STALE:  # a newer frame of this stream took its turn
             return gr.skip(), gr.skip()
-        return picture, sharing_note(*worker.sharing(stream))
+        note = sharing_note(*worker.sharing(stream))
+        if shown_notes.get(stream) == note:
+            return picture, gr.skip()
+        if len(shown_notes) > 1000:  # past streams' notes: forgotten now and then
+            shown_notes.clear()
+        shown_notes[stream] = note
+        return picture, note
 
     detect_objects.__name__ = detect_objects.__qualname__ = name
     detect_objects.__doc__ = "A webcam frame -> the frame with its objects' boxes drawn in."
     return shows_errors(detect_objects)
+
+
+def stream_model(experiment_id: str, names: list[str]):
+    """The webcam stream's model, loaded and run once (in the worker's loading thread):
+    a (frame, threshold) job -> the frame with the boxes drawn in."""
+    stream_detect, _ = load_detector(resolve(experiment_id), STREAM_MODEL)
+    stream_frame(stream_detect, names, photo.warm_up_photo())
+    return lambda job: stream_frame(stream_detect, names, *job)
 
 
 def _slider() -> gr.Slider:
@@ -80,9 +96,7 @@ def build(experiment: Experiment) -> gr.Blocks:
     # worker for every visitor's stream (core/stream_worker.py). A TensorFlow Lite
     # conversion was measured slower on a quiet machine (139 against 117 ms of CPU a
     # call at 512) and removed.
-    stream_detect, _ = load_detector(resolve(experiment.id), STREAM_MODEL)
-    stream_frame(stream_detect, names, photo.warm_up_photo())
-    worker = StreamWorker(lambda job: stream_frame(stream_detect, names, *job))
+    worker = StreamWorker(lambda: stream_model(experiment.id, names))
     with gr.Blocks() as tab:
         gr.Markdown("### A photo")
         gr.Interface(
