@@ -8,8 +8,10 @@ at most one frame waiting, and a newer frame takes its place (the older one is a
 of the cores (HUB_STREAM_THREADS, default all cores but one), so API requests and the
 other tabs always keep a core, however many visitors stream.
 
-The model is loaded in the background as the worker is made (``load``), so that the hub
-answers its first request without waiting for it; a frame that comes first waits for it.
+The model is loaded (``load``) when the first frame comes, not at start-up: it costs
+about 100 MB of memory (measured with the Objects stream model) that a hub nobody streams
+to does not need, and the hub's start-up does not wait for it. The first stream's first
+answer waits for it (a few seconds).
 
 The worker also counts what each stream gets: ``sharing`` says how many streams are live
 and how many frames a second each was answered, for the visitor's page.
@@ -45,14 +47,15 @@ class StreamWorker:
     """``answer(stream, frame)`` runs ``run(frame)`` on one of ``threads`` worker threads
     (started on first use) and returns its result, or STALE if a newer frame of the same
     stream came first; ``run``'s exception is raised in the caller. ``run`` is what
-    ``load()`` returns, called at once in a thread of its own."""
+    ``load()`` returns, called once, by the first worker thread, when the first frame
+    comes."""
 
     def __init__(self, load: Callable[[], Callable], threads: int | None = None):
         self.threads = threads or default_threads()
+        self._load = load
         self._run: Callable | None = None
         self._load_error: Exception | None = None
-        self._loaded = threading.Event()
-        threading.Thread(target=self._load, args=(load,), name="stream-model", daemon=True).start()
+        self._loading = threading.Lock()
         self._waiting: collections.OrderedDict[Hashable, _Job] = collections.OrderedDict()
         self._ready = threading.Condition()
         self._answered: dict[Hashable, collections.deque] = {}
@@ -87,15 +90,13 @@ class StreamWorker:
             recent = [t for t in times if now - t <= WINDOW]
             return len(self._seen), len(recent) / WINDOW
 
-    def _load(self, load: Callable[[], Callable]) -> None:
-        try:
-            self._run = load()
-        except Exception as error:  # noqa: BLE001 - every frame's caller gets it
-            self._load_error = error
-        self._loaded.set()
-
     def run(self, frame):
-        self._loaded.wait()
+        with self._loading:  # the first call loads; the others wait for it
+            if self._run is None and self._load_error is None:
+                try:
+                    self._run = self._load()
+                except Exception as error:  # noqa: BLE001 - every frame's caller gets it
+                    self._load_error = error
         if self._load_error is not None:
             raise self._load_error
         return self._run(frame)

@@ -77,8 +77,8 @@ def stream_function(worker: StreamWorker, name: str):
 
 
 def stream_model(experiment_id: str, names: list[str]):
-    """The webcam stream's model, loaded and run once (in the worker's loading thread):
-    a (frame, threshold) job -> the frame with the boxes drawn in."""
+    """The webcam stream's model, loaded and run once (by the stream worker, on the first
+    frame): a (frame, threshold) job -> the frame with the boxes drawn in."""
     stream_detect, _ = load_detector(resolve(experiment_id), STREAM_MODEL)
     stream_frame(stream_detect, names, photo.warm_up_photo())
     return lambda job: stream_frame(stream_detect, names, *job)
