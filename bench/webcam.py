@@ -1,11 +1,21 @@
 """Live webcam speed as visitors get it: each visitor its own headless Chromium with a
 fake camera (a .y4m video made from real photos) streaming into the objects-detection and
-rock-paper-scissors (transfer) tabs at once, for 30 s per tab. Prints, per visitor:
-frames answered per second, p50/p95 latency from a frame leaving the page to its answer
-reaching the page; then the total, the server CPU per answered frame, and an API call to
-another tab (/digits_recognition_cnn) idle and during the streams, with the load average.
+rock-paper-scissors (transfer) tabs at once, for 30 s per tab. First the stages of an
+Objects frame, timed in this process (bench/webcam_stages.py). Then, per visitor: the
+capture its page got, frames answered per second of those sent (answered / sent), p50/p95
+latency from a frame leaving the page to its answer reaching the page, and what its page
+says about sharing the camera model; then the total, the server CPU per answered frame
+(and how much of it lies outside the timed stages: gradio, HTTP, the queue), and an API
+call to another tab (/digits_recognition_cnn) idle and during the streams, with the load
+average. The RPS tab's stream only keeps the newest frame for PLAY's snapshot: it is
+measured as frames kept per second.
 
-    python -m bench.webcam [--seconds 30] [--visitors 3] [--tabs objects_detection] [--smoke]
+With --pin the hub runs on the first core and the visitors' browsers on the others, so
+that browsers cannot take the hub's CPU (on 2 cores each browser could otherwise send
+only about 4 frames a second).
+
+    python -m bench.webcam [--seconds 30] [--visitors 3] [--tabs objects_detection] [--pin]
+                           [--smoke]
 
 Needs Debian's chromium (or HUB_CHROMIUM) and the playwright package (as
 tests/test_browser.py). Gradio streams a frame every ``stream_every`` as POST
@@ -28,6 +38,7 @@ import numpy as np
 from PIL import Image
 
 from bench.common import ROOT, arguments, connect, cpu_seconds, load_note, start_hub, stop, timed
+from bench.webcam_stages import stage_table
 
 CHROMIUM = os.environ.get("HUB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 DETECTION = "objects_detection"
@@ -77,6 +88,19 @@ window.fetch = async (input, init) => {
   return new Response(page, {headers: response.headers, status: response.status});
 };
 """
+
+
+CAPTURE_SIZE = """[...document.querySelectorAll("video")].filter((v) => v.videoWidth)
+  .map((v) => `${v.videoWidth}x${v.videoHeight}`).join(" ") || "none"
+"""
+
+
+def pin(pid: int) -> None:
+    """The hub's every thread on the first core; this process (and the browsers it
+    starts from now on) on the others."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), {0})
+    os.sched_setaffinity(0, set(range(1, os.cpu_count() or 2)) or {0})
 
 
 def fake_camera(path: Path, photos: list[Path]) -> Path:
@@ -155,6 +179,9 @@ def visitor(url: str, experiment_id: str, video: Path, ready, done, results, ind
             done.wait()
             elapsed = time.perf_counter() - start
             sent, answers = page.evaluate("[window.__sent, window.__answers]")
+            capture = page.evaluate(CAPTURE_SIZE)
+            note = page.get_by_text("share the camera model")
+            shared = note.first.inner_text() if note.count() else ""
             browser.close()
         ms = latencies(sent, answers)
         results[index] = {
@@ -163,6 +190,8 @@ def visitor(url: str, experiment_id: str, video: Path, ready, done, results, ind
             "answers": len(answers),
             "p50": float(np.percentile(ms, 50)) if len(ms) else float("nan"),
             "p95": float(np.percentile(ms, 95)) if len(ms) else float("nan"),
+            "capture": capture,
+            "note": shared,
         }
     except Exception as error:  # reported by the main thread
         results[index] = {"error": f"{type(error).__name__}: {str(error)[:300]}"}
@@ -216,10 +245,12 @@ def main(argv: list[str] | None = None) -> None:
         seconds={"type": float, "default": 30, "help": "seconds measured per tab"},
         visitors={"type": int, "default": 1, "help": "browsers streaming at once"},
         tabs={"default": ",".join(TABS), "help": "comma-separated: " + ", ".join(TABS)},
+        pin={"action": "store_true", "help": "the hub on the first core, browsers on the rest"},
     )
     args = parser.parse_args(argv)
     seconds = 4 if args.smoke else args.seconds
     tabs = [tab for tab in args.tabs.split(",") if tab]
+    stages = stage_table(3 if args.smoke else 30) if DETECTION in tabs else None
 
     from gradio_client import handle_file
 
@@ -233,6 +264,8 @@ def main(argv: list[str] | None = None) -> None:
     }
     process, url, _ = start_hub([*tabs, OTHER])
     try:
+        if args.pin:
+            pin(process.pid)
         client = connect(url)
         drawing = {
             "background": None,
@@ -246,26 +279,39 @@ def main(argv: list[str] | None = None) -> None:
             client.predict(drawing, api_name=f"/{OTHER}")
 
         idle = float(np.median(timed(other, 3 if args.smoke else 8)) * 1000)
-        print(f"{load_note()}; /{OTHER} idle: p50 {idle:.0f} ms")
+        pinned = "hub pinned to core 0, browsers to the rest; " if args.pin else ""
+        print(f"{pinned}{load_note()}; /{OTHER} idle: p50 {idle:.0f} ms")
         for experiment_id in tabs:
             results, cpu_ms, other_ms = stream_tab(
                 url, experiment_id, videos[experiment_id], args.visitors, seconds,
                 process.pid, other,
             )  # fmt: skip
-            for index, got in enumerate(results, 1):
-                print(
-                    f"{experiment_id} visitor {index}/{args.visitors}: sent {got['sent']:.1f}/s  "
-                    f"answered {got['answered']:.1f}/s  p50 {got['p50']:.0f} ms  "
-                    f"p95 {got['p95']:.0f} ms"
-                )
-            total = sum(r["answered"] for r in results)
-            print(
-                f"{experiment_id} total: answered {total:.1f}/s  server CPU {cpu_ms:.0f} ms/frame  "
-                f"/{OTHER} meanwhile {other_ms:.0f} ms ({other_ms / idle:.1f}x idle)  "
-                f"{load_note()}"
-            )
+            print_tab(experiment_id, results, cpu_ms, stages)
+            ratio = other_ms / idle
+            print(f"/{OTHER} meanwhile {other_ms:.0f} ms ({ratio:.1f}x idle)  {load_note()}")
     finally:
         stop(process)
+
+
+def print_tab(experiment_id: str, results: list[dict], cpu_ms: float, stages) -> None:
+    """Each visitor's figures and the tab's total."""
+    for index, got in enumerate(results, 1):
+        head = f"{experiment_id} visitor {index}/{len(results)} ({got['capture']}):"
+        if experiment_id == RPS:  # keeps frames for the snapshot: no answers to time
+            print(f"{head} kept {got['answered']:.1f} frames/s of {got['sent']:.1f} sent")
+            continue
+        ratio = got["answered"] / max(got["sent"], 1e-9)
+        note = f'  page: "{got["note"]}"' if got["note"] else ""
+        print(
+            f"{head} sent {got['sent']:.1f}/s  answered {got['answered']:.1f}/s "
+            f"({ratio:.2f} of sent)  p50 {got['p50']:.0f} ms  p95 {got['p95']:.0f} ms{note}"
+        )
+    total = sum(r["answered"] for r in results)
+    line = f"{experiment_id} total: answered {total:.1f}/s  server CPU {cpu_ms:.0f} ms/frame"
+    if experiment_id == DETECTION and stages:
+        outside = cpu_ms - stages["cpu"]
+        line += f" ({stages['cpu']:.0f} ms in the stages above, {outside:.0f} ms outside)"
+    print(line)
 
 
 if __name__ == "__main__":

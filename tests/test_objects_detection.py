@@ -4,6 +4,7 @@ labels, the API end to end, and the conversion module's smoke run."""
 
 import json
 import re
+import time
 
 import gradio as gr
 import numpy as np
@@ -12,8 +13,9 @@ from gradio_client import handle_file
 from PIL import Image
 
 from conftest import ROOT
-from core import objects_detector
+from core import objects_detector, stream_worker
 from core import photo as photos
+from core.objects_detector import iou
 from core.weights import resolve
 from training import common, objects_detection
 from ui.objects_detection_tab import request_function
@@ -35,6 +37,12 @@ def package():
 @pytest.fixture(scope="module")
 def served():
     return objects_detector.load_detector(resolve(ID))
+
+
+@pytest.fixture(scope="module")
+def stream_model():
+    """The webcam stream's detector (STREAM_SIZE input)."""
+    return objects_detector.load_detector(resolve(ID), objects_detector.STREAM_MODEL)[0]
 
 
 @pytest.fixture(scope="module")
@@ -140,13 +148,6 @@ def test_higher_threshold_keeps_a_subset_and_overlaps_are_suppressed(find_object
             assert iou(boxes[i], boxes[j]) <= objects_detector.IOU + 1e-6
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])
-    return w * h / (area - w * h)
-
-
 def test_nothing_above_the_threshold_is_an_empty_list_not_an_error(find_objects):
     image, annotations = find_objects(str(PHOTOS / "rocket.jpg"), 1.0)
     assert annotations == [] and image.ndim == 3
@@ -184,3 +185,82 @@ def test_conversion_module_runs_end_to_end_on_one_photo(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["photos_correct"] == 1
     assert (out / "SHA256SUMS").read_text().count("saved_model/") >= 2
+
+
+def test_the_stream_model_finds_what_the_512_model_finds_on_the_example_photos(
+    served, stream_model
+):
+    """The smaller webcam input loses no object a photo shows: at the served threshold,
+    >= 0.8 of the 512 model's boxes on the example photos come out of the stream model
+    too (same class, IoU >= 0.5), and it is a different, smaller input."""
+    detect = served[0]
+    assert objects_detector.STREAM_SIZE < objects_detector.SIZE
+    hits = boxes = 0
+    for path in sorted(PHOTOS.glob("*.jpg")):
+        image = photos.open_photo(path)
+        reference = objects_detector.detections(detect, image)
+        found = objects_detector.detections(stream_model, image, side=objects_detector.STREAM_SIZE)
+        got, of = objects_detector.recall(reference, found)
+        hits, boxes = hits + got, boxes + of
+    assert boxes >= 4 and hits / boxes >= 0.8, f"{hits} of {boxes}"
+    with pytest.raises(Exception, match="shape|Shape|compatible"):
+        stream_model(np.zeros((1, 512, 512, 3), np.float32))
+
+
+def test_a_stream_frame_comes_back_with_the_boxes_drawn_and_each_stage_timed(served, stream_model):
+    frame = np.asarray(Image.open(PHOTOS / "astronaut.jpg").convert("RGB"))
+    stages = {}
+    picture = objects_detector.stream_frame(stream_model, served[1], frame, stages=stages)
+    shown = np.asarray(picture)
+    assert shown.shape == frame.shape and (shown != frame).any(axis=-1).sum() > 500
+    assert set(stages) == {"decode", "resize", "network", "nms", "draw"}
+    assert all(seconds > 0 for seconds in stages.values())
+    with pytest.raises(Exception, match="score threshold"):
+        objects_detector.stream_frame(stream_model, served[1], frame, score=0)
+
+
+def test_the_stream_worker_takes_streams_in_turn_and_drops_a_replaced_frame():
+    import threading
+
+    started, release, order = threading.Event(), threading.Event(), []
+
+    def run(frame):
+        order.append(frame)
+        if frame == "a1":  # hold the one thread while the others queue up
+            started.set()
+            release.wait(5)
+        if frame == "boom":
+            raise ValueError("bad frame")
+        return frame.upper()
+
+    worker = stream_worker.StreamWorker(lambda: run, threads=1)
+    answers = {}
+
+    def send(stream, frame):
+        answers[frame] = worker.answer(stream, frame)
+
+    first = threading.Thread(target=send, args=("a", "a1"))
+    first.start()
+    assert started.wait(5)
+    waiting = []
+    for stream, frame in [("b", "b1"), ("a", "a2"), ("c", "c1"), ("b", "b2")]:
+        waiting.append(threading.Thread(target=send, args=(stream, frame)))
+        waiting[-1].start()
+        time.sleep(0.05)  # arrive in this order
+    release.set()
+    for thread in [first, *waiting]:
+        thread.join(5)
+    # b1 was replaced by b2 before the worker got to it, and b2 kept b1's turn: the
+    # streams go in the order they started waiting
+    assert answers == {"a1": "A1", "b1": stream_worker.STALE, "a2": "A2", "c1": "C1", "b2": "B2"}
+    assert order == ["a1", "b2", "a2", "c1"]
+    streams, per_second = worker.sharing("a")
+    assert streams == 3 and per_second > 0
+    with pytest.raises(ValueError, match="bad frame"):
+        worker.answer("a", "boom")
+    broken = stream_worker.StreamWorker(lambda: 1 / 0, threads=1)
+    with pytest.raises(ZeroDivisionError):  # a model that failed to load: every frame says so
+        broken.answer("a", "a1")
+    assert stream_worker.sharing_note(1, 10) == ""
+    note = "3 visitors share the camera model: 8 frames/s each"
+    assert stream_worker.sharing_note(3, 8.2) == note

@@ -11,6 +11,11 @@ time, 4 MB). Checks written to metrics.json: the first fused conv and fused dept
 layers recomputed in numpy from the package's weights match the graph (max relative
 diff), and the example photos come out right (astronaut -> person, motorcycle_left ->
 motorcycle, coffee -> cup; chelsea's close-up cat face comes out as a dog).
+The same graph is saved a second time for the webcam stream at a smaller square input
+(`stream_model/`, core.objects_detector.STREAM_SIZE): the network is fully convolutional,
+only its upsampling sizes and the heat map's side are constants, rewritten for that side.
+metrics.json gets the share of the 512 model's boxes on the example photos that the
+stream model finds (same class, IoU >= 0.5).
 Run: `python -m training.objects_detection`.
 `--source upstream` is not available: upstream's SSDLite came from TF Hub.
 """
@@ -40,6 +45,9 @@ MODEL_BIN = "package/models/centernet.bin"
 LABELS_TS = "package/src/object/labels.ts"
 INPUT, OUTPUT = "tower_0/images", "tower_0/detections"
 SIZE = 512
+# The size constants that at_side rewrites (besides each ResizeBilinear's size input).
+HEAT_SIDE = "tower_0/strided_slice_6"  # 128: the heat map's side for a 512 input
+BOX_TABLE = "tower_0/BatchGather/Reshape_2"  # reshapes box sizes to (128 * 128, 4)
 # The checked layers: the stem (fused conv + bias) and the first fused depthwise + ReLU.
 FIRST_CONV = "tower_0/MobilenetV3/Conv/BatchNorm/FusedBatchNorm"
 FIRST_DEPTHWISE = "tower_0/MobilenetV3/expanded_conv/depthwise/depthwise"
@@ -159,19 +167,36 @@ def labels_from(source: str) -> list[str]:
     return names
 
 
-class Detector(tf.Module):
-    """The converted graph as a SavedModel: images (1, 512, 512, 3) in 0..255 ->
-    detections (1, 100, 6) = x1, y1, x2, y2 (512-px input coordinates), score, class."""
+def at_side(model: dict, weights: dict[str, np.ndarray], side: int) -> dict[str, np.ndarray]:
+    """``weights`` with the graph's size constants set for a ``side`` x ``side`` input:
+    the three upsamplings' output sizes (side / 16, / 8, / 4), the heat map's side
+    (side / 4, used to turn a peak's index into x, y) and the box-size table's length."""
+    if side % 32:
+        raise ValueError(f"the input side must be a multiple of 32, not {side}")
+    nodes = {node["name"]: node for node in model["modelTopology"]["node"]}
+    sized, heat = dict(weights), side // 4
+    for node in nodes.values():
+        if node["op"] == "ResizeBilinear":
+            size = node["input"][1]
+            sized[size] = (weights[size] * side // SIZE).astype(weights[size].dtype)
+    heat_side = weights[HEAT_SIDE]
+    sized[HEAT_SIDE] = np.full_like(heat_side, heat)
+    table = nodes[BOX_TABLE]["input"][1]
+    sized[table] = np.array([heat * heat, 4], weights[table].dtype)
+    return sized
 
-    def __init__(self, graph: tf.compat.v1.GraphDef):
+
+class Detector(tf.Module):
+    """The converted graph as a SavedModel: images (1, side, side, 3) in 0..255 ->
+    detections (1, 100, 6) = x1, y1, x2, y2 (input pixel coordinates), score, class."""
+
+    def __init__(self, graph: tf.compat.v1.GraphDef, side: int = SIZE):
         super().__init__()
         self._graph = graph
+        spec = tf.TensorSpec([1, side, side, 3], tf.float32, name="images")
+        self.__call__ = tf.function(self._detect, input_signature=[spec], autograph=False)
 
-    @tf.function(
-        input_signature=[tf.TensorSpec([1, SIZE, SIZE, 3], tf.float32, name="images")],
-        autograph=False,
-    )
-    def __call__(self, images):
+    def _detect(self, images):
         (detections,) = tf.graph_util.import_graph_def(
             self._graph, input_map={f"{INPUT}:0": images}, return_elements=[f"{OUTPUT}:0"]
         )
@@ -244,6 +269,18 @@ def check(detect, graph, weights, labels: list[str], photo_names: list[str]) -> 
     }
 
 
+def stream_recall(detect, stream, photo_names: list[str]) -> tuple[int, int]:
+    """How many of the 512 model's boxes (at the served threshold) on the photos the
+    stream model finds (same class, IoU >= 0.5), of how many."""
+    hits = boxes = 0
+    for name in photo_names:
+        image = photo.open_photo(example_photos.EXAMPLES / f"{name}.jpg")
+        found = objects_detector.detections(stream, image, side=objects_detector.STREAM_SIZE)
+        got, of = objects_detector.recall(objects_detector.detections(detect, image), found)
+        hits, boxes = hits + got, boxes + of
+    return hits, boxes
+
+
 def rel_diff(actual: np.ndarray, expected: np.ndarray) -> float:
     """Largest difference, relative to the largest value (float32 vs float64 sums)."""
     return float(np.abs(actual - expected).max() / np.abs(expected).max())
@@ -304,16 +341,24 @@ def main(argv: list[str] | None = None) -> dict:
     # Model: the core-op graph, saved and reloaded as served.
     graph = core_graph(model, weights)
     tf.saved_model.save(Detector(graph), str(folder / "saved_model"))
+    side = objects_detector.STREAM_SIZE
+    stream_graph = core_graph(model, at_side(model, weights, side))
+    tf.saved_model.save(Detector(stream_graph, side), str(folder / objects_detector.STREAM_MODEL))
     detect, names = objects_detector.load_detector(folder)
+    stream, _ = objects_detector.load_detector(folder, objects_detector.STREAM_MODEL)
 
     # Evaluate: the checks.
     photo_names = ["astronaut"] if args.smoke else example_photos.PHOTOS
     metrics = check(detect, graph, weights, names, photo_names)
+    hits, boxes = stream_recall(detect, stream, photo_names)
     size = sum(p.stat().st_size for p in (folder / "saved_model").rglob("*") if p.is_file())
     metrics.update(
         source=f"npm {PACKAGE}",
         architecture="MobileNetV3-CenterNet",
         weights_mb=round(size / 1e6, 2),
+        stream_input_side=side,
+        stream_recall_of_512_boxes=round(hits / max(boxes, 1), 4),
+        stream_recall_boxes=boxes,
         score_threshold=objects_detector.SCORE,
         upstream="SSDLite MobileNetV2 COCO (TF Hub), no metric",
     )

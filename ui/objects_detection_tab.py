@@ -11,10 +11,13 @@ from core.objects_detector import (
     IOU,
     MAX_BOXES,
     SCORE,
+    STREAM_MODEL,
+    STREAM_SIZE,
     detector,
-    drawn,
     load_detector,
+    stream_frame,
 )
+from core.stream_worker import STALE, StreamWorker, sharing_note
 from core.weights import resolve
 from ui.gradio_internals import with_clear_error
 from ui.shared import (
@@ -30,6 +33,9 @@ from ui.shared import (
 
 STREAM_EVERY = 0.1  # seconds between webcam frames (stale ones are dropped)
 STREAM_LIMIT = 120  # seconds a webcam stream may run before the visitor restarts it
+# The capture the browser is asked for (gradio's default asks up to 1920x1440): enough
+# for the stream model's 384-px input, and each frame is cheap to send and decode.
+CAPTURE = {"video": {"width": {"ideal": 512}, "height": {"ideal": 384}}}
 
 
 DOC = f"""Find the COCO objects (people, animals, vehicles...) in a photo.
@@ -39,17 +45,45 @@ with a list of boxes (x1, y1, x2, y2 in pixels), each labelled "<class> NN%"."""
 WEBCAM_DOC = DOC.replace("the image\nwith a list of boxes", "the image with the boxes\ndrawn in")
 
 
-def request_function(detect, names, name: str, draw: bool = False):
-    """The request function named ``name``, with core's errors shown as gr.Error; with
-    ``draw`` it answers one picture with the boxes drawn in (the webcam stream, WEBCAM_DOC;
-    the photo's is DOC)."""
+def request_function(detect, names, name: str):
+    """The request function named ``name``, with core's errors shown as gr.Error."""
     find_objects = detector(detect, names)
 
     def detect_objects(image, score: float = SCORE):
-        found = find_objects(image, score)
-        return drawn(found) if draw else found
+        return find_objects(image, score)
 
     return shows_errors(named(detect_objects, name))
+
+
+def stream_function(worker: StreamWorker, name: str):
+    """The webcam stream's function: a frame and a threshold -> the frame with the boxes
+    drawn in, answered by the one stream worker every visitor shares, and a note that
+    says so when several visitors stream at once."""
+
+    shown_notes: dict = {}  # the note each stream's page shows: sent again only when it changes
+
+    def detect_objects(frame, score: float = SCORE, request: gr.Request = None):
+        stream = getattr(request, "session_hash", None)
+        picture = worker.answer(stream, (frame, score))
+        if picture is STALE:  # a newer frame of this stream took its turn
+            return gr.skip(), gr.skip()
+        note = sharing_note(*worker.sharing(stream))
+        if shown_notes.get(stream) == note:
+            return picture, gr.skip()
+        if len(shown_notes) > 1000:  # past streams' notes: forgotten now and then
+            shown_notes.clear()
+        shown_notes[stream] = note
+        return picture, note
+
+    return shows_errors(named(detect_objects, name))
+
+
+def stream_model(experiment_id: str, names: list[str]):
+    """The webcam stream's model, loaded and run once (by the stream worker, on the first
+    frame): a (frame, threshold) job -> the frame with the boxes drawn in."""
+    stream_detect, _ = load_detector(resolve(experiment_id), STREAM_MODEL)
+    stream_frame(stream_detect, names, photo.warm_up_photo())
+    return lambda job: stream_frame(stream_detect, names, *job)
 
 
 def _slider() -> gr.Slider:
@@ -60,8 +94,11 @@ def _slider() -> gr.Slider:
 def build(experiment: Experiment) -> gr.Blocks:
     detect, names = load_detector(resolve(experiment.id))
     detector(detect, names)(photo.warm_up_photo())  # trace the graph now, not on first visit
-    # The webcam's frames go to the same SavedModel. A TensorFlow Lite conversion was
-    # measured slower on a quiet machine (139 against 117 ms of CPU a call) and removed.
+    # The webcam's frames go to the same network exported at a smaller input, run by one
+    # worker for every visitor's stream (core/stream_worker.py). A TensorFlow Lite
+    # conversion was measured slower on a quiet machine (139 against 117 ms of CPU a
+    # call at 512) and removed.
+    worker = StreamWorker(lambda: stream_model(experiment.id, names))
     with gr.Blocks() as tab:
         # The live webcam first, in sight as the tab opens; a photo under it.
         gr.Markdown(f"### Live webcam (a frame every {STREAM_EVERY} s)")
@@ -71,13 +108,20 @@ def build(experiment: Experiment) -> gr.Blocks:
         # gr.Interface would give the stream one slot for all visitors).
         with gr.Row():
             with gr.Column():
-                camera = array_image(sources=["webcam"], streaming=True, label="Webcam")
+                camera = array_image(
+                    sources=["webcam"],
+                    streaming=True,
+                    label="Webcam",
+                    webcam_options=gr.WebcamOptions(constraints=CAPTURE),
+                )
                 threshold = _slider()
-            shown = gr.Image(label="Objects", format="jpeg")
+            with gr.Column():
+                shown = gr.Image(label="Objects", format="jpeg")
+                sharing = gr.Markdown()
         camera.stream(
-            request_function(detect, names, f"{experiment.id}_webcam", draw=True),
+            stream_function(worker, f"{experiment.id}_webcam"),
             [camera, threshold],
-            shown,
+            [shown, sharing],
             stream_every=STREAM_EVERY,
             time_limit=STREAM_LIMIT,
             concurrency_limit=STREAMS,
@@ -109,8 +153,9 @@ def build(experiment: Experiment) -> gr.Blocks:
                 "SSDLite MobileNetV2: no registry holds SSDLite's weights",
                 "Shown": f"boxes above the score threshold (default {SCORE}), non-max "
                 f"suppression at IoU {IOU}, at most {MAX_BOXES}",
-                "Webcam": f"the same network, a frame every {STREAM_EVERY} s, answered on "
-                "the newest one; every visitor's stream runs at once",
+                "Webcam": f"the same network at {STREAM_SIZE}x{STREAM_SIZE}, a frame every "
+                f"{STREAM_EVERY} s, answered on the newest one; every visitor's stream "
+                "shares one worker, in turn",
             },
         )
     return tab
