@@ -63,19 +63,21 @@ def wait_for_client(process, url: str, timeout: float = 240):
     piped) is starting at ``url``; the test fails with the hub's output if it exits, or
     if it does not serve within ``timeout`` seconds (importing gradio + TensorFlow on a
     busy 2-core machine)."""
-    import time
-
     from gradio_client import Client
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"hub.py exited with {process.returncode}:\n{process.stdout.read()}")
+    from deploy.processes import wait_until
+
+    def client():
         try:
             return Client(url, verbose=False, analytics_enabled=False)
-        except Exception:
-            time.sleep(1)
-    pytest.fail(f"hub.py did not serve {url} within {timeout} s")
+        except Exception:  # not serving yet
+            return None
+
+    try:
+        return wait_until(client, timeout, f"hub serving {url}", 1, process)
+    except AssertionError as error:
+        output = process.stdout.read() if process.poll() is not None else ""
+        pytest.fail(f"{error}\n{output}")
 
 
 def smoke_train(experiment_id: str, out: Path) -> Path:

@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -250,9 +249,9 @@ def test_uploaded_files_are_cleaned_up():
 
 def test_hf_token_never_appears_in_logs_or_pages(tmp_path):
     """A hub started with a (fake) HF_TOKEN: its output and served pages never show it."""
-    from bench.common import free_port
+    from deploy.processes import reserve_port, stop, wait_until
 
-    port = free_port()
+    port = reserve_port()
     env = {
         **os.environ,
         "HF_TOKEN": FAKE_TOKEN,
@@ -267,24 +266,21 @@ def test_hf_token_never_appears_in_logs_or_pages(tmp_path):
             [*command, "--only", only], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}"
+
+    def read(path: str, timeout_s: float = 30) -> str:
+        with urllib.request.urlopen(f"{url}{path}", timeout=timeout_s) as answer:
+            return answer.read().decode()
+
     try:
-        pages = ""
-        for _ in range(600):
-            try:
-                pages = urllib.request.urlopen(f"{url}/", timeout=5).read().decode()
-                break
-            except OSError:
-                assert process.poll() is None, log.read_text()[-2000:]
-                time.sleep(0.5)
+        pages = wait_until(lambda: read("/", 5), 300, "home page", 0.5, process)
         client = Client(url, verbose=False, analytics_enabled=False)
         with pytest.raises(AppError):
             client.predict("99+99+1", api_name="/numbers_summation_rnn")
         client.predict("12+34", api_name="/numbers_summation_rnn")
         for path in ("/config", "/gradio_api/info"):
-            pages += urllib.request.urlopen(f"{url}{path}", timeout=30).read().decode()
+            pages += read(path)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
     assert "numbers_summation_rnn" in pages
     text = log.read_text() + pages
     assert FAKE_TOKEN not in text and FAKE_TOKEN[3:15] not in text
