@@ -40,7 +40,8 @@ class Case:
     """One bad value for one kind of component and what every endpoint must do with it.
 
     expect: "error" (a clear gr.Error), "any" (a clear gr.Error or a normal answer), or
-    "like-plain" (the same outcome as the plain RGB picture: re-encoding must not change it).
+    "like-plain" (the answer or clear error that the same pixels plainly encoded get, with
+    the same top label: re-encoding must not change it; see ``unlike_plain``).
     """
 
     name: str
@@ -87,6 +88,8 @@ CASES = (
         Case("number: fraction", "Number", 2.5, "any"),
     ]
 )
+# The picture a "like-plain" case is compared with: the same pixels, plainly encoded.
+TWINS = {"16bit": "grey"}
 SUM_ENDPOINT = "/numbers_summation_rnn"
 # The summation tab documents exactly which texts it accepts: every malformed sum is a
 # clear error there (the text generators take any text and drop what they cannot use).
@@ -134,6 +137,7 @@ def make_pictures(folder: Path) -> dict[str, dict[str, Path]]:
             "p": save(base.convert("P"), "p.png"),
             "cmyk": save(base.convert("CMYK"), "cmyk.jpg", quality=95),
             "16bit": save(Image.fromarray(grey16), "16bit.png"),
+            "grey": save(base.convert("L"), "grey.png"),  # the 16-bit picture's 8-bit twin
             "exif": save(base.rotate(90, expand=True), "exif.jpg", exif=exif, quality=95),
         }
     return made
@@ -216,23 +220,46 @@ def test_bad_value_gets_a_clear_error_or_a_documented_answer(case, hub_client, p
             job = hub_client.submit(*args, api_name=endpoint)
             plain = None
             if case.expect == "like-plain":
-                args[index] = sent(case.component, "plain", pictures, kind)
+                twin = TWINS.get(case.value, "plain")
+                args[index] = sent(case.component, twin, pictures, kind)
                 plain = hub_client.submit(*args, api_name=endpoint)
             calls.append((endpoint, parameter["parameter_name"], job, plain))
-    if not calls:
-        pytest.skip(f"no endpoint of the served hub takes a {case.component}")
+    # a component kind that no endpoint has any more (renamed?) leaves its cases untested
+    assert calls, f"no endpoint of the hub takes a {case.component}"
     failures = []
     for endpoint, name, job, plain in calls:
         got, detail = outcome(job)
-        expect = case.expect
-        if expect == "like-plain":
-            expect = outcome(plain)[0]
-        elif expect == "any":
+        if case.expect == "like-plain":
+            problem = unlike_plain((got, detail), outcome(plain))
+        else:
             refuses = endpoint == SUM_ENDPOINT and case.name in SUM_MUST_REFUSE
-            expect = "error" if refuses or got == "generic" else got
-        if got != expect:
-            failures.append(f"{endpoint} [{name}]: {got}: {detail}")
+            expect = "error" if case.expect == "error" or refuses or got == "generic" else got
+            problem = None if got == expect else f"{got}, expected {expect}: {detail}"
+        if problem:
+            failures.append(f"{endpoint} [{name}]: {problem}")
     assert not failures, "\n".join(failures)
+
+
+def unlike_plain(variant: tuple[str, str], plain: tuple[str, str]) -> str | None:
+    """What is wrong with the answer to a re-encoded picture (RGBA, palette, CMYK, 16-bit,
+    EXIF-rotated) next to the plain RGB twin's, or None: the twin itself must get an
+    answer or a clear error (never gradio's generic one), and the variant the same kind,
+    with the same top label or the same error message."""
+    if plain[0] == "generic":
+        return f"the plain picture itself got gradio's generic error: {plain[1]}"
+    if variant[0] != plain[0]:
+        return f"{variant[0]} ({variant[1]}), but the plain picture got {plain[0]} ({plain[1]})"
+    if variant[0] == "error" and variant[1] != plain[1]:
+        return f"error {variant[1]!r}, but the plain picture's was {plain[1]!r}"
+    if variant[0] == "answer" and top_label(variant[1]) != top_label(plain[1]):
+        return f"answered {variant[1]}, but the plain picture {plain[1]}"
+    return None
+
+
+def top_label(answer: str) -> str | None:
+    """The top label of a gr.Label answer (its repr, as ``outcome`` keeps it), else None."""
+    found = re.search(r"'label': '([^']*)'", answer)
+    return found[1] if found else None
 
 
 def test_hub_still_answers_after_the_bad_input(hub_client):
