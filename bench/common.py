@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import ssl
 import subprocess
 import sys
@@ -17,6 +16,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from deploy.processes import hub_answers, reserve_port, stop, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 # A bench that builds the hub in its own process (numbers_summation, footprint): set
@@ -39,22 +40,10 @@ def arguments(doc: str | None, **options: dict) -> argparse.ArgumentParser:
     return parser
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def load_note() -> str:
     """The 1-minute load average and the core count: the machine's state, printed with
     every figure (other work on the machine slows every figure down)."""
     return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def connect(url: str, shared_tls: bool = True):
@@ -74,7 +63,7 @@ def connect(url: str, shared_tls: bool = True):
 def start_server(command, extra_env: dict | None = None) -> tuple[subprocess.Popen, str, float]:
     """Start ``python *command(port)``, a hub served on 127.0.0.1:port; return the
     process, its URL and the seconds until its /ping endpoint first answered."""
-    port = free_port()
+    port = reserve_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
     start = time.perf_counter()
     # HUB_BENCH_LOG=<file>: the server's output goes there (else nowhere).
@@ -87,17 +76,12 @@ def start_server(command, extra_env: dict | None = None) -> tuple[subprocess.Pop
         stderr=log or subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/"
-    while True:
-        try:
-            connect(url).predict(api_name="/ping")
-            return process, url, time.perf_counter() - start
-        except Exception:
-            if process.poll() is not None:
-                raise RuntimeError("the hub exited during start-up") from None
-            if time.perf_counter() - start > 600:
-                stop(process)
-                raise RuntimeError("the hub did not answer /ping within 600 s") from None
-            time.sleep(0.2)
+    try:
+        wait_until(lambda: hub_answers(url), 600, f"/ping answer from {url}", process=process)
+    except AssertionError as error:
+        stop(process)
+        raise RuntimeError(f"the hub did not start: {error}") from None
+    return process, url, time.perf_counter() - start
 
 
 def start_hub(only: list[str]) -> tuple[subprocess.Popen, str, float]:
@@ -149,13 +133,3 @@ def bench_server(ids: list[str], inputs, repeats: int, note: str = "") -> dict[s
         return seconds
     finally:
         stop(process)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """End a server started by start_server and wait for it."""
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

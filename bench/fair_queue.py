@@ -16,6 +16,7 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import numpy as np
 from gradio_client import handle_file
 
@@ -28,23 +29,11 @@ OTHERS = 3  # visitors calling while the greedy one waits
 
 def upload(url: str, path: str) -> dict:
     """POST /gradio_api/upload: the file value an event takes."""
-    boundary = uuid.uuid4().hex
     with open(path, "rb") as file:
-        data = file.read()
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="p.jpg"\r\n'
-            "Content-Type: image/jpeg\r\n\r\n"
-        ).encode()
-        + data
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    request = urllib.request.Request(
-        f"{url}gradio_api/upload",
-        body,
-        {"Content-Type": f"multipart/form-data; boundary={boundary}"},
-    )
-    (path,) = json.loads(urllib.request.urlopen(request, timeout=60).read())
+        files = {"files": ("p.jpg", file, "image/jpeg")}
+        answer = httpx.post(f"{url}gradio_api/upload", files=files, timeout=60)
+    answer.raise_for_status()
+    (path,) = answer.json()
     return {"path": path, "meta": {"_type": "gradio.FileData"}}
 
 

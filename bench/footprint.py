@@ -10,25 +10,12 @@ gradio_client's default, which builds one per HTTP call.
 The smoke run serves two experiments, not all of them.
 """
 
-from pathlib import Path
-
 import numpy as np
 from PIL import Image
 
 from bench.common import arguments, connect, load_note, report, start_hub, stop, timed
 from bench.load import DIGIT, DOODLE, MIX, PHOTO
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, in MB."""
-    total = 0
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            total += int(line.split()[1])
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    for child in children.read_text().split() if children.exists() else []:
-        total += rss_mb(int(child)) * 1024
-    return total / 1024
+from deploy.processes import tree_rss_mb
 
 
 def in_process_args(endpoint: str) -> list:
@@ -53,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     process, url, ready = start_hub(every)
     try:
         print(f"start-up to first answer ({len(every)} experiments): {ready:.1f} s ({load_note()})")
-        print(f"resident memory after start-up: {rss_mb(process.pid):.0f} MB")
+        print(f"resident memory after start-up: {tree_rss_mb(process.pid):.0f} MB")
         for shared_tls in (True, False):
             client = connect(url, shared_tls)
             print("client: " + ("one shared SSL context" if shared_tls else "gradio's default"))
@@ -74,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
         ]:
             if f"/{endpoint}" in served:
                 client.predict(*seconds, api_name=f"/{endpoint}")
-        print(f"resident memory with every model used: {rss_mb(process.pid):.0f} MB")
+        print(f"resident memory with every model used: {tree_rss_mb(process.pid):.0f} MB")
     finally:
         stop(process)
 

@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 from gradio_client import handle_file
 
-from bench.common import ROOT, connect, free_port
+from bench.common import ROOT, connect
+from deploy.processes import reserve_port, status_mb, wait_until
 from deploy.replicas import server_states
 
 DIGIT = str(ROOT / "ui" / "examples" / "digits_recognition" / "7.png")
@@ -48,7 +49,7 @@ class Replicas:
     """`python -m deploy.replicas --replicas n` on a free port, until ``stop()``."""
 
     def __init__(self, n: int, only: list[str]):
-        self.port = free_port()
+        self.port = reserve_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.run_dir = Path(tempfile.mkdtemp(prefix="bench-replicas-"))
         self.log = self.run_dir / "launcher.log"
@@ -61,12 +62,15 @@ class Replicas:
                 command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
             )
         start = time.perf_counter()
-        while "serving on" not in self.log.read_text(errors="replace"):
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the launcher exited:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.5)
+        try:
+            wait_until(self.serving, 1200, "`serving on` line", 0.5, self.process)
+        except AssertionError as error:
+            raise RuntimeError(f"{error}:\n{self.log.read_text()[-3000:]}") from None
         self.ready_s = time.perf_counter() - start
         self.names = [f"r{i}" for i in range(1, n + 1)]
+
+    def serving(self) -> bool:
+        return "serving on" in self.log.read_text(errors="replace")
 
     def pid(self, name: str) -> int:
         return int((self.run_dir / f"{name}.pid").read_text())
@@ -77,13 +81,12 @@ class Replicas:
         except (OSError, KeyError):
             return ""
 
+    def r1_up(self) -> bool:
+        return self.status("r1").startswith("UP")
+
     def memory_mb(self, name: str) -> tuple[float, float]:
         """Resident and peak resident memory of a replica, in MB."""
-        fields = dict(
-            line.split(":", 1)
-            for line in Path(f"/proc/{self.pid(name)}/status").read_text().splitlines()
-        )
-        return tuple(int(fields[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM"))
+        return status_mb(self.pid(name), "VmRSS"), status_mb(self.pid(name), "VmHWM")
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -145,8 +148,7 @@ def kill_one(replicas: Replicas, after_s: float, marks: dict) -> None:
     time.sleep(after_s)
     marks["killed"] = time.monotonic()
     os.kill(replicas.pid("r1"), signal.SIGKILL)
-    while not replicas.status("r1").startswith("DOWN"):
-        time.sleep(0.1)
+    wait_until(lambda: replicas.status("r1").startswith("DOWN"), 60, "r1 DOWN", 0.1)
     marks["down"] = time.monotonic()
 
 
@@ -193,8 +195,7 @@ def main() -> None:
                 print(f"    e.g. {error}")
             if not args.smoke:
                 start = time.monotonic()
-                while not replicas.status("r1").startswith("UP"):
-                    time.sleep(0.5)
+                wait_until(replicas.r1_up, 1200, "r1 UP again", 0.5)
                 print(f"    r1 started again and back UP {time.monotonic() - start:.0f} s later")
         finally:
             replicas.stop()

@@ -26,9 +26,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from deploy.processes import answers, command_line, reserve_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).with_name("haproxy.cfg.template")
@@ -121,19 +122,9 @@ def server_states(stats_socket: str | Path) -> dict[str, dict[str, str]]:
     return {row["svname"]: row for row in rows if row["pxname"] == "replicas"}
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
-def answers(port: int) -> bool:
+def answers_health(port: int) -> bool:
     """Whether the hub on 127.0.0.1:``port`` answers HAProxy's health check itself."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{HEALTH}", timeout=5):
-            return True
-    except OSError:
-        return False
+    return answers(f"http://127.0.0.1:{port}{HEALTH}")
 
 
 def _die_with_parent() -> None:
@@ -160,7 +151,7 @@ class ReplicaSet:
     def __init__(self, n: int, host: str, port: int, hub_args: list[str], run_dir: Path):
         self.host, self.port, self.hub_args, self.run_dir = host, port, hub_args, run_dir
         self.env = replica_env(n)
-        self.replicas = [Replica(f"r{i}", free_port()) for i in range(1, n + 1)]
+        self.replicas = [Replica(f"r{i}", reserve_port()) for i in range(1, n + 1)]
         self.stats_socket = run_dir / "haproxy.sock"
         self.haproxy: subprocess.Popen | None = None
 
@@ -213,7 +204,7 @@ class ReplicaSet:
             code = replica.process.poll()
             if code is None:
                 up = states.get(replica.name, "").startswith("UP")
-                if not replica.ready and up and answers(replica.port):
+                if not replica.ready and up and answers_health(replica.port):
                     replica.ready = replica.served = True
                     print(f"replica {replica.name}: up", flush=True)
                 elif not replica.ready and time.monotonic() - replica.started > START_S:
@@ -256,11 +247,7 @@ def stop_all() -> int:
     stopped = 0
     for pidfile in sorted(PIDS.glob("*.pid")):
         pid = int(pidfile.read_text())
-        try:
-            alive = "deploy.replicas" in Path(f"/proc/{pid}/cmdline").read_text()
-        except OSError:
-            alive = False
-        if alive:
+        if "deploy.replicas" in command_line(pid):
             os.kill(pid, signal.SIGTERM)
             print(f"stopped the replicas on port {pidfile.stem} (launcher pid {pid})")
             stopped += 1

@@ -63,19 +63,21 @@ def wait_for_client(process, url: str, timeout: float = 240):
     piped) is starting at ``url``; the test fails with the hub's output if it exits, or
     if it does not serve within ``timeout`` seconds (importing gradio + TensorFlow on a
     busy 2-core machine)."""
-    import time
-
     from gradio_client import Client
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"hub.py exited with {process.returncode}:\n{process.stdout.read()}")
+    from deploy.processes import wait_until
+
+    def client():
         try:
             return Client(url, verbose=False, analytics_enabled=False)
-        except Exception:
-            time.sleep(1)
-    pytest.fail(f"hub.py did not serve {url} within {timeout} s")
+        except Exception:  # not serving yet
+            return None
+
+    try:
+        return wait_until(client, timeout, f"hub serving {url}", 1, process)
+    except AssertionError as error:
+        output = process.stdout.read() if process.poll() is not None else ""
+        pytest.fail(f"{error}\n{output}")
 
 
 def smoke_train(experiment_id: str, out: Path) -> Path:
@@ -120,23 +122,49 @@ def join(url: str, fn_index: int, data: list, session: str, headers=None) -> tup
     return post(url, "/gradio_api/queue/join", body.encode(), headers)
 
 
-def completed(url: str, session: str, count: int = 1) -> list[dict]:
-    """The session's next ``count`` process_completed messages (its SSE stream)."""
+def messages(url: str, session: str):
+    """Every message of the session's SSE stream (queue/data), as it comes."""
     import json
     import urllib.request
 
-    found = []
     with urllib.request.urlopen(
         f"{url.rstrip('/')}/gradio_api/queue/data?session_hash={session}", timeout=300
     ) as stream:
         for line in stream:
             if line.startswith(b"data:"):
-                message = json.loads(line[5:])
-                if message.get("msg") == "process_completed":
-                    found.append(message)
-                    if len(found) == count:
-                        return found
+                yield json.loads(line[5:])
+
+
+def completed(url: str, session: str, count: int = 1) -> list[dict]:
+    """The session's next ``count`` process_completed messages (its SSE stream)."""
+    found = []
+    for message in messages(url, session):
+        if message.get("msg") == "process_completed":
+            found.append(message)
+            if len(found) == count:
+                return found
     raise AssertionError(f"only {len(found)} of {count} events completed")
+
+
+def cancel(url: str, fn_index: int, joined: list[tuple[str, int, str]]) -> None:
+    """Cancel queued or running jobs: ``joined`` holds (session, status, body) of each
+    queue/join; those accepted (200) are cancelled as the page's Stop button does."""
+    import json
+
+    for session, status, text in joined:
+        if status == 200:
+            event = json.loads(text)["event_id"]
+            body = {"session_hash": session, "fn_index": fn_index, "event_id": event}
+            post(url, "/gradio_api/cancel", json.dumps(body).encode())
+
+
+def queue_size(url: str) -> int:
+    """How many jobs wait in the hub's queue (gradio's /queue/status)."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url.rstrip('/')}/gradio_api/queue/status", timeout=30) as r:
+        return json.loads(r.read())["queue_size"]
 
 
 def start_like_a_space(command: list[str], port: int, cwd=ROOT, space_id="me/hub", **env):

@@ -11,8 +11,9 @@ repo, 404 for an unknown revision or file).
 
 No local server implements the Hub's commit API, so uploads are tested at the HTTP
 boundary: ``CommitAPI`` is an httpx transport for huggingface_hub's client factory that
-answers the commit API (create a repo, pre-upload, commit) by writing the files into the
-olah mirror as a git commit, and sends every other request to olah itself.
+answers the commit API as the Hub does (create a repo, pre-upload, the Git LFS batch API
+with its uploads for binary files, commit) by writing the files into the olah mirror as a
+git commit, and sends every other request to olah itself.
 """
 
 from __future__ import annotations
@@ -23,10 +24,9 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
+from fnmatch import fnmatch
 from pathlib import Path
 
 import httpx2
@@ -62,10 +62,13 @@ def olah_cli() -> Path:
     return VENV / "bin" / "olah-cli"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def reached(url: str) -> bool:
+    """Whether a server answers ``url`` with any status."""
+    try:
+        httpx2.get(url, timeout=5)
+        return True
+    except httpx2.TransportError:
+        return False
 
 
 def git(repo: Path, *args: str) -> str:
@@ -127,7 +130,9 @@ class Olah:
     def __init__(self, root: Path):
         self.root = root
         self.mirrors = root / "mirrors"
-        self.port = free_port()
+        from deploy.processes import reserve_port  # not at the top: see DATA_CACHE
+
+        self.port = reserve_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = root / "olah.log"
         self.process: subprocess.Popen | None = None
@@ -154,24 +159,22 @@ class Olah:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"olah exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                httpx2.get(f"{self.url}/api/models/none/none/revision/main", timeout=5)
-                return self
-            except httpx2.TransportError:
-                if time.monotonic() > deadline:
-                    self.__exit__()
-                    log = self.log.read_text()[-3000:]
-                    raise RuntimeError(f"olah did not start:\n{log}") from None
-                time.sleep(0.3)
+        from deploy.processes import wait_until
+
+        probe = f"{self.url}/api/models/none/none/revision/main"
+        try:
+            # olah answers an unknown repo with an error status: a connection is enough
+            wait_until(lambda: reached(probe), START_TIMEOUT, "olah", 0.3, self.process)
+        except AssertionError as error:
+            self.__exit__()
+            raise RuntimeError(f"{error}:\n{self.log.read_text()[-3000:]}") from None
+        return self
 
     def __exit__(self, *exc) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            self.process.wait(timeout=30)
+        from deploy.processes import stop_group
+
+        if self.process is not None:
+            stop_group(self.process)
 
     def requests(self) -> list[str]:
         """Every request olah answered so far, as "METHOD /path?query STATUS"."""
@@ -185,29 +188,46 @@ class Olah:
 
 
 class CommitAPI(httpx2.BaseTransport):
-    """The Hub's commit API over the olah mirror, for huggingface_hub's client factory:
-    ``set_client_factory(lambda: httpx2.Client(transport=CommitAPI(mirrors)))``.
+    """The Hub's commit API over the olah mirror, for huggingface_hub's client factory
+    (see ``use_commit_api``), answered as the Hub answers it:
 
-    Answers POST /api/repos/create (a repo as the Hub creates it), POST
-    /api/validate-yaml, POST /api/models/<repo>/preupload/<rev> (every file "regular": its
-    bytes travel in the commit) and POST /api/models/<repo>/commit/<rev> (written into
-    the mirror as a git commit, whose sha is the answer's commitOid); every other request
-    goes to olah (HF_ENDPOINT) over HTTP. ``received`` records what was asked."""
+    - POST /api/repos/create: a repo as the Hub creates it; POST /api/validate-yaml;
+    - POST /api/models/<repo>/preupload/<rev>: "lfs" for a binary file (one that the
+      repo's .gitattributes sends to LFS, with a NUL byte in its sample, or over 10 MB),
+      "regular" for text, whose bytes travel in the commit itself;
+    - the Git LFS batch API (POST /<repo>.git/info/lfs/objects/batch, "basic" transfer):
+      an upload and a verify action for each object not stored yet, none for one that
+      is; the upload is a PUT of the bytes, refused unless their sha256 and size are the
+      object's; the verify a POST that fails for an object never uploaded;
+    - POST /api/models/<repo>/commit/<rev>: "file" entries carry their bytes, "lfsFile"
+      entries name an uploaded object (a commit naming one never uploaded is refused);
+      written into the mirror as a git commit, whose sha is the answer's commitOid.
+
+    Every other request goes to olah (HF_ENDPOINT) over HTTP. ``received`` records each
+    request answered here (method, path, authorization, body); LFS objects are kept
+    under ``<mirrors>/../lfs-objects``."""
 
     def __init__(self, mirrors: Path):
         self.mirrors = mirrors
+        self.objects = mirrors.parent / "lfs-objects"
         self.olah = httpx2.HTTPTransport()
         self.received: list[dict] = []
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         path = request.url.path
-        if request.method != "POST":
+        if request.method not in ("POST", "PUT"):
             return self.olah.handle_request(request)
         request.read()
         body = request.content
-        self.received.append(
-            {"path": path, "authorization": request.headers.get("authorization"), "body": body}
-        )
+        asked = {"method": request.method, "path": path, "body": body}
+        self.received.append({**asked, "authorization": request.headers.get("authorization")})
+        if request.method == "PUT" and path.startswith("/lfs-upload/"):
+            return self.lfs_upload(path.rsplit("/", 1)[1], body)
+        if path == "/lfs-verify":
+            return self.lfs_verify(json.loads(body))
+        if path.endswith(".git/info/lfs/objects/batch"):
+            origin = f"{request.url.scheme}://{request.url.netloc.decode()}"
+            return self.lfs_batch(origin, json.loads(body))
         if path == "/api/repos/create":
             asked = json.loads(body)  # name, organization, visibility (when asked), type
             repo_id = f"{asked['organization']}/{asked['name']}"
@@ -217,14 +237,42 @@ class CommitAPI(httpx2.BaseTransport):
             return httpx2.Response(200, json={"errors": [], "warnings": []})
         parts = path.split("/")  # "", api, models, namespace, name, verb, revision
         if len(parts) == 7 and parts[5] == "preupload":
+            repo = create_repo(self.mirrors, f"{parts[3]}/{parts[4]}")
             files = json.loads(body)["files"]
             modes = [
-                {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files
+                {"path": f["path"], "uploadMode": upload_mode(repo, f), "shouldIgnore": False}
+                for f in files
             ]
             return httpx2.Response(200, json={"files": modes})
         if len(parts) == 7 and parts[5] == "commit":
             return self._commit(endpoint(request), f"{parts[3]}/{parts[4]}", body)
         return self.olah.handle_request(request)
+
+    def lfs_batch(self, hub: str, asked: dict) -> httpx2.Response:
+        assert asked["operation"] == "upload" and "basic" in asked["transfers"], asked
+        objects = []
+        for item in asked["objects"]:
+            entry = {"oid": item["oid"], "size": item["size"], "authenticated": True}
+            if not (self.objects / item["oid"]).is_file():
+                entry["actions"] = {
+                    "upload": {"href": f"{hub}/lfs-upload/{item['oid']}"},
+                    "verify": {"href": f"{hub}/lfs-verify"},
+                }
+            objects.append(entry)
+        return httpx2.Response(200, json={"transfer": "basic", "objects": objects})
+
+    def lfs_upload(self, oid: str, data: bytes) -> httpx2.Response:
+        if hashlib.sha256(data).hexdigest() != oid:
+            return httpx2.Response(400, json={"error": "the bytes are not the object's sha256"})
+        self.objects.mkdir(parents=True, exist_ok=True)
+        (self.objects / oid).write_bytes(data)
+        return httpx2.Response(200)
+
+    def lfs_verify(self, asked: dict) -> httpx2.Response:
+        stored = self.objects / asked["oid"]
+        if not stored.is_file() or stored.stat().st_size != asked["size"]:
+            return httpx2.Response(404, json={"error": f"no object {asked['oid']}"})
+        return httpx2.Response(200, json={"oid": asked["oid"], "size": asked["size"]})
 
     def _commit(self, hub: str, repo_id: str, body: bytes) -> httpx2.Response:
         files, deleted, message = {}, [], "Upload"
@@ -235,11 +283,32 @@ class CommitAPI(httpx2.BaseTransport):
                 message = value.get("summary") or message
             elif entry["key"] == "file":
                 files[value["path"]] = base64.b64decode(value["content"])
+            elif entry["key"] == "lfsFile":
+                stored = self.objects / value["oid"]
+                if value.get("algo") != "sha256" or not stored.is_file():
+                    error = f"{value['path']}: LFS object {value['oid']} was never uploaded"
+                    return httpx2.Response(422, json={"error": error})
+                files[value["path"]] = stored.read_bytes()
             elif entry["key"] == "deletedFile":
                 deleted.append(value["path"])
         sha = commit(self.mirrors, repo_id, files, deleted, message)
         url = f"{hub}/{repo_id}/commit/{sha}"
         return httpx2.Response(200, json={"commitUrl": url, "commitOid": sha})
+
+
+def upload_mode(repo: Path, file: dict) -> str:
+    """The Hub's upload mode for a file of a preupload request (path, sample, size):
+    "lfs" for what the repo's .gitattributes sends to LFS, for binary bytes (a NUL in
+    the sample, git's own test) and for files over 10 MB; "regular" otherwise."""
+    patterns = [
+        line.split()[0]
+        for line in (repo / ".gitattributes").read_text().splitlines()
+        if "filter=lfs" in line
+    ]
+    name = file["path"].rsplit("/", 1)[-1]
+    binary = b"\0" in base64.b64decode(file.get("sample", ""))
+    lfs = binary or file["size"] > 10 * 2**20 or any(fnmatch(name, p) for p in patterns)
+    return "lfs" if lfs else "regular"
 
 
 def endpoint(request: httpx2.Request) -> str:
@@ -250,10 +319,16 @@ def endpoint(request: httpx2.Request) -> str:
 def use_commit_api(mirrors: Path) -> CommitAPI:
     """Route this process's huggingface_hub through a ``CommitAPI`` on ``mirrors``, with
     the settings of its default client (redirects followed, no timeout); returns it.
-    ``huggingface_hub.set_client_factory(httpx2.Client)`` undoes it."""
-    from huggingface_hub import set_client_factory
+    ``huggingface_hub.set_client_factory(httpx2.Client)`` undoes it.
+
+    Uploads take the Hub's LFS path: hf_xet, where installed, would send the bytes to
+    Xet storage through its own HTTP client, which no transport here can answer, so it
+    is switched off as huggingface_hub documents (HF_HUB_DISABLE_XET)."""
+    from huggingface_hub import constants, set_client_factory
     from huggingface_hub.utils._http import default_client_factory
 
+    os.environ["HF_HUB_DISABLE_XET"] = "1"
+    constants.HF_HUB_DISABLE_XET = True  # read at each upload; set at import from the env
     transport = CommitAPI(mirrors)
     default = default_client_factory()
     set_client_factory(

@@ -8,6 +8,7 @@ process (``python hub.py``), whose peak memory (VmHWM) is read from /proc.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -18,9 +19,11 @@ import uuid
 from pathlib import Path
 
 import gradio as gr
+import httpx
 import pytest
 
-from conftest import ROOT, completed, join, post
+from conftest import ROOT, cancel, completed, join, messages, queue_size
+from deploy.processes import reset_peak, status_mb, wait_until
 
 SERVER_IMAGE = ROOT / "weights" / "digits_recognition_cnn" / "confusion_matrix.png"
 SERVED = [
@@ -78,11 +81,6 @@ def png(path: Path, side: int) -> Path:
     return path
 
 
-def status_mb(pid: int, field: str) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(rf"^{field}:\s+(\d+) kB", status, re.M).group(1)) / 1024
-
-
 class PeakMemory:
     """``with PeakMemory(pid) as memory: ...; memory.growth``: how far the process's peak
     resident memory rose above its resident memory at the start, in MB."""
@@ -91,7 +89,7 @@ class PeakMemory:
         self.pid = pid
 
     def __enter__(self):
-        Path(f"/proc/{self.pid}/clear_refs").write_text("5")  # VmHWM := VmRSS
+        reset_peak(self.pid)  # VmHWM := VmRSS
         self.before = status_mb(self.pid, "VmRSS")
         return self
 
@@ -100,8 +98,8 @@ class PeakMemory:
 
 
 def blob(url: str, session: str, component_id: int, blob_id: str, data: bytes, **fields):
-    """POST one editor blob to gr.ImageEditor.accept_blobs as the browser does."""
-    boundary = uuid.uuid4().hex
+    """POST one editor blob to gr.ImageEditor.accept_blobs as the browser does:
+    (status, body text)."""
     values = {
         "session_hash": session,
         "component_id": str(component_id),
@@ -111,19 +109,13 @@ def blob(url: str, session: str, component_id: int, blob_id: str, data: bytes, *
         "id": blob_id,
         **fields,
     }
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in values.items()
-    ]
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="blob"\r\n'
-        "Content-Type: image/png\r\n\r\n".encode()
-        + data
-        + b"\r\n"
+    answer = httpx.post(
+        f"{url.rstrip('/')}/gradio_api/component_server/",
+        data=values,
+        files={"file": ("blob", data, "image/png")},
+        timeout=120,
     )
-    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-    return post(url, "/gradio_api/component_server/", body, headers)
+    return answer.status_code, answer.text
 
 
 @pytest.fixture(scope="module")
@@ -301,15 +293,20 @@ def test_one_client_cannot_fill_the_queue(server):
     _, url = server
     slow = event(url, "text_generation_shakespeare_rnn")
     greedy = uuid.uuid4().hex
-    answers = [join(url, slow, ["Hello", 1400, 1.0, 1], greedy) for _ in range(MAX_WAITING + 4)]
-    refused = [text for status, text in answers if status == 503]
-    assert refused and all("Too many requests waiting" in text for text in refused), answers
-    accepted = sum(status == 200 for status, _ in answers)
-    assert MAX_WAITING <= accepted <= MAX_WAITING + 1, answers  # + the one running
-    assert run(url, event(url, "ping"), [])["output"]["data"] == ["pong"]
-    # A second visitor of the same slow tab still gets in the queue.
-    status, text = join(url, slow, ["Hi", 10, 1.0, 1], uuid.uuid4().hex)
-    assert status == 200, text
+    joined = []
+    with drained(url, slow, joined):
+        for _ in range(MAX_WAITING + 4):
+            joined.append((greedy, *join(url, slow, ["Hello", 1400, 1.0, 1], greedy)))
+        answers = [(status, text) for _, status, text in joined]
+        refused = [text for status, text in answers if status == 503]
+        assert refused and all("Too many requests waiting" in text for text in refused), answers
+        accepted = sum(status == 200 for status, _ in answers)
+        assert MAX_WAITING <= accepted <= MAX_WAITING + 1, answers  # + the one running
+        assert run(url, event(url, "ping"), [])["output"]["data"] == ["pong"]
+        # A second visitor of the same slow tab still gets in the queue.
+        other = uuid.uuid4().hex
+        joined.append((other, *join(url, slow, ["Hi", 10, 1.0, 1], other)))
+        assert joined[-1][1] == 200, joined[-1]
 
 
 def test_behind_a_trusted_proxy_the_client_is_its_forwarded_address(server):
@@ -320,14 +317,26 @@ def test_behind_a_trusted_proxy_the_client_is_its_forwarded_address(server):
     _, url = server
     slow = event(url, "text_generation_shakespeare_rnn")
     crowd = {"X-Forwarded-For": "1.2.3.4, 203.0.113.7"}
-    answers = [
-        join(url, slow, ["Hello", 1400, 1.0, 1], uuid.uuid4().hex, crowd)
-        for _ in range(MAX_WAITING + 3)
-    ]
-    assert any(status == 503 for status, _ in answers), answers
-    other = {"X-Forwarded-For": "203.0.113.8"}
-    status, text = join(url, slow, ["Hi", 10, 1.0, 1], uuid.uuid4().hex, other)
-    assert status == 200, text
+    joined = []
+    with drained(url, slow, joined):
+        for _ in range(MAX_WAITING + 3):
+            session = uuid.uuid4().hex
+            joined.append((session, *join(url, slow, ["Hello", 1400, 1.0, 1], session, crowd)))
+        assert any(status == 503 for _, status, _ in joined), joined
+        other, session = {"X-Forwarded-For": "203.0.113.8"}, uuid.uuid4().hex
+        joined.append((session, *join(url, slow, ["Hi", 10, 1.0, 1], session, other)))
+        assert joined[-1][1] == 200, joined[-1]
+
+
+@contextlib.contextmanager
+def drained(url: str, fn_index: int, joined: list):
+    """Cancels every job in ``joined`` (session, status, body) at the end, and waits until
+    the hub's queue is empty: the next test does not run behind a flood."""
+    try:
+        yield
+    finally:
+        cancel(url, fn_index, joined)
+        wait_until(lambda: queue_size(url) == 0, 120, "empty queue after the flood")
 
 
 # ------------------------------------------------------------------------ streams
@@ -367,11 +376,21 @@ def test_a_stream_that_stops_sending_ends(server):
     status, text = join(url, stream["id"], data, session)
     assert status == 200, text
     done = threading.Event()
-    messages = []
+    got: list[dict] = []
 
     def read():
-        messages.extend(completed(url, session))
+        for message in messages(url, session):
+            got.append(message)
+            if message.get("msg") == "process_completed":
+                break
         done.set()
 
     threading.Thread(target=read, daemon=True).start()
     assert done.wait(timeout=stream["time_limit"] - STREAM_IDLE), "the stream never ended"
+    # The frame was answered (a process_streaming message with the model's output for
+    # it), and the stream then ended cleanly: no error on the way, a successful end.
+    answered = [m for m in got if m.get("msg") in ("process_streaming", "process_generating")]
+    assert answered and all(m["success"] for m in answered), got
+    assert any(value is not None for value in answered[0]["output"]["data"]), answered[0]
+    end = got[-1]
+    assert end["msg"] == "process_completed" and end["success"], end

@@ -21,7 +21,6 @@ import base64
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -33,12 +32,13 @@ from gradio_client import handle_file
 from huggingface_hub.repocard import metadata_load
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
-from olah_hub import free_port, git
+from olah_hub import git
 from PIL import Image
 
 from conftest import ROOT, start_like_a_space, wait_for_client
 from core.drawing import to_mnist
 from core.weights import HUB_NAMESPACE
+from deploy.processes import reserve_port, stop_group
 
 EXPERIMENT = "digits_recognition_mlp"
 REPO_ID = f"{HUB_NAMESPACE}/{EXPERIMENT}"
@@ -178,7 +178,7 @@ def test_train_push_pin_preload_and_serve_offline_as_a_space(olah, tmp_path):
     }
     (space / "core" / "hub_pins.json").write_text(json.dumps(space_pins))
     asked_before = len(olah.requests())
-    port = free_port()
+    port = reserve_port()
     url = f"http://127.0.0.1:{port}/"
     process = start_space(space, olah, space_hf, port)
     try:
@@ -201,5 +201,4 @@ def test_train_push_pin_preload_and_serve_offline_as_a_space(olah, tmp_path):
         assert "This experiment is unavailable" in page and "ns/missing" in page
         assert olah.requests()[asked_before:] == []  # served from the preloaded cache
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        stop_group(process)

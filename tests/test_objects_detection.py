@@ -12,7 +12,7 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from conftest import ROOT
+from conftest import DATA, ROOT
 from core import objects_detector, stream_worker
 from core import photo as photos
 from core.objects_detector import iou
@@ -115,6 +115,26 @@ def test_detected_boxes_lie_where_the_hand_labelled_objects_are(find_objects, tm
         if int(LABEL.match(label).group(2)) >= 50:
             labelled = CAMERA_BOXES.get(LABEL.match(label).group(1))
             assert labelled and iou(np.array(box), np.array(labelled)) >= 0.5, label
+
+
+# tests/data/heldout_photos: four photos that are no example and no training picture,
+# their COCO objects written down (labels.json) before any model ran on them. Recall at
+# the tab's default threshold, measured when the floor was set: the person (61 %), the
+# horse silhouette (59 %) and the motorcycle (54 %) found; the motion-blurred clock is
+# taken for a mouse (34 %). 3 of 4.
+HELD_OUT_RECALL_FLOOR = 3
+
+
+def test_held_out_photos_recall_their_labelled_objects(find_objects):
+    folder = DATA / "heldout_photos"
+    labels = json.loads((folder / "labels.json").read_text())["photos"]
+    found = {}
+    for photo, right in labels.items():
+        _, annotations = find_objects(str(folder / photo), objects_detector.SCORE)
+        names = {LABEL.match(label).group(1) for _, label in annotations}
+        for name in right["coco"]:
+            found[f"{photo}: {name}"] = name in names
+    assert sum(found.values()) >= HELD_OUT_RECALL_FLOOR, found
 
 
 def test_iou_is_one_for_the_same_box_and_falls_as_boxes_part():

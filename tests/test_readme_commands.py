@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from deploy.processes import hub_answers, reserve_port, stop_group, wait_until
 
 SYSTEM_PATH = "/usr/bin:/bin"
 ONLY = "digits_recognition_cnn"
@@ -42,22 +41,10 @@ def make_env(path: str) -> dict[str, str]:
     return {**env, "PATH": path}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ping(url: str) -> str:
-    from gradio_client import Client
-
-    return Client(url, verbose=False, analytics_enabled=False).predict(api_name="/ping")
-
-
 def serve(clone: Path, log: Path, timeout_s: float) -> tuple[str, float]:
     """Run `make run` in ``clone`` with the system PATH until /ping answers; return the
     output of make (hub.py's start-up included) and the seconds until /ping answered."""
-    port = free_port()
+    port = reserve_port()
     url = f"http://127.0.0.1:{port}/"
     args = f"ARGS=--only {ONLY} --host 127.0.0.1 --port {port}"
     start = time.monotonic()
@@ -71,34 +58,13 @@ def serve(clone: Path, log: Path, timeout_s: float) -> tuple[str, float]:
             start_new_session=True,  # its own process group: make, the shell, hub.py
         )
         try:
-            while True:
-                try:
-                    answer = ping(url)
-                    break
-                except Exception:
-                    code = process.poll()
-                    assert code is None, f"make run exited ({code}):\n{log.read_text()[-3000:]}"
-                    waited = time.monotonic() - start
-                    assert waited < timeout_s, f"no /ping after {waited:.0f} s:\n{log.read_text()}"
-                    time.sleep(1)
+            wait_until(lambda: hub_answers(url), timeout_s, "/ping answer", 1, process)
             seconds = time.monotonic() - start
+        except AssertionError as error:
+            pytest.fail(f"{error}:\n{log.read_text()[-3000:]}")
         finally:
-            stop(process)
-    assert answer == "pong"
+            stop_group(process)
     return log.read_text(), seconds
-
-
-def stop(process: subprocess.Popen) -> None:
-    for sig, wait_s in [(signal.SIGTERM, 30), (signal.SIGKILL, 30)]:
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(wait_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 @pytest.fixture(scope="module")

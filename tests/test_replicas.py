@@ -26,13 +26,15 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 from gradio_client import Client, handle_file
 from playwright.sync_api import expect, sync_playwright
 
 from conftest import ROOT
 from core.experiments import BY_ID
-from deploy.replicas import MAX_BODY, cores, find_haproxy, free_port, render, server_states
+from deploy.processes import environment, reserve_port, running, stop_group, wait_until
+from deploy.replicas import MAX_BODY, cores, find_haproxy, render, server_states
 
 ONLY = ["digits_recognition_cnn", "rock_paper_scissors_cnn", "numbers_summation_rnn"]
 DIGIT = ROOT / "ui" / "examples" / "digits_recognition" / "7.png"
@@ -53,12 +55,48 @@ def drawing(path: Path) -> dict:
     return {"background": None, "layers": [], "composite": handle_file(str(path))}
 
 
-def connect(url: str) -> Client:
+class BrowserCookies(httpx.Auth):
+    """An httpx hook that keeps cookies as a browser keeps them: a Set-Cookie replaces
+    the value the client had. gradio_client alone keeps the first value of each cookie
+    for good (Client._get_config), so after a failover it goes on naming the dead
+    replica, and once that replica is back its requests are split between two replicas
+    (the upload or the join on one, the event stream on the other, which knows no such
+    session: a bare CancelledError). A browser takes the survivor's cookie and stays."""
+
+    def __init__(self):
+        self.jar: dict[str, str] = {}
+
+    def auth_flow(self, request):
+        response = yield request
+        for name, value in response.cookies.items():
+            self.jar[name] = value
+
+
+def connect(url: str, browser_cookies: bool = False) -> Client:
+    """A gradio_client on ``url`` with one SSL context; with ``browser_cookies``, one that
+    follows HAProxy's Set-Cookie as a browser does (BrowserCookies)."""
     import ssl
 
-    return Client(
-        url, verbose=False, analytics_enabled=False, ssl_verify=ssl.create_default_context()
+    hook = BrowserCookies() if browser_cookies else None
+    client = Client(
+        url,
+        verbose=False,
+        analytics_enabled=False,
+        ssl_verify=ssl.create_default_context(),
+        httpx_kwargs={"auth": hook} if hook else None,
     )
+    if hook:
+        hook.jar = client.cookies  # the dict every later request of the client sends
+    return client
+
+
+def connect_to(url: str, replica: str) -> Client:
+    """A new client that HAProxy's round robin put on ``replica`` (at most a few tries)."""
+    for _ in range(6):
+        client = connect(url)
+        if client.cookies["hub_replica"] == replica:
+            return client
+    raise AssertionError(f"six new clients and none was sent to {replica}")
 
 
 def sessions(run_dir: Path) -> dict[str, int]:
@@ -80,22 +118,12 @@ def both_up(run_dir: Path) -> bool:
     return bool(states) and all(state.startswith("UP") for state in states.values())
 
 
-def wait_for(condition, timeout_s: float, what: str, poll_s: float = 0.2):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(poll_s)
-    raise AssertionError(f"no {what} after {timeout_s} s")
-
-
 class ReplicaSet:
     """`make run REPLICAS=2` in its own process group, on a free port."""
 
     def __init__(self, tmp: Path):
         find_haproxy()  # installs Debian's haproxy where it can, else fails saying what to do
-        self.port = free_port()
+        self.port = reserve_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.run_dir = tmp / "run"
         self.log = tmp / "make-run.log"
@@ -118,7 +146,7 @@ class ReplicaSet:
             assert self.make.poll() is None, f"make run exited:\n{self.output()[-4000:]}"
             return f"serving on http://127.0.0.1:{self.port}" in self.output()
 
-        wait_for(serving, START_S, "`serving on` line", poll_s=1)
+        wait_until(serving, START_S, "`serving on` line", poll_s=1)
 
     def pid(self, replica: str) -> int:
         return int((self.run_dir / f"{replica}.pid").read_text())
@@ -127,25 +155,35 @@ class ReplicaSet:
         return int((ROOT / ".replicas" / f"{self.port}.pid").read_text())
 
     def close(self) -> None:
-        for sig in [signal.SIGTERM, signal.SIGKILL]:
-            try:
-                os.killpg(self.make.pid, sig)
-                self.make.wait(30)
-                return
-            except ProcessLookupError:
-                return
-            except subprocess.TimeoutExpired:
-                continue
+        stop_group(self.make)
 
 
 @pytest.fixture(scope="module")
-def replicas(tmp_path_factory):
-    replica_set = ReplicaSet(tmp_path_factory.mktemp("replicas"))
+def launcher(tmp_path_factory):
+    """``launcher()``: the module's `make run REPLICAS=2`, started on first use and again
+    whenever a test has stopped it (`make stop`), so no test depends on the others' order."""
+    started: list[ReplicaSet] = []
+
+    def serving() -> ReplicaSet:
+        if not started or started[-1].make.poll() is not None:
+            started.append(ReplicaSet(tmp_path_factory.mktemp("replicas")))
+            started[-1].wait_until_serving()
+        return started[-1]
+
     try:
-        replica_set.wait_until_serving()
-        yield replica_set
+        yield serving
     finally:
-        replica_set.close()
+        for replica_set in started:
+            replica_set.close()
+
+
+@pytest.fixture
+def replicas(launcher):
+    """The replica set with both replicas UP in HAProxy: a replica killed by an earlier
+    test has been started again by the launcher and taken back."""
+    replica_set = launcher()
+    wait_until(lambda: both_up(replica_set.run_dir), START_S, "both replicas UP", 1)
+    return replica_set
 
 
 # -- HAProxy's configuration, against a stand-in server that echoes what it gets --------
@@ -190,7 +228,7 @@ def proxy_in_front_of_echo(tmp_path_factory):
     folder = tmp_path_factory.mktemp("haproxy")
     echo = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
     threading.Thread(target=echo.serve_forever, daemon=True).start()
-    port = free_port()
+    port = reserve_port()
     config = folder / "haproxy.cfg"
     config.write_text(
         render(
@@ -201,7 +239,7 @@ def proxy_in_front_of_echo(tmp_path_factory):
     )
     haproxy = subprocess.Popen([find_haproxy(), "-db", "-f", str(config)], stderr=subprocess.PIPE)
     try:
-        wait_for(lambda: status(folder).get("r1", "").startswith("UP"), 30, "UP echo server")
+        wait_until(lambda: status(folder).get("r1", "").startswith("UP"), 30, "UP echo server")
         yield port
     finally:
         haproxy.terminate()
@@ -294,8 +332,7 @@ def test_dockerfile_follows_hugging_faces_docker_space_conventions():
 
 def test_replicas_get_a_share_of_the_cores_and_trust_only_the_proxy(replicas):
     for name in ["r1", "r2"]:
-        raw = Path(f"/proc/{replicas.pid(name)}/environ").read_bytes().split(b"\0")
-        env = dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+        env = environment(replicas.pid(name))
         assert env["TF_NUM_INTRAOP_THREADS"] == str(max(1, cores() // 2))
         assert env["HUB_TRUSTED_PROXIES"] == "127.0.0.1"
     output = replicas.output()
@@ -390,7 +427,8 @@ def test_a_browser_draws_uses_an_example_streams_the_webcam_and_survives_its_rep
             tab = panel(page)
             tab.get_by_role("button", name="Click to Access Webcam").first.click()
             tab.locator("button:has-text('Record')").first.click()
-            page.wait_for_timeout(2000)  # a few frames streamed into the replica's state
+            for _ in range(2):  # frames after the first, each posted to the replica's stream
+                page.wait_for_event("requestfinished", frame_posted, timeout=SLOW_MS)
             tab.get_by_role("button", name=re.compile("^PLAY")).click()
             # The round is played on the streamed frame, held in the session's state on
             # the replica that received the stream: affinity, or "Start the webcam first".
@@ -406,7 +444,7 @@ def test_a_browser_draws_uses_an_example_streams_the_webcam_and_survives_its_rep
             # Opened again (same browser, same stale cookie), the hub is served by the other
             # replica, in a new session, and the new cookie keeps the visitor there.
             os.kill(replicas.pid(home), signal.SIGKILL)
-            wait_for(lambda: status(replicas.run_dir)[home].startswith("DOWN"), DOWN_S, "DOWN")
+            wait_until(lambda: status(replicas.run_dir)[home].startswith("DOWN"), DOWN_S, "DOWN")
             page.close(run_before_unload=False)
             page = visit(visitor, f"{replicas.url}?tab=digits_recognition_cnn", WAIT_MS)
             selected(page, BY_ID["digits_recognition_cnn"].short)
@@ -419,15 +457,22 @@ def test_a_browser_draws_uses_an_example_streams_the_webcam_and_survives_its_rep
             browser.close()
 
 
+def frame_posted(request) -> bool:
+    """Whether a finished browser request is a webcam frame sent into a running stream
+    (gradio posts every frame after the first to /gradio_api/stream/<event id>)."""
+    return "/gradio_api/stream/" in request.url and request.method == "POST"
+
+
 def test_a_dead_replica_is_taken_out_and_rejoins(replicas):
     """Two clients loop requests; the replica of the first is killed (SIGKILL). Requests
-    that were on it may fail; every one started after HAProxy marked it down succeeds.
-    The launcher starts it again on its port, HAProxy takes it back, and it gets traffic."""
-    # Both up (the browser test's victim started again and back).
-    wait_for(lambda: both_up(replicas.run_dir), START_S, "both replicas UP")
-    clients = [connect(replicas.url), connect(replicas.url)]
+    that were on it may fail; every one started after HAProxy marked it down succeeds,
+    and the first client, keeping cookies as a browser does, stays on the survivor. The
+    launcher starts the dead one again on its port, HAProxy takes it back, and a new
+    client sent there is answered, while both looping clients go on being answered."""
+    clients = [connect(replicas.url, browser_cookies=True) for _ in range(2)]
     assert {c.cookies["hub_replica"] for c in clients} == {"r1", "r2"}
     victim = clients[0].cookies["hub_replica"]
+    survivor = clients[1].cookies["hub_replica"]
     results: list[tuple[float, float, str | None]] = []  # start, end, error
     stop = threading.Event()
 
@@ -445,26 +490,29 @@ def test_a_dead_replica_is_taken_out_and_rejoins(replicas):
     for thread in threads:
         thread.start()
     try:
-        wait_for(lambda: len(results) >= 4, 120, "requests before the kill")
+        wait_until(lambda: len(results) >= 4, 120, "requests before the kill")
         old_pid = replicas.pid(victim)
         killed = time.monotonic()
         os.kill(old_pid, signal.SIGKILL)
-        wait_for(
+        wait_until(
             lambda: status(replicas.run_dir).get(victim, "").startswith("DOWN"), DOWN_S, "DOWN"
         )
         down = time.monotonic()
         print(f"{victim} marked down {down - killed:.1f} s after the kill")
         # The launcher starts it again; HAProxy takes it back after its checks pass.
-        wait_for(lambda: replicas.pid(victim) != old_pid, 60, "restart")
-        wait_for(
+        wait_until(lambda: replicas.pid(victim) != old_pid, 60, "restart")
+        wait_until(
             lambda: status(replicas.run_dir).get(victim, "").startswith("UP"), START_S, "UP again"
         )
         up = time.monotonic()
         served = sessions(replicas.run_dir)[victim]
-        # The first client still carries the victim's cookie: it goes back there.
-        wait_for(lambda: sessions(replicas.run_dir)[victim] >= served + 6, 120, "traffic")
+        newcomer = connect_to(replicas.url, victim)
+        for _ in range(3):
+            label = newcomer.predict(drawing(DIGIT), api_name="/digits_recognition_cnn")
+            assert label["label"] == "7"
+        assert sessions(replicas.run_dir)[victim] >= served + 6  # uploads and predictions
         back = time.monotonic()
-        wait_for(lambda: sum(1 for r in results if r[0] > back) >= 4, 120, "requests after")
+        wait_until(lambda: sum(1 for r in results if r[0] > back) >= 4, 120, "requests after")
     finally:
         stop.set()
         for thread in threads:
@@ -480,6 +528,7 @@ def test_a_dead_replica_is_taken_out_and_rejoins(replicas):
     timeline = [(round(s - down, 3), round(e - down, 3), error) for s, e, error in failed]
     assert not failed, f"UP again {up - down:.1f} s after DOWN; failures: {timeline}"
     assert any(down < start < up for start, _, _ in results)  # served while it was down
+    assert clients[0].cookies["hub_replica"] == survivor  # moved, as a browser moves
     assert "starting it again" in replicas.output()
 
 
@@ -492,15 +541,8 @@ def test_make_stop_stops_haproxy_and_every_replica(replicas):
     assert f"stopped the replicas on port {replicas.port}" in done.stdout.decode()
 
     def all_gone() -> bool:
-        return not any(Path(f"/proc/{pid}").exists() and not zombie(pid) for pid in pids)
+        return not any(running(pid) for pid in pids)
 
-    wait_for(all_gone, 60, "exit of HAProxy, the replicas and the launcher")
+    wait_until(all_gone, 60, "exit of HAProxy, the replicas and the launcher")
     replicas.make.wait(30)
     assert "stopped HAProxy and every replica" in replicas.output()
-
-
-def zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True

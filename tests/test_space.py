@@ -7,9 +7,6 @@ pins it) and without it (its import blocked, as on a machine that lacks it)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import sys
 
@@ -17,6 +14,7 @@ import pytest
 from gradio_client import handle_file
 
 from conftest import ROOT, start_like_a_space, wait_for_client
+from deploy.processes import reserve_port, stop_group
 
 EXPERIMENT = "digits_recognition_cnn"
 START_TIMEOUT = 240  # seconds: importing gradio + TensorFlow on a busy 2-core machine
@@ -34,18 +32,6 @@ runpy.run_path("hub.py", run_name="__main__")
 """
 
 
-def free_ports(count: int) -> list[int]:
-    """``count`` different free ports (all probes open at once, so none repeats)."""
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
-
-
 COMMANDS = {
     "with-huggingface-spaces-package": ["hub.py"],
     "without-it": ["-c", WITHOUT_SPACES],
@@ -55,15 +41,14 @@ COMMANDS = {
 @pytest.fixture(scope="module")
 def spaces():
     """Both Space-like hubs, started at once (each start is mostly one core's work)."""
-    ports = free_ports(len(COMMANDS))
+    ports = [reserve_port() for _ in COMMANDS]  # each kept from others in TIME_WAIT
     started = {
         name: (start_like_a_space([sys.executable, *command], port), port)
         for (name, command), port in zip(COMMANDS.items(), ports, strict=True)
     }
     yield started
     for process, _ in started.values():
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        stop_group(process)
 
 
 @pytest.mark.parametrize("name", COMMANDS)

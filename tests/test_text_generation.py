@@ -165,39 +165,60 @@ def test_default_settings_never_repeat_a_word_more_than_three_times_in_a_row(gen
             assert longest_word_run(text[len(prompt) :]) <= 3, (prompt, seed, text)
 
 
-# Held-out loss: nats per character on documents the training run held out (committed in
-# tests/data/text_heldout.json by tests/data/make_text_heldout.py), against the best
-# character-frequency (unigram) model of that very text, about 3.1-3.3 nats. Ceilings sit
-# above what the shipped models reach (1.64, 1.57, 1.24) and far below that baseline; an
-# untrained network scores ln(vocabulary), over 4.
+# Loss in nats per character, against the best character-frequency (unigram) model of
+# the same text (about 3.1-3.3 nats; an untrained network scores ln(vocabulary), over 4).
+# The text is committed by tests/data/make_text_heldout.py:
+# - text_heldout.json: validation documents. Training held them out of its batches but
+#   chose its best epoch by their loss, so this checks the choice, not generalisation.
+#   Ceilings sit above what the shipped models reach (1.64, 1.57, 1.24).
+# - text_test.json: text training never read, not even to choose an epoch: the 54
+#   Wikibooks recipes over 2,000 characters, which the corpus drops before its split
+#   (126,423 characters). The recipe model: 1.258 nats there (1.244 on validation).
+#   The sonnets and the Wikipedia leads are used whole, so those two have no such text
+#   until a retraining holds out a test split.
 HELD_OUT_CEILING = {
     "text_generation_shakespeare_rnn": 1.85,
     "text_generation_wikipedia_rnn": 1.80,
     "recipe_generation_rnn": 1.45,
 }
+NEVER_READ = Path(__file__).parent / "data" / "text_test.json"
+NEVER_READ_CEILING = {"recipe_generation_rnn": 1.40}
 
 
-def held_out_losses(experiment_id: str) -> tuple[float, float]:
-    """(the model's mean loss, the unigram entropy) on the held-out text, nats per char."""
-    documents = json.loads(HELD_OUT.read_text())[experiment_id]
+def losses(experiment_id: str, path: Path) -> tuple[float, float]:
+    """(the model's mean loss, the unigram entropy) on the text of ``path`` for the
+    experiment, nats per character."""
+    documents = json.loads(path.read_text())[experiment_id]
     vocab = Vocabulary.load(resolve(experiment_id))
     ids = stream_ids(documents, vocab, text_generator.SPECS[experiment_id].context)
     frequencies = np.bincount(ids)[np.bincount(ids) > 0] / len(ids)
     unigram = float(-(frequencies * np.log(frequencies)).sum())
     x, y = sequences(ids, 100)
-    logits = np.asarray(load_keras(experiment_id).predict_on_batch(x), np.float64)
-    logits -= logits.max(axis=-1, keepdims=True)
-    log_probabilities = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
-    return float(-np.take_along_axis(log_probabilities, y[..., None], -1).mean()), unigram
+    model, total = load_keras(experiment_id), 0.0
+    for start in range(0, len(x), 256):
+        logits = np.asarray(model.predict_on_batch(x[start : start + 256]), np.float64)
+        logits -= logits.max(axis=-1, keepdims=True)
+        log_probabilities = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+        chosen = y[start : start + 256, ..., None]
+        total -= np.take_along_axis(log_probabilities, chosen, -1).sum()
+    return float(total / y.size), unigram
 
 
 @pytest.mark.parametrize("experiment_id", IDS)
-def test_shipped_model_predicts_held_out_text_far_better_than_character_frequencies(
+def test_shipped_model_predicts_validation_text_far_better_than_character_frequencies(
     experiment_id,
 ):
-    loss, unigram = held_out_losses(experiment_id)
+    loss, unigram = losses(experiment_id, HELD_OUT)
     ceiling = HELD_OUT_CEILING[experiment_id]
     assert unigram > 2.9 and ceiling < 0.6 * unigram  # the ceiling is well below the baseline
+    assert loss <= ceiling
+
+
+@pytest.mark.parametrize("experiment_id", list(NEVER_READ_CEILING))
+def test_shipped_model_predicts_text_training_never_read(experiment_id):
+    loss, unigram = losses(experiment_id, NEVER_READ)
+    ceiling = NEVER_READ_CEILING[experiment_id]
+    assert unigram > 2.9 and ceiling < 0.5 * unigram
     assert loss <= ceiling
 
 

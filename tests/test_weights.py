@@ -1,11 +1,11 @@
 """The weight store (checkout -> pinned Hub snapshot -> explanation), the Hub push and
 the model-card writer, through the real huggingface_hub code paths, offline."""
 
-import base64
+import hashlib
 import json
+import uuid
 from pathlib import Path
 
-import httpx2
 import numpy as np
 import pytest
 from huggingface_hub import HfApi, ModelCard, ModelCardData, constants, set_client_factory
@@ -96,45 +96,31 @@ def test_unreachable_pin_falls_back_to_the_checkout_or_says_why(store):
 
 
 @pytest.fixture
-def fake_hub():
-    """A stand-in for the remote Hub behind huggingface_hub's own HTTP client: it holds
-    one stale file, and records what a commit uploads and deletes."""
-    received = {"files": {}, "deleted": [], "requests": [], "authorization": set()}
+def hub(olah, monkeypatch):
+    """The Hub as a push meets it: olah (repo info, file trees, downloads) behind
+    ``CommitAPI`` (create, pre-upload, the LFS batch API and its uploads, commit), reached
+    through huggingface_hub's own HTTP client. Loopback only, so offline mode is lifted
+    for the test."""
+    from olah_hub import use_commit_api
 
-    def remote(request):
-        path = request.url.path
-        received["requests"].append((request.method, path))
-        received["authorization"].add(request.headers.get("authorization"))
-        if path == "/api/repos/create":
-            received["create"] = json.loads(request.content)
-            return httpx2.Response(200, json={"url": "https://hub.invalid/ns/x", "name": "ns/x"})
-        if path == "/api/validate-yaml":  # the card's metadata, checked before a commit
-            return httpx2.Response(200, json={"errors": [], "warnings": []})
-        if "/tree/" in path:  # what the repo holds now (for delete_patterns)
-            stale = {"type": "file", "path": "stale.bin", "size": 3, "oid": "a" * 40}
-            return httpx2.Response(200, json=[stale])
-        if "/preupload/" in path:
-            files = json.loads(request.content)["files"]
-            modes = [
-                {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files
-            ]
-            return httpx2.Response(200, json={"files": modes})
-        if "/commit/" in path:
-            for line in request.content.decode().splitlines():
-                entry = json.loads(line)
-                if entry["key"] == "file":
-                    value = entry["value"]
-                    received["files"][value["path"]] = base64.b64decode(value["content"])
-                elif entry["key"] == "deletedFile":
-                    received["deleted"].append(entry["value"]["path"])
-            oid = "f" * 40
-            url = f"https://hub.invalid/ns/x/commit/{oid}"
-            return httpx2.Response(200, json={"commitUrl": url, "commitOid": oid})
-        return httpx2.Response(404, json={"error": "not here"})
-
-    set_client_factory(lambda: httpx2.Client(transport=httpx2.MockTransport(remote)))
-    yield received
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", False)  # use_commit_api sets it
+    monkeypatch.setenv("HF_HUB_DISABLE_XET", "0")
+    monkeypatch.setattr(common, "HUB_NAMESPACE", f"push-{uuid.uuid4().hex[:8]}")  # a new repo
+    yield olah, use_commit_api(olah.mirrors)
     set_client_factory(default_client_factory)
+
+
+def commit_entries(transport) -> dict[str, dict[str, dict]]:
+    """The entries of every commit the transport received: key -> path -> value."""
+    entries: dict[str, dict[str, dict]] = {}
+    for request in transport.received:
+        if "/commit/" in request["path"]:
+            for line in request["body"].decode().splitlines():
+                entry = json.loads(line)
+                if "path" in entry["value"]:
+                    entries.setdefault(entry["key"], {})[entry["value"]["path"]] = entry["value"]
+    return entries
 
 
 @pytest.fixture
@@ -154,39 +140,63 @@ def tiny_keras_folder(tmp_path):
 
 
 def test_push_uploads_keras_hub_layout_deletes_stale_files_and_pins(
-    store, fake_hub, tiny_keras_folder, tmp_path, monkeypatch
+    store, hub, tiny_keras_folder, tmp_path, monkeypatch
 ):
+    from olah_hub import commit, git
+
+    olah, transport = hub
     folder, model = tiny_keras_folder
     (tmp_path / "README.md").write_text((common.ROOT / "README.md").read_text())
     monkeypatch.setattr(common, "ROOT", tmp_path)  # README front matter written there
-    api = HfApi(token="hf_secret_token", endpoint="https://hub.invalid")
+    repo_id = f"{common.HUB_NAMESPACE}/digits_recognition_cnn"
+    commit(olah.mirrors, repo_id, {"stale.bin": b"an old file"})  # on the Hub already
+    api = HfApi(token="hf_secret_token", endpoint=olah.url)
 
     pin = common.push("digits_recognition_cnn", folder, api=api)
 
-    sent = fake_hub["files"]
+    mirror = olah.mirrors / "models" / repo_id
+    assert pin.revision == git(mirror, "rev-parse", "HEAD")
+    pushed = set(git(mirror, "ls-files").splitlines()) - {".gitattributes"}
+    sent = {name: (mirror / name).read_bytes() for name in pushed}
     # Keras' own Hub layout instead of the zipped model.keras; the manifest covers it.
     assert {"config.json", "metadata.json", "model.weights.h5"} <= set(sent)
-    assert "model.keras" not in sent
-    assert fake_hub["deleted"] == ["stale.bin"]  # gone locally, so gone from the Hub
+    assert "model.keras" not in sent and "stale.bin" not in sent  # gone locally, so gone
     listed = {line.split()[1] for line in sent["SHA256SUMS"].decode().splitlines()}
     assert listed == set(sent) - {"SHA256SUMS"}
+    # The binary weights went the Hub's LFS way: batch, upload, verify, then named in the
+    # commit by their sha256; the text files travelled inside the commit.
+    asked = [(r["method"], r["path"]) for r in transport.received]
+    weights_oid = hashlib.sha256(sent["model.weights.h5"]).hexdigest()
+    assert ("PUT", f"/lfs-upload/{weights_oid}") in asked
+    assert ("POST", "/lfs-verify") in asked
+    assert any(path.endswith(".git/info/lfs/objects/batch") for _, path in asked)
+    entries = commit_entries(transport)
+    assert entries["lfsFile"]["model.weights.h5"]["oid"] == weights_oid
+    assert {"README.md", "SHA256SUMS", "config.json"} <= set(entries["file"])
+    assert set(entries["deletedFile"]) == {"stale.bin"}
     card = ModelCard(sent["README.md"].decode())
     (result,) = card.data.eval_results
     assert result.metric_type == "test_accuracy" and result.metric_value == 0.991
     assert f'keras.saving.load_model("hf://{pin.repo_id}")' in card.text
-    assert ("POST", "/api/repos/create") in fake_hub["requests"]
-    assert fake_hub["create"]["visibility"] == "public"  # preload_from_hub reads public repos
-    assert "Bearer hf_secret_token" in fake_hub["authorization"]
+    create = next(r for r in transport.received if r["path"] == "/api/repos/create")
+    assert json.loads(create["body"])["visibility"] == "public"  # preload_from_hub reads it
+    assert create["authorization"] == "Bearer hf_secret_token"
     # The new pin is recorded, and README's front matter preloads exactly it.
-    assert weights.pins()["digits_recognition_cnn"] == pin and pin.revision == "f" * 40
+    assert weights.pins()["digits_recognition_cnn"] == pin
     front = metadata_load(tmp_path / "README.md")
     assert front["models"] == [pin.repo_id]
     assert front["preload_from_hub"] == [f"{pin.repo_id} {','.join(pin.files)} {pin.revision}"]
+    # olah serves the pushed weights at the pinned revision, byte for byte.
+    downloaded = api.hf_hub_download(
+        pin.repo_id, "model.weights.h5", revision=pin.revision, cache_dir=tmp_path / "cache"
+    )
+    assert Path(downloaded).read_bytes() == sent["model.weights.h5"]
 
     # What was uploaded loads with Keras as hf://<repo> would, to the same predictions.
     pushed = tmp_path / "pushed"
     pushed.mkdir()
     for name, data in sent.items():
+        (pushed / name).parent.mkdir(parents=True, exist_ok=True)
         (pushed / name).write_bytes(data)
     import keras
 
