@@ -54,7 +54,7 @@ CONCURRENCY = 1
 MAX_QUEUE = int(os.environ.get("HUB_MAX_QUEUE", "64"))
 # Requests one session (a page, a gradio_client) may have waiting, inside its address's
 # share below: one more is refused at once with a message, and the queue keeps room for
-# everybody else (ui/gradio_internals.py, serve_a_crowd).
+# everybody else (ui/gradio_internals/, serve_a_crowd).
 MAX_WAITING = int(os.environ.get("HUB_MAX_WAITING", "8"))
 # Requests one visitor's address (the direct peer; behind a trusted proxy, the address
 # it appended to X-Forwarded-For) may have waiting, all its sessions together: sessions
@@ -72,7 +72,7 @@ STREAM_IDLE = 2
 # are refused with gradio's "File size exceeded maximum allowed size" (HTTP 413); no run
 # history (its routes would call the Hugging Face Hub with the server's own HF_TOKEN);
 # no /monitoring (request counts and timings of every endpoint, to anyone). And an
-# unknown api_name gets a 404 that says so (gradio: a 500), ui/gradio_internals.py.
+# unknown api_name gets a 404 that says so (gradio: a 500), ui/gradio_internals/.
 PUBLIC = {"max_file_size": "10mb", "run_history": False, "enable_monitoring": False}
 # Bytes one request's body may hold, counted as they arrive (ui/guards.py, FrontDoor):
 # a JSON body with a photo as a data: URL (a 10 MB file is 13.4 MB of base64), or an
@@ -169,14 +169,14 @@ def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.B
             link_tabs(app, chosen, outer, inner, opens, similars)
         app.queue(default_concurrency_limit=CONCURRENCY, max_size=max_queue)
     clear_input_errors(app)  # refusals before preprocessing get a message (gradio_internals)
-    # fair queue, idle streams end, safe messages (ui/gradio_internals.py)
+    # fair queue, idle streams end, safe messages (ui/gradio_internals/)
     serve_a_crowd(app, MAX_WAITING, STREAM_IDLE, MAX_WAITING_PER_ADDRESS, NEW_SESSIONS_PER_MINUTE)
     return app
 
 
 def launch(app: gr.Blocks, **options):
     """``app.launch(**options)`` with the PUBLIC settings: how every hub is served. As an
-    MCP tool, a drawing input takes a plain image (ui/gradio_internals.py, fix_mcp_tools);
+    MCP tool, a drawing input takes a plain image (ui/gradio_internals/, fix_mcp_tools);
     in the page, a canvas draws at the first touch (ui/shared.py, BRUSH_FIRST)."""
     # uvicorn would replace a request's peer address with X-Forwarded-For's whenever the
     # peer is local (its FORWARDED_ALLOW_IPS default), hiding whether a proxy sent it: the
