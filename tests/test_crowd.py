@@ -312,14 +312,14 @@ def test_one_client_cannot_fill_the_queue(server):
 def test_behind_a_trusted_proxy_the_client_is_its_forwarded_address(server):
     """HUB_TRUSTED_PROXIES names the proxy: then one X-Forwarded-For address (its last
     hop, the one the proxy appended) is one client, whatever sessions it opens."""
-    from hub import MAX_WAITING
+    from hub import MAX_WAITING_PER_ADDRESS
 
     _, url = server
     slow = event(url, "text_generation_shakespeare_rnn")
     crowd = {"X-Forwarded-For": "1.2.3.4, 203.0.113.7"}
     joined = []
     with drained(url, slow, joined):
-        for _ in range(MAX_WAITING + 3):
+        for _ in range(MAX_WAITING_PER_ADDRESS + 3):
             session = uuid.uuid4().hex
             joined.append((session, *join(url, slow, ["Hello", 1400, 1.0, 1], session, crowd)))
         assert any(status == 503 for _, status, _ in joined), joined
