@@ -26,7 +26,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GRADIO_EXAMPLES_CACHE", tempfile.mkdtemp(prefix="hub-examples-"))
 
 import gradio as gr  # noqa: E402
-from starlette.middleware import Middleware  # noqa: E402
+from fastapi.middleware import Middleware  # noqa: E402
 
 from core.experiments import DISCLAIMER, EXPERIMENTS, SECTIONS, Experiment  # noqa: E402
 from ui import GALLERY, build_tab  # noqa: E402
