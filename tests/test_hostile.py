@@ -19,6 +19,8 @@ import httpx
 import pytest
 from test_crowd import PeakMemory  # VmHWM over VmRSS of a process, from /proc
 
+from deploy.processes import answers, reserve_port, stop, wait_until
+
 HOSTILE = "127.0.0.2"  # the hostile client's source address
 OTHERS = ["127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"]  # other visitors
 ANSWER_WITHIN = 5  # seconds another visitor may wait for an answer during a flood
@@ -97,19 +99,8 @@ def deep_grey_png(path: Path, side: int) -> Path:
 
 
 def wait_for(url: str, process, timeout: float = 300) -> None:
-    """Until ``url`` answers 200; the test fails if ``process`` (serving it) exits."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"{process.args} exited"
-        try:
-            if httpx.get(url).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{url} did not answer within {timeout} s")
+    """Until ``url`` answers; the test fails if ``process`` (serving it) exits."""
+    wait_until(lambda: answers(url), timeout, f"an answer from {url}", process=process)
 
 
 @pytest.fixture(scope="module")
@@ -120,9 +111,7 @@ def hub(tmp_path_factory):
     import subprocess
     import sys
 
-    from bench.common import free_port, stop
-
-    port = free_port()
+    port = reserve_port()
     command = [sys.executable, "hub.py", "--host", "127.0.0.1", "--port", str(port), "--mcp"]
     env = {**os.environ, **LIMITS, "GRADIO_TEMP_DIR": str(tmp_path_factory.mktemp("uploads"))}
     process = subprocess.Popen(
@@ -279,12 +268,11 @@ def haproxy(hub, tmp_path_factory):
     import shutil
     import subprocess
 
-    from bench.common import free_port
     from deploy.replicas import render
 
     _, url = hub
     folder = tmp_path_factory.mktemp("haproxy")
-    port = free_port()
+    port = reserve_port()
     config = folder / "haproxy.cfg"
     backend = url.removeprefix("http://").rstrip("/")
     config.write_text(render(f"127.0.0.1:{port}", [backend], str(folder / "stats.sock")))
