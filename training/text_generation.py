@@ -33,7 +33,8 @@ DEFAULTS = {
     "dropout": 0.0,
     "seq_length": 100,
     "batch_size": 64,
-    "validation": 0.05,
+    "validation": 0.05,  # whole documents that choose the kept epoch
+    "test": 0.0,  # whole documents training never reads, not even to choose an epoch
 }
 
 # Upstream's recipe text form (recipe_generation_rnn notebook) and its stop character.
@@ -163,13 +164,15 @@ CORPORA = {  # the names a CONFIG's "corpus" gives, per source
 
 
 def split_documents(
-    documents: list[str], validation: float, seed: int = 0
-) -> tuple[list[str], list[str]]:
-    """Shuffle whole documents and hold out a fraction of them (never part of one)."""
+    documents: list[str], validation: float, test: float = 0.0, seed: int = 0
+) -> tuple[list[str], list[str], list[str]]:
+    """Shuffle whole documents (never part of one) into train, validation and test.
+    The validation share comes first, so a test share leaves validation as it was."""
     order = list(documents)
     random.Random(seed).shuffle(order)
     held = max(1, math.ceil(len(order) * validation))
-    return order[held:], order[:held]
+    tested = held + math.ceil(len(order) * test)
+    return order[tested:], order[:held], order[held:tested]
 
 
 def stream_ids(documents: list[str], vocab: Vocabulary, separator: str) -> np.ndarray:
@@ -210,19 +213,22 @@ def build_model(vocab_size: int, embedding: int, units: int, layers: int = 1, dr
 # ---------------------------------------------------------------- the whole recipe
 
 
-def id_streams(corpus: str, smoke: bool, validation: float, min_count: int, separator: str):
-    """Whole documents to either train or validation, as id streams, and the vocabulary
+def id_streams(
+    corpus: str, smoke: bool, validation: float, test: float, min_count: int, separator: str
+):
+    """Whole documents to train, validation or test, as id streams, and the vocabulary
     (of the training documents) as an array of characters."""
     documents = CORPORA[corpus]()
     if smoke:
         documents = documents[:40]
-    train_docs, val_docs = split_documents(documents, validation)
+    train_docs, val_docs, test_docs = split_documents(documents, validation, test)
     vocab = Vocabulary.from_text(separator.join(train_docs), min_count)
     return {
         "train_ids": stream_ids(train_docs, vocab, separator),
         "val_ids": stream_ids(val_docs, vocab, separator),
+        "test_ids": stream_ids(test_docs, vocab, separator),
         "vocab": np.array(vocab.chars),
-        "documents": np.array([len(train_docs), len(val_docs)]),
+        "documents": np.array([len(train_docs), len(val_docs), len(test_docs)]),
     }
 
 
@@ -230,7 +236,7 @@ def prepare(config: dict, source: str, smoke: bool) -> tuple[dict, Vocabulary]:
     """``id_streams`` of the source's corpus, cached; and its vocabulary."""
     corpus = config["corpus"][source]
     code = (CORPORA[corpus], split_documents, stream_ids, charrnn)
-    keys = ("validation", "min_count", "separator")
+    keys = ("validation", "test", "min_count", "separator")
     arguments = {key: config[key] for key in keys}
     data = common.cached_arrays(
         config["id"], id_streams, code, corpus=corpus, smoke=smoke, **arguments
@@ -292,8 +298,19 @@ def fit(model, config: dict, data: dict, validation, epochs: int, smoke: bool) -
 def evaluate(model, config: dict, data: dict, validation, state: dict, args) -> dict:
     """metrics.json's figures for the kept (best) model on the held-out documents."""
     val_loss = float(model.evaluate(*validation, batch_size=config["batch_size"], verbose=0))
-    train_documents, validation_documents = data["documents"].tolist()
+    train_documents, validation_documents, test_documents = data["documents"].tolist()
+    test = {}
+    if test_documents:  # the test share: read here, once, after the epoch was chosen
+        tests = sequences(data["test_ids"], validation[0].shape[1])
+        test_loss = float(model.evaluate(*tests, batch_size=config["batch_size"], verbose=0))
+        test = {
+            "test_loss_per_char": round(test_loss, 4),
+            "test_bits_per_char": round(test_loss / math.log(2), 4),
+            "test_documents": test_documents,
+            "test_size": len(data["test_ids"]),
+        }
     return {
+        **test,
         "validation_loss_per_char": round(val_loss, 4),
         "validation_perplexity": round(math.exp(val_loss), 3),
         "validation_bits_per_char": round(val_loss / math.log(2), 4),
@@ -329,6 +346,17 @@ def card_data(config: dict) -> ModelCardData:
     )
 
 
+def test_sentence(metrics: dict) -> str:
+    """The card's line on the test share, where the config holds one out."""
+    if "test_loss_per_char" not in metrics:
+        return ""
+    return (
+        f"\n  On {metrics['test_documents']:,} test documents ({metrics['test_size']:,} "
+        "characters) that training never read, not even to choose the epoch: "
+        f"**{metrics['test_loss_per_char']} nats per character**."
+    )
+
+
 def train(config: dict, argv: list[str] | None = None, doc: str = "") -> dict:
     """data -> model -> train (resumable, best validation kept) -> evaluate -> publish,
     for one CONFIG (plain values, over DEFAULTS)."""
@@ -338,13 +366,13 @@ def train(config: dict, argv: list[str] | None = None, doc: str = "") -> dict:
     args = common.parse_args(doc or BY_ID[config["id"]].title, config["epochs"], argv)
     keras.utils.set_random_seed(0)
 
-    # Data: whole documents go to either train or validation.
+    # Data: whole documents go to train, validation or test.
     data, vocab = prepare(config, args.source, args.smoke)
     length = 20 if args.smoke else config["seq_length"]
     validation = sequences(data["val_ids"], length)
     documents = data["documents"].tolist()
     print(
-        f"{documents[0]} train / {documents[1]} validation documents, "
+        f"{documents[0]} train / {documents[1]} validation / {documents[2]} test documents, "
         f"{len(data['train_ids']):,} / {len(data['val_ids']):,} characters, "
         f"vocabulary {len(vocab)}"
     )
@@ -365,7 +393,7 @@ def train(config: dict, argv: list[str] | None = None, doc: str = "") -> dict:
     folder = common.weights_folder(config["id"], args.out)
     model.save(folder / "model.keras")
     vocab.save(folder)
-    values = {"c": config}
+    values = {"c": config, "test": test_sentence(metrics)}
     common.publish(
         config["id"], folder, metrics, card_data(config), "text_generation", values, args.push
     )

