@@ -304,9 +304,9 @@ def test_card_templates_write_the_shipped_cards(experiment_id):
     elif experiment_id.startswith("numbers"):
         template, values = "numbers_summation_rnn", module.card_values()
     else:
-        from training.text_generation import DEFAULTS
+        from training.text_generation import card_values
 
-        template, values = "text_generation", {"c": {**DEFAULTS, **module.CONFIG}}
+        template, values = "text_generation", card_values(module.CONFIG, metrics)
     body = (common.CARDS / f"{template}.md").read_text().format(m=metrics, **values)
     shipped = ModelCard.load(weights.WEIGHTS_DIR / experiment_id / "README.md").text
     assert body.strip() == shipped.strip()

@@ -346,15 +346,17 @@ def card_data(config: dict) -> ModelCardData:
     )
 
 
-def test_sentence(metrics: dict) -> str:
-    """The card's line on the test share, where the config holds one out."""
-    if "test_loss_per_char" not in metrics:
-        return ""
-    return (
-        f"\n  On {metrics['test_documents']:,} test documents ({metrics['test_size']:,} "
-        "characters) that training never read, not even to choose the epoch: "
-        f"**{metrics['test_loss_per_char']} nats per character**."
-    )
+def card_values(config: dict, metrics: dict) -> dict:
+    """What the card template reads besides the metrics: the CONFIG over DEFAULTS, and a
+    line on the test share where the config holds one out."""
+    test = ""
+    if "test_loss_per_char" in metrics:
+        test = (
+            f"\n  On {metrics['test_documents']:,} test documents ({metrics['test_size']:,} "
+            "characters) that training never read, not even to choose the epoch: "
+            f"**{metrics['test_loss_per_char']} nats per character**."
+        )
+    return {"c": {**DEFAULTS, **config}, "test": test}
 
 
 def train(config: dict, argv: list[str] | None = None, doc: str = "") -> dict:
@@ -393,7 +395,7 @@ def train(config: dict, argv: list[str] | None = None, doc: str = "") -> dict:
     folder = common.weights_folder(config["id"], args.out)
     model.save(folder / "model.keras")
     vocab.save(folder)
-    values = {"c": config, "test": test_sentence(metrics)}
+    values = card_values(config, metrics)
     common.publish(
         config["id"], folder, metrics, card_data(config), "text_generation", values, args.push
     )
