@@ -22,7 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from gradio_client import handle_file
 
-from bench.common import ROOT, arguments, connect, load_note, start_server, stop
+from bench.common import arguments, connect, load_note, start_server, stop
+from core import ROOT
 from deploy.processes import cpu_seconds
 from hub import CONCURRENCY
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from conftest import ROOT
+from core import ROOT
 from core.experiments import BY_ID, EXPERIMENTS, SECTIONS, Experiment
 
 BROWSERS = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"]

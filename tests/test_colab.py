@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT
+from core import ROOT
 from core.experiments import EXPERIMENTS
 
 NOTEBOOK = ROOT / "training" / "colab.ipynb"

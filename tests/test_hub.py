@@ -9,8 +9,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from conftest import ROOT
-from core import weights
+from core import ROOT, weights
 from core.experiments import BY_ID, EXPERIMENTS, SECTIONS
 from hub import GALLERY, build_hub, cards, launch
 from tools.make_gallery import SIDE
@@ -152,7 +151,7 @@ def test_the_core_and_training_never_import_gradio():
 def test_every_binary_a_space_receives_goes_through_lfs():
     # The Hub's git refuses binaries that are not in LFS (or Xet): .gitattributes.
     tracked = subprocess.run(
-        ["git", "ls-files", "-z", "weights", "ui/examples", "tests/data", "ui/gallery"],
+        ["git", "ls-files", "-z", "weights", "ui/examples", "data", "ui/gallery"],
         cwd=ROOT,
         capture_output=True,
         text=True,

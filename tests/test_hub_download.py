@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from olah_hub import commit_folder
 
-from conftest import ROOT
+from core import ROOT
 from training.common import hub_layout
 
 CNN = "digits_recognition_cnn"

@@ -13,9 +13,8 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from conftest import DATA, ROOT
+from core import DATA, ROOT, image_classifier
 from core import efficientnet_lite as lite
-from core import image_classifier
 from core.weights import resolve
 from training import common, image_classification
 from ui.image_classification_tab import DOC
@@ -114,7 +113,7 @@ def test_known_photos_get_their_class(classify):
     assert sum(chelsea.get(cat, 0.0) for cat in CATS) > 0.7
 
 
-# tests/data/heldout_photos: four photos that are no example and no training picture,
+# data/heldout_photos: four photos that are no example and no training picture,
 # their right ImageNet answers written down (labels.json) before any model ran on them.
 # Measured when the floor was set: tripod (0.94) for the cameraman, "wall clock" third for
 # the motion-blurred clock, moped first for the motorcycle; the black horse silhouette

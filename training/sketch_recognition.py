@@ -10,8 +10,9 @@ Icons from the sets of ``icon_sets`` (parsed by ``svg_paths``) are re-drawn as d
 Both models train on doodle-ised, hand-drawn-style renders of icons from npm icon sets
 (line art, emoji, silhouettes) mapped to QuickDraw categories, one set left out. They are
 measured on the frozen test set of doodles drawn in QuickDraw's manner
-(tests/data/sketch_test_doodles.json), on the development doodles where recipes are chosen
-(tests/data/doodles.json) and on the icon set training never saw (leave-one-set-out);
+(data/sketch_recognition/sketch_test_doodles.json), on the development doodles where
+recipes are chosen (data/sketch_recognition/doodles.json) and on the icon set training never
+saw (leave-one-set-out);
 upstream's figures are on real QuickDraw, different data."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from huggingface_hub import ModelCardData
 
-from core import drawing
+from core import DATA, ROOT, drawing
 from core.drawing import BRUSH_SIZE
 from core.experiments import BY_ID
 from training import common, icon_doodles, icon_sets, quickdraw, sketchpad, svg_paths
@@ -35,18 +36,19 @@ MIN_DRAWINGS = 3  # categories the training sets draw fewer times are left out
 TEST_RENDERS = 12  # renders of every held-out drawing
 VALIDATION = 0.05  # share of the (shuffled) training renders kept for validation curves
 TRAIN_STYLE = icon_doodles.DOODLE  # how the training icons are re-drawn (icon_doodles.Style)
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_PATH = ROOT / "tests" / "data" / "sketches_heldout.npz"
-# The development doodles: drawings authored as canvas strokes (tests/data/author_doodles.py),
-# never used for training; recipes are chosen on them.
-DOODLES_PATH = ROOT / "tests" / "data" / "doodles.json"
-# The frozen test set: doodles in QuickDraw's manner (tests/data/author_sketch_test.py),
-# never used for training or for choosing anything; it only measures.
-TEST_DOODLES_PATH = ROOT / "tests" / "data" / "sketch_test_doodles.json"
+SAMPLE_PATH = DATA / "sketch_recognition" / "sketches_heldout.npz"
+# The development doodles: drawings authored as canvas strokes
+# (data/sketch_recognition/author_doodles.py), never used for training; recipes are chosen
+# on them.
+DOODLES_PATH = DATA / "sketch_recognition" / "doodles.json"
+# The frozen test set: doodles in QuickDraw's manner
+# (data/sketch_recognition/author_sketch_test.py), never used for training or for choosing
+# anything; it only measures.
+TEST_DOODLES_PATH = DATA / "sketch_recognition" / "sketch_test_doodles.json"
 EXAMPLES = ROOT / "ui" / "examples" / "sketch_recognition"
 # The tab's examples: doodles authored like the test set but drawn separately
-# (tests/data/author_doodles.py EXAMPLES), saved as the canvas would send them.
-EXAMPLE_DOODLES = ROOT / "tests" / "data" / "example_doodles.json"
+# (data/sketch_recognition/author_doodles.py EXAMPLES), saved as the canvas would send them.
+EXAMPLE_DOODLES = DATA / "sketch_recognition" / "example_doodles.json"
 
 
 def _render_chunk(job: tuple) -> tuple[np.ndarray, np.ndarray]:
@@ -214,15 +216,16 @@ def score(model, test, labels: list[str], info: dict, config: dict, args) -> dic
         **development,
         "doodle_note": (
             f"{development['doodle_count']} doodles of {development['doodle_categories']} "
-            "categories authored as canvas strokes (tests/data/doodles.json), drawn with the "
-            "tab's brush and preprocessed as the canvas is; never used for training or "
+            "categories authored as canvas strokes (data/sketch_recognition/doodles.json), drawn "
+            "with the tab's brush and preprocessed as the canvas is; never used for training or "
             "choosing a model"
         ),
         **{f"frozen_{key}": value for key, value in frozen.items()},
         "frozen_doodle_note": (
             f"{frozen['doodle_count']} doodles of {frozen['doodle_categories']} categories "
-            "drawn in QuickDraw's manner (tests/data/sketch_test_doodles.json), frozen before "
-            "any recipe change: the test set; the doodles above are the development set"
+            "drawn in QuickDraw's manner (data/sketch_recognition/sketch_test_doodles.json), "
+            "frozen before any recipe change: the test set; the doodles above are the "
+            "development set"
         ),
         "categories": len(labels),
         "distinct_drawings": info.get("distinct_drawings"),

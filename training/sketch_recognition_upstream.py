@@ -7,7 +7,7 @@ copy, training/vendor/upstream_sketches/ (provenance, checksums and upstream's M
 there; sha256-checked), or with ``--source upstream`` from upstream's pinned commits.
 The Keras model is built from the file's topology, and every layer's output is checked
 against a numpy recomputation from the file's weights. Then candidates are scored on the
-development doodles only (tests/data/doodles.json): ours alone, upstream's alone (fed
+development doodles only (data/sketch_recognition/doodles.json): ours alone, upstream's alone (fed
 MNIST's framing, as a new user would, and QuickDraw's), upstream's fine-tuned on our
 renders (training/sketch_fine_tune.py, ``--epochs``), and weighted averages of each with
 ours; ``sketch_ensemble.chosen`` says how the best is picked. It is saved as ONE Keras

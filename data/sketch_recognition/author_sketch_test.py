@@ -1,11 +1,11 @@
 # ruff: noqa: E501
 """The frozen sketch TEST set, drawn in QuickDraw's manner: writes
-tests/data/sketch_test_doodles.json.
+sketch_test_doodles.json beside it.
 
 Every drawing below was written by hand from the author's own idea of the object, in a
 0..100 box (x right, y down), before any model was scored on it and without looking at
 the training icons or at any model's answers. The old authored set
-(tests/data/author_doodles.py -> doodles.json) is the development set: training recipes
+(author_doodles.py -> doodles.json) is the development set: training recipes
 are chosen on it; this one only measures.
 
 QuickDraw's manner comes from ``quickdraw_manner``, applied with a fixed seed: quick
@@ -14,7 +14,7 @@ do not quite meet, wrong proportions (x and y scaled apart), a tilt and a shear,
 of every size anywhere on the 400 x 400 canvas, a hand's drift and tremor, and some
 drawings left half-finished (their last strokes never drawn).
 
-Run: `python tests/data/author_sketch_test.py` (the JSON file is committed; the test
+Run: `python -m data.sketch_recognition.author_sketch_test` (the JSON file is committed; the test
 suite renders it through the tab's canvas brush and ``core.drawing.to_mnist``).
 """
 

@@ -1,6 +1,6 @@
 # ruff: noqa: E501, B905  (hand-authored stroke data: one drawing per line)
-"""The doodle test set, as authored: writes tests/data/doodles.json (and the tab's
-example doodles' strokes, tests/data/example_doodles.json).
+"""The doodle test set, as authored: writes doodles.json beside it (and the tab's
+example doodles' strokes, example_doodles.json).
 
 Every drawing was written by hand here as a few strokes on the 400 x 400 canvas, the way a
 person doodles a category (simple canonical views, a few strokes), three or more
@@ -8,7 +8,7 @@ differently drawn versions per category. The helpers only spell out the shapes (
 is a polyline of points); ``wobble`` adds a person's small tremor. Nothing here comes
 from the training icons, and none of it is used for training or choosing a model.
 
-Run: `python tests/data/author_doodles.py` (the JSON files are committed).
+Run: `python -m data.sketch_recognition.author_doodles` (the JSON files are committed).
 """
 
 from __future__ import annotations
