@@ -12,7 +12,8 @@ from PIL import Image
 from core import dcgan
 from core.errors import BadInput
 from core.models import load_keras, weights_file
-from training import clothes_generation_dcgan, dcgan_metrics, dcgan_training
+from training import clothes_generation_dcgan
+from training.dcgan import dcgan_metrics, dcgan_training
 from ui.shared import EXAMPLES as UI_EXAMPLES
 
 EXAMPLES = sorted((UI_EXAMPLES / dcgan.ID).glob("*.png"))

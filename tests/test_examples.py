@@ -3,7 +3,7 @@ shifted or re-scaled near-copy, of an input that a test scores a model on.
 
 Examples are authored or fetched apart from the test sets (EXAMPLES in
 data/sketch_recognition/author_doodles.py,
-data/digits_recognition/author_digit_examples.py, training/example_photos.py); this checks
+data/digits_recognition/author_digit_examples.py, training/photos/example_photos.py); this checks
 it, over every committed test set (every ``images`` array in data/*/*.npz, the two doodle
 sets, the held-out texts) and the hand-labelled detection photo. Inputs are compared as
 the models see them: drawings through ``to_mnist`` (which centres and scales them, so a
@@ -19,7 +19,7 @@ from PIL import Image
 
 from core import DATA, ROOT, text_generator
 from core.drawing import BRUSH_SIZE, to_mnist
-from training import sketchpad
+from training.doodles import sketchpad
 
 EXAMPLES = ROOT / "ui" / "examples"
 DRAWING_FAMILIES = {"digits_recognition", "sketch_recognition", "clothes_generation_dcgan"}
@@ -56,7 +56,7 @@ def drawing_test_sets() -> dict[str, np.ndarray]:
 @pytest.fixture(scope="module")
 def photo_test_sets() -> dict[str, np.ndarray]:
     """Every photo test input, uint8 RGB, each set at its own size."""
-    from training.example_photos import skimage_photo  # the photo of CAMERA_BOXES
+    from training.photos.example_photos import skimage_photo  # the photo of CAMERA_BOXES
 
     sets = {}
     for path in sorted(DATA.rglob("*.npz")):

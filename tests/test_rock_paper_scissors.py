@@ -11,7 +11,8 @@ from core import DATA, gestures
 from core.errors import BadInput
 from core.hand_landmarks import features
 from helpers import smoke_train
-from training import flat_hands, hand_poses, hand_scenes, rock_paper_scissors, shaded_hands
+from training import rock_paper_scissors
+from training.hands import flat_hands, hand_poses, hand_scenes, shaded_hands
 from ui import rock_paper_scissors_tab, shared
 
 IDS = ["rock_paper_scissors_cnn", "rock_paper_scissors_transfer"]

@@ -22,15 +22,9 @@ from core.models import load_keras, weights_file
 from core.weights import WEIGHTS_DIR
 from helpers import smoke_train
 from tools import make_gallery
-from training import (
-    icon_doodles,
-    icon_sets,
-    sketch_ensemble,
-    sketch_recognition,
-    sketchpad,
-    svg_paths,
-)
+from training import sketch_recognition
 from training import sketch_recognition_upstream as upstream
+from training.doodles import icon_doodles, icon_sets, sketch_ensemble, sketchpad, svg_paths
 from ui import shared, sketch_recognition_tab
 
 IDS = ["sketch_recognition_mlp", "sketch_recognition_cnn"]

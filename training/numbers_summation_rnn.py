@@ -26,7 +26,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from huggingface_hub import ModelCardData
 
 from core import numbers_summation
 from core.numbers_summation import (
@@ -39,7 +38,7 @@ from core.numbers_summation import (
     encode_answers,
     encode_questions,
 )
-from training import common
+from training.common import arguments, cache, publish
 
 CONFIG = {
     "id": ID,
@@ -51,7 +50,7 @@ CONFIG = {
     "seed": 9,  # fixes the held-out split and the initial weights
     "upstream_char_accuracy": 0.996,  # upstream notebook's final val accuracy, per character
 }
-CHECKPOINTS = common.CACHE / "checkpoints" / ID
+CHECKPOINTS = cache.CACHE / "checkpoints" / ID
 
 
 def split(
@@ -84,7 +83,7 @@ def encoded_splits(smoke: bool) -> dict[str, np.ndarray]:
 
 def prepare(smoke: bool = False) -> dict[str, np.ndarray]:
     """``encoded_splits``, cached."""
-    return common.cached_arrays(
+    return cache.cached_arrays(
         "numbers_summation", encoded_splits, (split, numbers_summation), smoke=smoke
     )
 
@@ -170,17 +169,6 @@ def evaluate(model, data: dict, smoke: bool) -> dict:
     }
 
 
-def card_data() -> ModelCardData:
-    return ModelCardData(
-        license="mit",
-        library_name="keras",
-        tags=["seq2seq", "lstm", "addition", "ml-experiments-hub"],
-        model_name=ID,
-        eval_results=None,
-        metrics=["exact_match"],
-    )
-
-
 def card_values() -> dict:
     """What the card shows beyond metrics.json: the configuration and the codec's sizes."""
     return {
@@ -193,7 +181,7 @@ def card_values() -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    args = common.parse_args(__doc__, CONFIG["epochs"], argv)
+    args = arguments.parse_args(__doc__, CONFIG["epochs"], argv)
     keras.utils.set_random_seed(CONFIG["seed"])
     if args.smoke:
         args.epochs = 1
@@ -218,10 +206,23 @@ def main(argv: list[str] | None = None) -> dict:
     print(json.dumps(metrics, indent=2))
 
     # Publish: the model, the held-out pairs (the test sample), metrics, card, manifest.
-    folder = common.weights_folder(ID, args.out)
+    folder = publish.weights_folder(ID, args.out)
     keras.saving.save_model(model, folder / "model.keras")
     (folder / "heldout.json").write_text(json.dumps(data["heldout_pairs"].tolist()) + "\n")
-    common.publish(ID, folder, metrics, card_data(), ID, card_values(), args.push)
+    publish.publish(
+        ID,
+        folder,
+        metrics,
+        publish.card_data(
+            ["seq2seq", "lstm", "addition", "ml-experiments-hub"],
+            model_name=ID,
+            eval_results=None,
+            metrics=["exact_match"],
+        ),
+        ID,
+        card_values(),
+        args.push,
+    )
     return metrics
 
 

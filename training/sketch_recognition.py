@@ -23,12 +23,12 @@ from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
-from huggingface_hub import ModelCardData
 
 from core import DATA, ROOT, drawing
 from core.drawing import BRUSH_SIZE
 from core.experiments import BY_ID
-from training import common, icon_doodles, icon_sets, quickdraw, sketchpad, svg_paths
+from training.common import arguments, cache, plots, publish, scoring
+from training.doodles import icon_doodles, icon_sets, quickdraw, sketchpad, svg_paths
 
 SEED = 7
 PER_CATEGORY = 250  # training renders per category, spread over its drawings
@@ -105,7 +105,7 @@ def prepare(train, test, labels, smoke: bool) -> dict[str, np.ndarray]:
     set and name), the parser, the renderer and the canvas preprocessing."""
     per_category, test_renders = (2, 1) if smoke else (PER_CATEGORY, TEST_RENDERS)
     code = (render_parallel, _render_chunk, svg_paths, icon_sets, icon_doodles, drawing)
-    return common.cached_arrays(
+    return cache.cached_arrays(
         "sketches", render_splits, code,
         train=train, test=test, labels=labels, per_category=per_category,
         test_renders=test_renders, style=TRAIN_STYLE, workers=1 if smoke else 2,
@@ -150,8 +150,8 @@ def evaluate(model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """Top-1 and top-3 accuracy of uint8 images."""
     probabilities = model.predict(x[..., None].astype(np.float32) / 255.0, verbose=0)
     return {
-        "accuracy": common.top_k_accuracy(y, probabilities, 1),
-        "top3_accuracy": common.top_k_accuracy(y, probabilities, 3),
+        "accuracy": scoring.top_k_accuracy(y, probabilities, 1),
+        "top3_accuracy": scoring.top_k_accuracy(y, probabilities, 3),
     }
 
 
@@ -164,8 +164,8 @@ def evaluate_doodles(model, labels: list[str], path: Path = DOODLES_PATH) -> dic
     probabilities = np.asarray(model.predict_on_batch(x[known][..., None] / 255.0))
     answers = Counter(np.argmax(probabilities, axis=1).tolist())
     return {
-        "doodle_accuracy": round(common.top_k_accuracy(truth, probabilities, 1), 4),
-        "doodle_top3_accuracy": round(common.top_k_accuracy(truth, probabilities, 3), 4),
+        "doodle_accuracy": round(scoring.top_k_accuracy(truth, probabilities, 1), 4),
+        "doodle_top3_accuracy": round(scoring.top_k_accuracy(truth, probabilities, 3), 4),
         "doodle_count": len(known),
         "doodle_categories": len({names[i] for i in known}),
         "doodle_largest_answer_share": round(answers.most_common(1)[0][1] / len(known), 4),
@@ -177,7 +177,7 @@ def train(model, x_train, y_train, config: dict, args) -> dict:
     VALIDATION share kept for validation; resumable from ``checkpoints`` (not in smoke runs)."""
     import keras
 
-    batch_size, checkpoints = config["batch_size"], common.CACHE / "checkpoints" / config["id"]
+    batch_size, checkpoints = config["batch_size"], cache.CACHE / "checkpoints" / config["id"]
     steps = args.epochs * -(-int(len(x_train) * (1 - VALIDATION)) // batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(config["learning_rate"], steps, alpha=0.1)
     model.compile(
@@ -245,36 +245,30 @@ def score(model, test, labels: list[str], info: dict, config: dict, args) -> dic
     }
 
 
-def card_data(experiment_id: str, metrics: dict) -> ModelCardData:
-    return ModelCardData(
-        license="mit",
-        library_name="keras",
-        tags=["image-classification", "sketch", "quickdraw", "doodle", "gradio"],
-        model_name=experiment_id,
-        eval_results=common.accuracy_result(
-            metrics, "icon-doodles", f"held-out icon set {metrics['held_out_icon_set']} as doodles"
-        ),
-    )
-
-
 def save(config: dict, model, history: dict, metrics: dict, labels: list[str], info: dict, args):
     """weights/<id>/: the model, labels, drawings per category, curves, and through
-    ``common.publish`` metrics.json, the card (training/cards/sketch_recognition.md) and
+    ``publish.publish`` metrics.json, the card (training/cards/sketch_recognition.md) and
     the manifest."""
     experiment_id = config["id"]
-    folder = common.weights_folder(experiment_id, args.out)
-    common.save_for_serving(model, folder / "model.keras")
+    folder = publish.weights_folder(experiment_id, args.out)
+    publish.save_for_serving(model, folder / "model.keras")
     (folder / "labels.json").write_text(json.dumps(labels, indent=0) + "\n")
     per_category = info.get("drawings_per_category", {})
     (folder / "drawings_per_category.json").write_text(json.dumps(per_category, indent=0) + "\n")
-    common.save_plots(folder, history)
+    plots.save_plots(folder, history)
     values = {
         "title": BY_ID[experiment_id].title,
         "sets": ", ".join(f"`{s[1]}` ({s[3]})" for s in icon_sets.ICON_SETS),
         "licences": ", ".join(sorted({s[3] for s in icon_sets.ICON_SETS})),
     }
-    card = card_data(experiment_id, metrics)
-    common.publish(experiment_id, folder, metrics, card, "sketch_recognition", values, args.push)
+    card = publish.card_data(
+        ["image-classification", "sketch", "quickdraw", "doodle", "gradio"],
+        model_name=experiment_id,
+        eval_results=publish.accuracy_result(
+            metrics, "icon-doodles", f"held-out icon set {metrics['held_out_icon_set']} as doodles"
+        ),
+    )
+    publish.publish(experiment_id, folder, metrics, card, "sketch_recognition", values, args.push)
     return folder
 
 
@@ -305,7 +299,7 @@ def main(config: dict, build_model, argv: list[str] | None = None, doc: str = ""
     import keras
 
     experiment_id = config["id"]
-    args = common.parse_args(
+    args = arguments.parse_args(
         doc or BY_ID[experiment_id].title, config["epochs"], argv, fixtures=True
     )
     keras.utils.set_random_seed(SEED)

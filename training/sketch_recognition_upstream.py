@@ -9,7 +9,7 @@ The Keras model is built from the file's topology, and every layer's output is c
 against a numpy recomputation from the file's weights. Then candidates are scored on the
 development doodles only (data/sketch_recognition/doodles.json): ours alone, upstream's alone (fed
 MNIST's framing, as a new user would, and QuickDraw's), upstream's fine-tuned on our
-renders (training/sketch_fine_tune.py, ``--epochs``), and weighted averages of each with
+renders (training/doodles/sketch_fine_tune.py, ``--epochs``), and weighted averages of each with
 ours; ``sketch_ensemble.chosen`` says how the best is picked. It is saved as ONE Keras
 model over upstream's 345 categories: input (28, 28, 2) = ``core.drawing.to_both`` (ours
 reads the MNIST framing, upstream's the QuickDraw one), output ``weight`` x upstream's +
@@ -32,8 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from training import common, objects_detection, sketch_fine_tune
-from training import sketch_ensemble as ensemble
+from training import objects_detection
+from training.common import arguments, cache, publish
+from training.doodles import sketch_ensemble as ensemble
+from training.doodles import sketch_fine_tune
 
 VENDORED = Path(__file__).resolve().parent / "vendor" / "upstream_sketches"
 REPOSITORY = "trekhleb/machine-learning-experiments"
@@ -89,7 +91,7 @@ def upstream_file(name: str, source: str = "registry", folder: Path = VENDORED) 
     else:
         from urllib.request import urlopen
 
-        cached = common.CACHE / "upstream_sketches" / commit / path
+        cached = cache.CACHE / "upstream_sketches" / commit / path
         if not cached.is_file():
             url = RAW.format(repository=REPOSITORY, commit=commit, path=path)
             with urlopen(url, timeout=120) as response:
@@ -232,18 +234,7 @@ def parse(argv: list[str] | None):
     chooser = argparse.ArgumentParser(add_help=False)
     chooser.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
     known, rest = chooser.parse_known_args(argv)
-    return known.model, common.parse_args(__doc__, sketch_fine_tune.EPOCHS, rest)
-
-
-def card_data(metrics: dict):
-    from huggingface_hub import ModelCardData
-
-    return ModelCardData(
-        license="mit",
-        library_name="keras",
-        tags=["image-classification", "sketch", "quickdraw", "doodle", "converted", "ensemble"],
-        model_name=metrics["id"],
-    )
+    return known.model, arguments.parse_args(__doc__, sketch_fine_tune.EPOCHS, rest)
 
 
 def served_metrics(served, labels: list[str], dev, dev_names, experiment_id: str) -> dict:
@@ -295,8 +286,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     kind, args = parse(argv)
     experiment_id = f"sketch_recognition_{kind}"
-    folder = common.weights_folder(experiment_id, args.out)
-    shipped = folder if (folder / "model.keras").is_file() else common.WEIGHTS_DIR / experiment_id
+    folder = publish.weights_folder(experiment_id, args.out)
+    shipped = folder if (folder / "model.keras").is_file() else publish.WEIGHTS_DIR / experiment_id
 
     # Data: upstream's TF.js files and labels, our model, the development doodles.
     labels = quickdraw_labels(args.source)
@@ -323,7 +314,7 @@ def main(argv: list[str] | None = None) -> dict:
     scores = ensemble.candidates(outputs, truth, known)
     name, base, weight = ensemble.chosen(scores)
     model = ensemble.combined(ours, ours_labels, upstreams[base], labels, weight)
-    common.save_for_serving(model, folder / "model.keras")
+    publish.save_for_serving(model, folder / "model.keras")
     served = keras.saving.load_model(folder / "model.keras", compile=False, safe_mode=True)
     (folder / "labels.json").write_text(json.dumps(labels, indent=0) + "\n")
 
@@ -349,7 +340,18 @@ def main(argv: list[str] | None = None) -> dict:
     )
     values = card_values(kind, metrics, labels)
     template = "sketch_recognition_upstream"
-    common.publish(experiment_id, folder, metrics, card_data(metrics), template, values, args.push)
+    publish.publish(
+        experiment_id,
+        folder,
+        metrics,
+        publish.card_data(
+            ["image-classification", "sketch", "quickdraw", "doodle", "converted", "ensemble"],
+            model_name=metrics["id"],
+        ),
+        template,
+        values,
+        args.push,
+    )
     return metrics
 
 

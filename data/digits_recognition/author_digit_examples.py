@@ -40,7 +40,7 @@ PLACES = {0: (0.9, -60, 0), 1: (1.0, 0, 0), 2: (0.55, 90, -90), 3: (1.0, 10, 10)
 
 
 def main() -> None:
-    from training.sketchpad import canvas
+    from training.doodles.sketchpad import canvas
 
     rng = np.random.default_rng(10)
     FOLDER.mkdir(parents=True, exist_ok=True)
