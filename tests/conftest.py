@@ -22,6 +22,27 @@ os.environ.update(
 os.environ.pop("HF_TOKEN", None)
 import pytest  # noqa: E402
 
+# Tests marked here rather than one by one (pyproject.toml names the markers; `make
+# test-fast` leaves both out): a test that starts servers, browsers or other processes of
+# the hub is end-to-end (its module in E2E_MODULES, or a session hub or Hub-server fixture
+# in its arguments); a test that trains, converts or runs other modules' commands is slow
+# (its module in SLOW_MODULES, or marked @pytest.mark.slow where it stands).
+E2E_MODULES = {
+    "test_browser", "test_first_minute", "test_replicas", "test_readme_commands", "test_space",
+    "test_hub_loop", "test_crowd", "test_hostile", "test_public", "test_mcp", "test_bad_input",
+}  # fmt: skip
+E2E_FIXTURES = {"hub_app", "hub_url", "hub_client", "olah"}
+SLOW_MODULES = {"test_bench", "test_dependencies", "test_colab"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.module.__name__
+        if module in E2E_MODULES or E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+        if module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def hub_app():

@@ -267,6 +267,7 @@ def test_the_recipe_follows_the_dcgan_paper():
     )
 
 
+@pytest.mark.slow
 def test_smoke_training_writes_a_sealed_weights_folder(tmp_path):
     clothes_generation_dcgan.main(["--smoke", "--out", str(tmp_path)])
     names = {path.name for path in tmp_path.iterdir()}

@@ -111,6 +111,7 @@ def test_api_recognises_every_example_digit(hub_client, experiment_id):
         assert len(label["confidences"]) == 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("experiment_id", IDS)
 def test_training_module_runs_end_to_end_on_tiny_data(experiment_id, tmp_path):
     out = smoke_train(experiment_id, tmp_path / experiment_id)

@@ -171,6 +171,7 @@ def test_api_classifies_a_photo_and_explains_a_non_image(hub_client, tmp_path):
         hub_client.predict(handle_file(str(text)), api_name=f"/{ID}")
 
 
+@pytest.mark.slow
 def test_conversion_module_runs_end_to_end_on_one_photo(tmp_path):
     out = tmp_path / ID
     image_classification.main(["--smoke", "--out", str(out)])  # in process: TensorFlow is loaded

@@ -197,6 +197,7 @@ def test_api_returns_the_annotated_image_value(hub_client):
     assert value["image"] and any(label.startswith("person ") for label in labels)
 
 
+@pytest.mark.slow
 def test_conversion_module_runs_end_to_end_on_one_photo(tmp_path):
     out = tmp_path / ID
     objects_detection.main(["--smoke", "--out", str(out)])  # in process: TensorFlow is loaded

@@ -440,6 +440,7 @@ def test_api_refuses_a_blank_picture(hub_client, tmp_path):
         hub_client.predict(handle_file(str(blank)), api_name=f"/{IDS[0]}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("experiment_id", IDS)
 def test_training_module_runs_end_to_end_on_tiny_data(experiment_id, tmp_path):
     out = smoke_train(experiment_id, tmp_path / experiment_id)

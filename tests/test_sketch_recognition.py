@@ -362,6 +362,7 @@ def test_served_upstream_part_is_upstreams_weights(experiment_id):
     assert max(metrics["check_layer_max_rel_diff_vs_numpy"].values()) < 1e-4
 
 
+@pytest.mark.slow
 def test_smoke_conversion_writes_a_sealed_folder_offline(tmp_path):
     command = [sys.executable, "-m", "training.sketch_recognition_upstream", "--model", "mlp"]
     command += ["--smoke", "--epochs", "1", "--out", str(tmp_path)]
@@ -467,6 +468,7 @@ def test_shipped_model_recognises_the_frozen_quickdraw_style_test_set(experiment
     assert share <= MAX_ANSWER_SHARE
 
 
+@pytest.mark.slow
 def test_smoke_training_writes_a_sealed_weights_folder(tmp_path):
     smoke_train("sketch_recognition_cnn", tmp_path)
     names = {p.name for p in tmp_path.iterdir()}

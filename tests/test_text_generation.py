@@ -294,6 +294,7 @@ def test_api_refuses_a_length_above_the_maximum(hub_client):
         hub_client.predict("Hello", 5000, 0.4, api_name="/text_generation_shakespeare_rnn")
 
 
+@pytest.mark.slow
 def test_training_smoke_run_writes_a_complete_weights_folder(tmp_path):
     from training.text_generation import train
     from training.text_generation_shakespeare_rnn import CONFIG

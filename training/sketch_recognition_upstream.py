@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.weights import WEIGHTS_DIR
 from training import objects_detection
 from training.common import arguments, cache, publish
 from training.doodles import sketch_ensemble as ensemble
@@ -287,7 +288,7 @@ def main(argv: list[str] | None = None) -> dict:
     kind, args = parse(argv)
     experiment_id = f"sketch_recognition_{kind}"
     folder = publish.weights_folder(experiment_id, args.out)
-    shipped = folder if (folder / "model.keras").is_file() else publish.WEIGHTS_DIR / experiment_id
+    shipped = folder if (folder / "model.keras").is_file() else WEIGHTS_DIR / experiment_id
 
     # Data: upstream's TF.js files and labels, our model, the development doodles.
     labels = quickdraw_labels(args.source)

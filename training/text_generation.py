@@ -237,9 +237,9 @@ def prepare(config: dict, source: str, smoke: bool) -> tuple[dict, Vocabulary]:
     corpus = config["corpus"][source]
     code = (CORPORA[corpus], split_documents, stream_ids, charrnn)
     keys = ("validation", "test", "min_count", "separator")
-    arguments = {key: config[key] for key in keys}
+    options = {key: config[key] for key in keys}
     data = cache.cached_arrays(
-        config["id"], id_streams, code, corpus=corpus, smoke=smoke, **arguments
+        config["id"], id_streams, code, corpus=corpus, smoke=smoke, **options
     )
     return data, Vocabulary(data["vocab"].tolist())
 

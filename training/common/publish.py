@@ -178,3 +178,11 @@ def write_space_front_matter() -> dict:
         ]
     metadata_save(readme, data)
     return data
+
+
+def save_for_serving(model, path: Path) -> None:
+    """The model without its optimizer state (Adam's moments would double or triple it)."""
+    # From the config alone: keras.models.clone_model (Keras >= 3.1x) copies the optimizer.
+    copy = model.__class__.from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    copy.save(path)
