@@ -1,10 +1,10 @@
 """README's pictures, made from the served hub in a real browser: every PNG in docs/.
 
-Serves the whole hub on 127.0.0.1, opens each page of ``PICTURES`` in Chromium (playwright;
-HUB_CHROMIUM or the first Chromium or Chrome on PATH, as the browser tests) at its width,
-waits for the cards' figures and the examples' answers, and writes docs/<name>.png. Run it
-after new weights, so that the pictures show the figures of metrics.json (the browser
-tests check the cards they show against it).
+Serves the whole hub on 127.0.0.1, opens each page of ``PICTURES`` in Chromium
+(playwright; HUB_CHROMIUM or the first Chromium or Chrome on PATH, as the browser tests)
+at its width, waits for the cards' pictures (Home) or for the tab to open, and writes
+docs/<name>.png. Run it after new weights, so that the pictures show the figures of
+metrics.json (the browser tests check the cards they show against it).
 
     python -m tools.screenshots [--only home-1280,digits-390]
 """
@@ -16,6 +16,7 @@ import os
 import shutil
 
 from core import ROOT
+from core.experiments import BY_ID
 
 DOCS = ROOT / "docs"
 BROWSERS = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"]
@@ -39,14 +40,22 @@ def chromium() -> str | None:
 
 
 def page_of(browser, url: str, experiment_id: str | None, width: int):
-    """The hub's page at ``width``, on Home or on the experiment's tab (/?tab=<id>), once
-    it has finished loading (no progress bar left)."""
+    """The hub's page at ``width``: Home with every card's picture loaded (they load
+    lazily), or the experiment's tab (/?tab=<id>) once it is selected."""
+    from playwright.sync_api import expect
+
     page = browser.new_page(viewport={"width": width, "height": HEIGHT})
     page.set_default_timeout(WAIT_MS)
+    expect.set_options(timeout=WAIT_MS)
     page.goto(f"{url}?tab={experiment_id}" if experiment_id else url)
     page.get_by_role("tab", name="Home").wait_for()
-    page.wait_for_load_state("networkidle")
-    page.wait_for_function("() => !document.querySelector('.progress-text, .eta-bar')")
+    if experiment_id is None:
+        for picture in page.locator(".gallery-picture img").all():
+            picture.scroll_into_view_if_needed()
+            expect(picture).to_have_js_property("complete", True)
+    else:
+        tab = page.get_by_role("tab", name=BY_ID[experiment_id].short, exact=True)
+        expect(tab).to_have_attribute("aria-selected", "true")
     return page
 
 
