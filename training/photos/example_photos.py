@@ -9,12 +9,13 @@ from pathlib import Path
 
 from PIL import Image
 
+from core import ROOT
 from training.common import fetch
 
 SCIKIT_IMAGE = ("scikit-image", "0.26.0")
 SCIKIT_IMAGE_SHA256 = "74aa5518ccea28121f57a95374581d3b979839adc25bb03f289b1bc9b99c58af"
 PHOTOS = ["coffee", "chelsea", "astronaut", "motorcycle_left", "rocket"]
-EXAMPLES = Path(__file__).resolve().parent.parent / "ui" / "examples" / "photos"
+EXAMPLES = ROOT / "ui" / "examples" / "photos"
 MAX_SIDE = 480  # big enough for both networks (224 and 512 inputs), small on disk
 
 
