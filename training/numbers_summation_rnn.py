@@ -1,20 +1,13 @@
 """Numbers summation: a seq2seq LSTM that learns to add two numbers written as text.
 
-Trains upstream's network (LSTM128 encoder -> RepeatVector3 -> LSTM128 decoder ->
-TimeDistributed Dense12 softmax) on the sums a+b with
-1 <= a, b <= 99, one character at a time. Unlike upstream, each number is right-aligned
-(" 3+98", answer "101", "  7") and the question is fed reversed: see the codec in
-core/numbers_summation.py. A fixed random 20% of the 9,801 pairs (seed 9) is held
-out and never trained on: `exact_match_heldout` (whole answers right) and the per-character
-accuracy are measured on those, `exact_match` on all 9,801.
-Its figures: weights/numbers_summation_rnn/metrics.json (and README's experiments table).
+Trains upstream's network (LSTM encoder -> RepeatVector -> LSTM decoder -> per-character
+softmax) on every sum a+b with 1 <= a, b <= 99, with each number right-aligned and the
+question fed reversed (the codec in core/numbers_summation.py). A fixed random 20% of the
+pairs is held out and never trained on: `exact_match_heldout` (whole answers right) is
+measured there, `exact_match` on all of them. The data is generated, so both `--source`
+values give the same sums; checkpoints (resumable) live in CACHE/checkpoints/.
 
-    python -m training.numbers_summation_rnn            # 120 epochs, about 18 minutes
-    python -m training.numbers_summation_rnn --epochs 200   # resumes, trains longer
-    python -m training.numbers_summation_rnn --smoke --out /tmp/nsr
-
-The data is generated, so `--source upstream` and `--source registry` are the same
-sums. Checkpoints (resumable) live in CACHE/checkpoints/numbers_summation_rnn/.
+    python -m training.numbers_summation_rnn [--epochs N]   # more epochs resume the run
 """
 
 from __future__ import annotations

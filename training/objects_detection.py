@@ -1,23 +1,14 @@
 """Objects detection: COCO MobileNetV3-CenterNet converted from TF.js to a TensorFlow
 SavedModel (stands in for upstream experiment 7, SSDLite MobileNetV2 on COCO).
 
-No training: this converts the pretrained CenterNet shipped in npm `@vladmandic/human`
-3.3.6 (`models/centernet.json` + `.bin`, a TF.js graph model with float16 weights; 80
-COCO classes; 512x512 input in 0..255; output 100 detections x1, y1, x2, y2, score, class
-in input pixels). TF.js fused ops that TensorFlow does not have (`_FusedConv2D` as written
-by the converter, `FusedDepthwiseConv2dNative`) are split back into Conv2D /
-DepthwiseConv2dNative + BiasAdd + Relu; weights stay float16 in the graph (Cast at run
-time, 4 MB). Checks written to metrics.json: the first fused conv and fused depthwise
-layers recomputed in numpy from the package's weights match the graph (max relative
-diff), and the example photos come out right (astronaut -> person, motorcycle_left ->
-motorcycle, coffee -> cup; chelsea's close-up cat face comes out as a dog).
-The same graph is saved a second time for the webcam stream at a smaller square input
-(`stream_model/`, core.objects_detector.STREAM_SIZE): the network is fully convolutional,
-only its upsampling sizes and the heat map's side are constants, rewritten for that side.
-metrics.json gets the share of the 512 model's boxes on the example photos that the
-stream model finds (same class, IoU >= 0.5).
-Run: `python -m training.objects_detection`.
-`--source upstream` is not available: upstream's SSDLite came from TF Hub.
+No training: the pretrained CenterNet of npm `@vladmandic/human` (a TF.js graph model) is
+converted, its fused TF.js ops split back into TensorFlow's own. metrics.json records the
+checks: fused layers recomputed in numpy from the package's weights, the example photos'
+answers. The graph is saved again at the webcam stream's smaller input (`stream_model/`,
+fully convolutional but for a few sizes, rewritten), with the share of the full model's
+boxes it finds. `--source upstream` is not available: upstream's model came from TF Hub.
+
+    python -m training.objects_detection
 """
 
 from __future__ import annotations

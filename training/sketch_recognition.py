@@ -1,19 +1,13 @@
 """What the two sketch recognisers share: the rendered doodle datasets (``prepare``,
 cached), leave-one-set-out evaluation, the weights folder, the committed test sample and
-the example doodles; each ``training/sketch_recognition_<model>.py`` holds its CONFIG and
-model.
+the example doodles; each ``training/sketch_recognition_<model>.py`` holds its model.
 
-Icons from the sets of ``icon_sets`` (parsed by ``svg_paths``) are re-drawn as doodles by
-``icon_doodles``; ``sketchpad`` draws the committed doodle sets as the canvas sends them;
-``quickdraw`` reads upstream's data on machines with internet.
-
-Both models train on doodle-ised, hand-drawn-style renders of icons from npm icon sets
-(line art, emoji, silhouettes) mapped to QuickDraw categories, one set left out. They are
-measured on the frozen test set of doodles drawn in QuickDraw's manner
-(data/sketch_recognition/sketch_test_doodles.json), on the development doodles where
-recipes are chosen (data/sketch_recognition/doodles.json) and on the icon set training never
-saw (leave-one-set-out);
-upstream's figures are on real QuickDraw, different data."""
+Both train on icons from npm icon sets re-drawn as hand-drawn doodles (training/doodles/),
+mapped to QuickDraw categories, one set left out. They are measured on the frozen
+QuickDraw-style test doodles, on the development doodles where recipes are chosen (both in
+data/sketch_recognition/) and on the left-out icon set; upstream's figures are on real
+QuickDraw, different data.
+"""
 
 from __future__ import annotations
 

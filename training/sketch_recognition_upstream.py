@@ -1,23 +1,12 @@
-"""Sketch recognition with upstream's own trained models: the TF.js layers models that
-upstream's app serves (trained by upstream on real QuickDraw, 345 categories), converted
-to Keras and combined with ours into the one model a sketch tab serves.
+"""Sketch recognition with upstream's own trained models (real QuickDraw, 345 categories),
+converted from TF.js to Keras and averaged with ours into the one model a sketch tab serves.
 
-No training here. The TF.js files (``model.json`` + ``.bin``) come from this project's
-copy, training/vendor/upstream_sketches/ (provenance, checksums and upstream's MIT notice
-there; sha256-checked), or with ``--source upstream`` from upstream's pinned commits.
-The Keras model is built from the file's topology, and every layer's output is checked
-against a numpy recomputation from the file's weights. Then candidates are scored on the
-development doodles only (data/sketch_recognition/doodles.json): ours alone, upstream's alone (fed
-MNIST's framing, as a new user would, and QuickDraw's), upstream's fine-tuned on our
-renders (training/doodles/sketch_fine_tune.py, ``--epochs``), and weighted averages of each with
-ours; ``sketch_ensemble.chosen`` says how the best is picked. It is saved as ONE Keras
-model over upstream's 345 categories: input (28, 28, 2) = ``core.drawing.to_both`` (ours
-reads the MNIST framing, upstream's the QuickDraw one), output ``weight`` x upstream's +
-(1 - weight) x ours placed in upstream's label order. The frozen test set is scored for
-the served model only, for metrics.json.
-
-Ours is the ``ours`` layer of the folder's model.keras (or the whole of it, as
-``training.sketch_recognition_<model>`` writes it), so a fresh clone converts offline.
+No training: the TF.js files come from training/vendor/upstream_sketches/ (sha256-checked;
+`--source upstream`: upstream's pinned commits), every converted layer checked against
+numpy. Candidates (ours, upstream's, upstream's fine-tuned, weighted averages) are scored
+on the development doodles only (data/sketch_recognition/) and the best is saved as one
+model over (28, 28, 2) = `core.drawing.to_both`; the frozen test set scores only the
+served model. Ours is read from the folder's model.keras, so a fresh clone converts offline.
 
     python -m training.sketch_recognition_upstream --model cnn|mlp [--source upstream]
 """

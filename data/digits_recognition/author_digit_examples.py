@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from core import ROOT
-from data.sketch_recognition.author_doodles import C, P, wobble
+from data.sketch_recognition.doodle_shapes import C, P, wobble
 
 FOLDER = ROOT / "ui" / "examples" / "digits_recognition"
 BRUSH = 24  # ui/common.py sketchpad's default brush
