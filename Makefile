@@ -89,7 +89,7 @@ test: test-requirements
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(DEPTRY) .
-	$(DEPTRY) . --requirements-files requirements.in --extend-exclude "tests|training|bench|tools"
+	$(DEPTRY) . --requirements-files requirements.in --extend-exclude "tests|training|bench|tools|data"
 	@chrome="$(HUB_CHROMIUM)"; route="HUB_CHROMIUM"; \
 	playwrights_own() { $(PY) -c "from playwright.sync_api import sync_playwright as s; p = s().start(); print(p.chromium.executable_path); p.stop()" 2>/dev/null; }; \
 	if [ -z "$$chrome" ]; then \

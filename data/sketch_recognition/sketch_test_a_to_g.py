@@ -1,18 +1,9 @@
-# ruff: noqa: E501
+# ruff: noqa: E501, F403, F405  (hand-authored stroke data in the shapes' vocabulary)
 """The QuickDraw-style test doodles, airplane to guitar (author_sketch_test.py writes them)."""
 
 from __future__ import annotations
 
-from data.sketch_recognition.sketch_test_shapes import (
-    A,
-    P,
-    Q,
-    R,
-    bumpy,
-    dots,
-    mirror,
-    rays,
-)
+from data.sketch_recognition.sketch_test_shapes import *  # the shapes' vocabulary
 
 DRAWINGS: dict[str, list] = {}
 

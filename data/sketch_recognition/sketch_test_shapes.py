@@ -10,6 +10,21 @@ import math
 
 import numpy as np
 
+__all__ = [
+    "P",
+    "A",
+    "Q",
+    "R",
+    "poly",
+    "bumpy",
+    "spiral",
+    "rays",
+    "star_line",
+    "star_outline",
+    "mirror",
+    "dots",
+]  # what the drawings use
+
 SEED = 2024  # author_sketch_test.py's; the shapes draw from the next one
 SHAPES = np.random.default_rng(SEED + 1)
 
