@@ -1,16 +1,12 @@
 """The ML experiments hub in one Gradio app: a Home tab with a card per experiment, then
-a tab per section (drawing, camera, text, generation) holding a tab per experiment.
+a tab per section (drawing, camera, text, generation) holding a tab per experiment;
+/?tab=<id> opens an experiment's tab.
 
-    python hub.py                       # every experiment, on 127.0.0.1:7860
-    python hub.py --share               # plus a public link
-    python hub.py --only digits_recognition_cnn,digits_recognition_mlp --port 7861
-    python hub.py --mcp                 # each experiment an MCP tool (or GRADIO_MCP_SERVER=True)
+    python hub.py [--host H] [--port P] [--share] [--only ID[,ID]] [--mcp]
     gradio hub.py                       # reload mode (gradio hub.py -- --only ID)
 
-Each experiment's tab opens directly at /?tab=<id>, e.g. /?tab=digits_recognition_cnn.
-
-On Hugging Face Spaces the same file is the app (README front matter: app_file: hub.py);
-Spaces sets GRADIO_SERVER_NAME and the port, so nothing here hard-codes them.
+On a Hugging Face Space the same file is the app (README front matter: app_file), and
+the Space sets the server's name and port.
 """
 
 from __future__ import annotations
@@ -28,7 +24,7 @@ os.environ.setdefault("GRADIO_EXAMPLES_CACHE", tempfile.mkdtemp(prefix="hub-exam
 import gradio as gr  # noqa: E402
 from fastapi.middleware import Middleware  # noqa: E402
 
-from core.experiments import DISCLAIMER, EXPERIMENTS, SECTIONS, Experiment  # noqa: E402
+from core.experiments import BY_ID, DISCLAIMER, EXPERIMENTS, SECTIONS, Experiment  # noqa: E402
 from ui import GALLERY, build_tab  # noqa: E402
 from ui.gradio_internals import (  # noqa: E402
     clear_input_errors,
@@ -136,6 +132,27 @@ def card(experiment: Experiment) -> gr.Button:
         return gr.Button(f"Open {experiment.short} →", size="sm", elem_id=f"{experiment.id}-open")
 
 
+def tab_header(experiment: Experiment, link_similar: bool = True) -> gr.Button | None:
+    """Title, description and the similar-experiment link, inside the current Blocks.
+
+    The link is a button that ``link_tabs`` wires to select the similar experiment's tab;
+    it is returned (None when there is none to link to, or ``link_similar`` is False).
+    """
+    with gr.Row():
+        # At least 320 px wide: on a phone the link goes under the title, not beside it
+        # in a narrow column that stretched the title over five lines.
+        with gr.Column(min_width=320):
+            gr.Markdown(f"## {experiment.title}\n{experiment.description}")
+        if experiment.similar and link_similar:
+            return gr.Button(
+                f"Similar experiment: {BY_ID[experiment.similar].title} →",
+                size="sm",
+                scale=0,
+                elem_id=f"{experiment.id}-similar",
+            )
+    return None
+
+
 def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.Blocks:
     """The whole app; ``only`` serves a subset of experiment ids. Serve it with ``launch``.
 
@@ -152,20 +169,22 @@ def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.B
     with no_server_per_block():
         # Each experiment's tab is built on its own first: a broken one becomes a tab
         # that says why (ui.build_tab), with nothing half-built left in the app.
-        built = {e.id: build_tab(e, link_similar=e.similar in served) for e in chosen}
+        built = {e.id: build_tab(e) for e in chosen}
         with gr.Blocks(title=TITLE, fill_height=True, delete_cache=DELETE_CACHE) as app:
             gr.Markdown(f"<h1 style='text-align: center; margin-bottom: 1rem'>{TITLE}</h1>")
             with gr.Tabs(overflow_behavior="wrap") as outer:
                 with gr.Tab("Home", id="home"):
                     opens = cards(chosen)
-                inner = {}
+                inner, similars = {}, {}
                 for name in names:
                     with gr.Tab(name, id=name.lower()):
                         with gr.Tabs(overflow_behavior="wrap") as inner[name]:
                             for experiment in (e for e in chosen if e.section == name):
                                 with gr.Tab(experiment.short, id=experiment.id):
-                                    built[experiment.id][0].render()
-            similars = {i: button for i, (_, button) in built.items() if button is not None}
+                                    similar = tab_header(experiment, experiment.similar in served)
+                                    built[experiment.id].render()
+                                if similar is not None:
+                                    similars[experiment.id] = similar
             link_tabs(app, chosen, outer, inner, opens, similars)
         app.queue(default_concurrency_limit=CONCURRENCY, max_size=max_queue)
     clear_input_errors(app)  # refusals before preprocessing get a message (gradio_internals)

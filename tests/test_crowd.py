@@ -22,8 +22,9 @@ import gradio as gr
 import httpx
 import pytest
 
-from conftest import ROOT, cancel, completed, join, messages, queue_size
+from core import ROOT
 from deploy.processes import reset_peak, status_mb, wait_until
+from helpers import cancel, completed, join, messages, queue_size
 
 SERVER_IMAGE = ROOT / "weights" / "digits_recognition_cnn" / "confusion_matrix.png"
 SERVED = [

@@ -9,8 +9,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from conftest import ROOT
-from core import weights
+from core import ROOT, weights
 from core.experiments import BY_ID, EXPERIMENTS, SECTIONS
 from hub import GALLERY, build_hub, cards, launch
 from tools.make_gallery import SIDE
@@ -138,9 +137,12 @@ def test_nothing_at_the_top_level_is_named_spaces():
 
 
 def test_the_core_and_training_never_import_gradio():
-    modules = [
-        f"{p.parent.name}.{p.stem}" for f in ("core", "training") for p in (ROOT / f).glob("*.py")
+    files = [
+        p.relative_to(ROOT).with_suffix("")
+        for f in ("core", "training")
+        for p in (ROOT / f).rglob("*.py")
     ]
+    modules = [".".join(p.parts) for p in files if p.name != "__init__"]
     check = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"
@@ -152,7 +154,7 @@ def test_the_core_and_training_never_import_gradio():
 def test_every_binary_a_space_receives_goes_through_lfs():
     # The Hub's git refuses binaries that are not in LFS (or Xet): .gitattributes.
     tracked = subprocess.run(
-        ["git", "ls-files", "-z", "weights", "ui/examples", "tests/data", "ui/gallery"],
+        ["git", "ls-files", "-z", "weights", "ui/examples", "data", "ui/gallery"],
         cwd=ROOT,
         capture_output=True,
         text=True,

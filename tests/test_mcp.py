@@ -17,7 +17,7 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from PIL import Image
 
-from conftest import ROOT
+from core import ROOT
 from core.experiments import EXPERIMENTS
 
 EXAMPLES = ROOT / "ui" / "examples"

@@ -26,8 +26,9 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from conftest import ROOT, completed, join, post
+from core import ROOT
 from deploy.processes import reset_peak, status_mb
+from helpers import completed, join, post
 
 SERVER_IMAGE = ROOT / "weights" / "digits_recognition_cnn" / "confusion_matrix.png"
 FILE_META = {"_type": "gradio.FileData"}

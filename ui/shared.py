@@ -13,7 +13,7 @@ import gradio as gr
 import numpy as np
 
 from core.errors import BadInput
-from core.experiments import BY_ID, DISCLAIMER, Experiment
+from core.experiments import DISCLAIMER, Experiment
 from core.models import predict_one
 from core.photo import MAX_PIXELS
 from ui.gradio_internals import guard_images, with_clear_error
@@ -124,27 +124,6 @@ def follow_drawing(pad: gr.Sketchpad, label: gr.Label, model, prepare, answer) -
         show_progress="hidden",
         api_visibility="private",
     )
-
-
-def tab_header(experiment: Experiment, link_similar: bool = True) -> gr.Button | None:
-    """Title, description and the similar-experiment link, inside the current Blocks.
-
-    The link is a button that hub.py wires to select the similar experiment's tab; it is
-    returned (None when there is none to link to).
-    """
-    with gr.Row():
-        # At least 320 px wide: on a phone the link goes under the title, not beside it
-        # in a narrow column that stretched the title over five lines.
-        with gr.Column(min_width=320):
-            gr.Markdown(f"## {experiment.title}\n{experiment.description}")
-        if experiment.similar and link_similar:
-            return gr.Button(
-                f"Similar experiment: {BY_ID[experiment.similar].title} →",
-                size="sm",
-                scale=0,
-                elem_id=f"{experiment.id}-similar",
-            )
-    return None
 
 
 # The class of every drawing canvas: BRUSH_FIRST finds the canvases by it.

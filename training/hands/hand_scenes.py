@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from training import common
+from training.common import fetch
 
 SPLITS = ("train", "test")
 
@@ -123,9 +123,9 @@ def background(kind: str, size: int, rng: np.random.Generator) -> Image.Image:
 @functools.cache
 def photo_backgrounds() -> list[Image.Image]:
     """The colour and grey photos that ship inside scikit-image's wheel (BSD licensed)."""
-    wheel = common.pypi_package(*SKIMAGE, SKIMAGE_SHA256)
+    wheel = fetch.pypi_package(*SKIMAGE, SKIMAGE_SHA256)
     return [
-        Image.open(io.BytesIO(common.read_member(wheel, f"skimage/data/{name}"))).convert("RGB")
+        Image.open(io.BytesIO(fetch.read_member(wheel, f"skimage/data/{name}"))).convert("RGB")
         for name in PHOTOS
     ]
 

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from core.drawing import to_mnist
-from training.icon_sets import Drawing
+from training.doodles.icon_sets import Drawing
 
 CANVAS = 256  # render size before to_mnist (a canvas-like resolution)
 

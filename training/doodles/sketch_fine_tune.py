@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from core import drawing
-from training import common, icon_doodles, sketch_ensemble
+from training.common import cache
+from training.doodles import icon_doodles, sketch_ensemble
 
 PER_CATEGORY = 100  # renders per category (a third of ours: a warm start needs fewer)
 LEARNING_RATE = 1e-4  # upstream trained at 3e-3 (CNN) and 1e-3 (MLP)
@@ -35,13 +36,14 @@ def _render(drawings, labels, per_category, seed) -> dict[str, np.ndarray]:
 def renders(labels: list[str], smoke: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(float32 (N, 28, 28, 1) renders in QuickDraw's framing, labels in ``labels``'
     order), shuffled; cached, keyed like ours' renders."""
-    from training import icon_sets, sketch_recognition, svg_paths
+    from training import sketch_recognition
+    from training.doodles import icon_sets, svg_paths
 
     ours_labels, train, _ = sketch_recognition.split_drawings(["tabler"] if smoke else None)
     if smoke:
         train = train[:20]
     code = (sketch_recognition.render_parallel, svg_paths, icon_sets, icon_doodles, drawing)
-    data = common.cached_arrays(
+    data = cache.cached_arrays(
         "sketches_quickdraw_framing", _render, code,
         drawings=train, labels=ours_labels, per_category=2 if smoke else PER_CATEGORY, seed=SEED,
     )  # fmt: skip

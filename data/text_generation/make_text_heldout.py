@@ -1,17 +1,17 @@
 """Writes the text the char-RNN generators' loss tests read, so that the tests run
 without the corpora:
 
-- tests/data/text_heldout.json: each generator's first validation documents, up to
+- text_heldout.json (beside this script): each generator's first validation documents, up to
   about ``BUDGET`` characters. Training held them out of its batches (``split_documents``
   with the config's share and seed 0), but chose its best epoch by their loss, so they
   are not independent of the shipped model.
-- tests/data/text_test.json: text that training never read at all, not even to choose
+- text_test.json: text that training never read at all, not even to choose
   an epoch. The sonnets and the Wikipedia leads: the config's test share (the first
   documents up to ``TEST_BUDGET`` characters), written and committed before the models
   were trained on the rest. The recipes: the Wikibooks recipes over ``RECIPE_MAX_CHARS``
   (54 of 3,129), which the corpus drops before its split.
 
-Run: `python tests/data/make_text_heldout.py` (fetches the three corpora).
+Run: `python -m data.text_generation.make_text_heldout` (fetches the three corpora).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import numpy as np
 
 from core import drawing
 from core.drawing import BRUSH_SIZE
-from training import sketchpad
+from training.doodles import sketchpad
 
 WEIGHT_STEPS = np.round(np.arange(0, 1.01, 0.1), 1)  # upstream's share in the average
 # The candidates that can be served: ours alone, then each upstream model alone (and

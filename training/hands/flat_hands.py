@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from training import hand_poses, hand_scenes
-from training.hand_poses import FINGERS
+from training.hands import hand_poses, hand_scenes
+from training.hands.hand_poses import FINGERS
 
 
 def _shade(colour, factor: float) -> tuple[int, int, int]:

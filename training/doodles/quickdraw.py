@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.common import CACHE
-from training.icon_sets import categories
+from training.common.cache import CACHE
+from training.doodles.icon_sets import categories
 
 # QuickDraw's own numpy bitmap files, one per category (28x28 uint8, white on black).
 QUICKDRAW_BITMAPS = "https://storage.googleapis.com/quickdraw_dataset/full/numpy_bitmap/{}.npy"
@@ -16,7 +16,7 @@ def quickdraw(
     per_category: int = 10000, names: list[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Upstream's data: the first ``per_category`` drawings of each category used
-    (``names``, by default training/quickdraw_categories.txt), read from the start of
+    (``names``, by default training/doodles/quickdraw_categories.txt), read from the start of
     QuickDraw's per-category numpy bitmap files. Not tensorflow_datasets'
     quickdraw_bitmap, which downloads all 345 categories in full first (about 39.5 GB).
     Needs internet; cached in CACHE/quickdraw."""

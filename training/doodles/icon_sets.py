@@ -4,7 +4,7 @@ icon names that mean a category, and every matching icon as strokes (``drawings`
 QuickDraw (upstream's data) cannot be downloaded here, so the ``registry`` source builds
 a stand-in from independent stroke-outline icon sets on the npm registry (Iconify JSON
 packages: one file of SVG bodies per set). Icon names are mapped to QuickDraw's category
-names (training/quickdraw_categories.txt) and every icon is turned into strokes.
+names (training/doodles/quickdraw_categories.txt) and every icon is turned into strokes.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from training.common import CACHE, npm_package, read_member
-from training.svg_paths import svg_strokes
+from training.common.cache import CACHE
+from training.common.fetch import npm_package, read_member
+from training.doodles.svg_paths import svg_strokes
 
 CATEGORIES_FILE = Path(__file__).with_name("quickdraw_categories.txt")
 

@@ -9,21 +9,22 @@ from pathlib import Path
 
 from PIL import Image
 
-from training import common
+from core import ROOT
+from training.common import fetch
 
 SCIKIT_IMAGE = ("scikit-image", "0.26.0")
 SCIKIT_IMAGE_SHA256 = "74aa5518ccea28121f57a95374581d3b979839adc25bb03f289b1bc9b99c58af"
 PHOTOS = ["coffee", "chelsea", "astronaut", "motorcycle_left", "rocket"]
-EXAMPLES = Path(__file__).resolve().parent.parent / "ui" / "examples" / "photos"
+EXAMPLES = ROOT / "ui" / "examples" / "photos"
 MAX_SIDE = 480  # big enough for both networks (224 and 512 inputs), small on disk
 
 
 def skimage_photo(name: str) -> Image.Image:
     """One photo out of the pinned scikit-image wheel, as RGB."""
-    wheel = common.pypi_package(*SCIKIT_IMAGE, sha256=SCIKIT_IMAGE_SHA256)
+    wheel = fetch.pypi_package(*SCIKIT_IMAGE, sha256=SCIKIT_IMAGE_SHA256)
     for suffix in (".png", ".jpg"):
         try:
-            data = common.read_member(wheel, f"skimage/data/{name}{suffix}")
+            data = fetch.read_member(wheel, f"skimage/data/{name}{suffix}")
         except KeyError:
             continue
         return Image.open(io.BytesIO(data)).convert("RGB")

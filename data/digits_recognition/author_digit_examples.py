@@ -7,17 +7,16 @@ tab's brush on its white 400 x 400 canvas. None comes from MNIST, so none can be
 of a test digit (tests/test_examples.py checks every example against every test set).
 They were not picked for the models' answers.
 
-Run: `python tests/data/author_digit_examples.py` (the PNGs are committed).
+Run: `python -m data.digits_recognition.author_digit_examples` (the PNGs are committed).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-from author_doodles import C, P, wobble
 
-ROOT = Path(__file__).resolve().parents[2]
+from core import ROOT
+from data.sketch_recognition.doodle_shapes import C, P, wobble
+
 FOLDER = ROOT / "ui" / "examples" / "digits_recognition"
 BRUSH = 24  # ui/common.py sketchpad's default brush
 
@@ -41,7 +40,7 @@ PLACES = {0: (0.9, -60, 0), 1: (1.0, 0, 0), 2: (0.55, 90, -90), 3: (1.0, 10, 10)
 
 
 def main() -> None:
-    from training.sketchpad import canvas
+    from training.doodles.sketchpad import canvas
 
     rng = np.random.default_rng(10)
     FOLDER.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFilter
 
-from training import hand_poses, hand_scenes
-from training.hand_poses import FINGERS
+from training.hands import hand_poses, hand_scenes
+from training.hands.hand_poses import FINGERS
 
 SLEEVES = ((235, 235, 230), (40, 40, 45), (30, 60, 120), (150, 30, 30), (90, 90, 95))
 HAIR = ((30, 25, 20), (80, 55, 35), (140, 110, 70), (200, 200, 200), (20, 20, 20))
