@@ -97,15 +97,16 @@ def test_wait_for_batch_waits_for_frames_with_the_timeouts_it_is_given(monkeypat
     gradio_private.end_slow_streams(idle=0.2)
     gradio_private.end_slow_streams(idle=0.2)  # twice: still one patch
 
-    async def run():
-        quiet, sending = SimpleNamespace(signal=asyncio.Event()), SimpleNamespace()
-        sending.signal = asyncio.Event()
-        sending.signal.set()
-        return await Queue.wait_for_batch([quiet, sending], [30, 30]), quiet, sending
+    async def run(sends: bool):  # one event a call: gradio pairs several out of order
+        event = SimpleNamespace(signal=asyncio.Event())
+        if sends:
+            event.signal.set()
+        return await Queue.wait_for_batch([event], [30]), event
 
-    (awake, closed), quiet, sending = asyncio.run(run())
-    assert awake == [sending] and closed == [quiet]  # the quiet one ended at 0.2 s, not 30
-    assert list(sending.hub_pace.waits) and not quiet.hub_pace.waits
+    (awake, closed), sending = asyncio.run(run(sends=True))
+    assert awake == [sending] and not closed and list(sending.hub_pace.waits)
+    (awake, closed), quiet = asyncio.run(run(sends=False))  # ended at 0.2 s, not 30
+    assert closed == [quiet] and not awake and not quiet.hub_pace.waits
 
 
 def test_a_server_function_sees_its_sessions_config():
@@ -153,6 +154,17 @@ def test_the_mcp_server_has_the_methods_fix_mcp_tools_wraps():
     ]
     source = inspect.getsource(GradioMCPServer)
     assert "self.tool_to_endpoint" in source and "self.api_info" in source
+
+
+def test_gradios_helpers_decide_as_the_guards_assume(tmp_path, monkeypatch):
+    # ui/inputs.py: a data: URL is cut after its last comma; a path is inside a folder
+    # only once resolved; uploads go to GRADIO_TEMP_DIR; @server marks a server function
+    assert gradio_private.extract_base64_data("data:image/png;base64,abc,def") == "def"
+    assert gradio_private.is_in_or_equal(str(tmp_path / "a" / "b.png"), str(tmp_path))
+    assert not gradio_private.is_in_or_equal(str(tmp_path / ".." / "b.png"), str(tmp_path))
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    assert str(gradio_private.get_upload_folder()) == str(tmp_path)
+    assert gradio_private.server(lambda self: None)._is_server_fn is True
 
 
 def test_per_session_copies_are_made_from_the_class_so_subclasses_follow():

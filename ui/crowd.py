@@ -121,7 +121,7 @@ class StreamPace:
 
 
 def _server_folders() -> list[str]:
-    from gradio.utils import get_upload_folder
+    from ui.gradio_private import get_upload_folder
 
     here = str(Path(__file__).resolve().parents[1])
     folders = {os.getcwd(), here, tempfile.gettempdir(), str(get_upload_folder())}

@@ -17,6 +17,14 @@ from pathlib import Path
 
 import gradio as gr
 
+# gradio's own helpers, so that the guards decide as gradio does (none is documented).
+# private: @server (a component method the page may call), where gradio cuts a data:
+# URL, its upload folder and its test of a path inside a folder
+from gradio.components.base import server as server
+from gradio.processing_utils import extract_base64_data as extract_base64_data
+from gradio.utils import get_upload_folder as get_upload_folder
+from gradio.utils import is_in_or_equal as is_in_or_equal
+
 from ui.crowd import Admission, StreamPace, safe_text, unknown_fn_index
 from ui.guards import visitor_of
 
@@ -190,7 +198,8 @@ def complete_output_files() -> None:
             file_name += processing_utils.detect_audio_format(data)
         return save_bytes(data, Path(cache_dir) / hash_bytes(data) / Path(file_name).name)
 
-    # private: processing_utils.save_pil_to_cache / save_bytes_to_cache, looked up at call
+    # private: processing_utils.save_pil_to_cache / save_bytes_to_cache, looked up at each
+    # call, and the encode_pil_to_bytes / detect_audio_format they use
     processing_utils.save_pil_to_cache = save_pil_to_cache
     processing_utils.save_bytes_to_cache = save_bytes_to_cache
 

@@ -18,14 +18,17 @@ from io import BytesIO
 from pathlib import Path
 
 import gradio as gr
-from gradio.components.base import server
-from gradio.processing_utils import extract_base64_data
-from gradio.utils import get_upload_folder, is_in_or_equal
 from PIL import Image as PILImage
 
 from core.photo import MAX_PIXELS
 from ui.blobs import accept_capped
-from ui.gradio_private import session_of_server_call
+from ui.gradio_private import (
+    extract_base64_data,
+    get_upload_folder,
+    is_in_or_equal,
+    server,
+    session_of_server_call,
+)
 from ui.guards import visitor_of
 
 # Pixels (all images of one value together) that an input gradio decodes in full may
