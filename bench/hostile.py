@@ -6,9 +6,10 @@ long another visitor (another address) waited for a ping meanwhile.
     python -m bench.hostile [--smoke]
 
 Floods: a 16-bit grey PNG (9400 x 9400) to /image_classification; a JSON body holding
-a data: URL of a small PNG plus 100 MB; 32 MB of sketchpad blobs from each of 15 new
-sessions; 1,000 pings, each from a new session. --smoke: smaller ones. Memory figures
-hold on a loaded machine; latencies do not.
+a data: URL of a small PNG plus 100 MB (refused), and plus 13 MB (just under the
+limit); 32 MB of sketchpad blobs from each of 15 new sessions; 1,000 pings, each from a
+new session. --smoke: smaller ones. Memory figures hold on a loaded machine; latencies
+do not.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from __future__ import annotations
 import base64
 import io
 import json
+import tempfile
 import threading
 import time
 import uuid
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 from PIL import Image
@@ -29,6 +30,7 @@ from PIL import Image
 from bench.common import arguments, load_note, start_server
 from deploy.processes import reset_peak, status_mb, stop
 
+JSON = {"content-type": "application/json"}
 OTHER = "127.0.0.3"  # the visitor who keeps asking for a ping
 FLOODERS = ["127.0.0.4", "127.0.0.5", "127.0.0.6", "127.0.0.7"]
 
@@ -79,7 +81,13 @@ def body_flood(url: str, address: str, padding_mb: int) -> str:
     body = json.dumps({"data": [{"url": data_url, "meta": {"_type": "gradio.FileData"}}]})
     with client(address) as http:
         try:
-            answer = http.post(f"{url}gradio_api/call/image_classification", content=body)
+            answer = http.post(
+                f"{url}gradio_api/call/image_classification", content=body, headers=JSON
+            )
+            if answer.status_code == 200:  # taken: the event's own answer
+                event_id = answer.json()["event_id"]
+                events = http.get(f"{url}gradio_api/call/image_classification/{event_id}")
+                return events.text.strip().split("\n")[-2].removeprefix("event: ")
             return f"http {answer.status_code}"
         except httpx.HTTPError as error:  # the hub closed the connection: refused
             return type(error).__name__
@@ -93,7 +101,7 @@ def blob_flood(url: str, address: str, sessions: int) -> str:
         for _ in range(sessions):
             session = uuid.uuid4().hex
             for n in range(4):  # 4 x 8 MB: the 32 MB a session may hold
-                form = {"id": f"d{n}", "type": "layer", "index": "0"}
+                form = {"id": f"{session}-{n}", "type": "layer", "index": "0"}
                 form |= {"session_hash": session, "component_id": str(pad)}
                 form |= {"fn_name": "accept_blobs"}
                 files = {"file": ("blob", b"\0" * (8 << 20))}
@@ -151,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     args = arguments(__doc__).parse_args(argv)
     side, padding, sessions, pings = (2000, 20, 2, 50) if args.smoke else (9400, 100, 15, 1000)
     png = deep_grey_png(side)
+    uploads = tempfile.TemporaryDirectory(prefix="hub-hostile-")  # the hub's upload folder
     process, url, _ = start_server(
         lambda port: [
             "hub.py",
@@ -161,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
             "--only",
             "image_classification,digits_recognition_cnn",
         ],
-        {"GRADIO_TEMP_DIR": str(Path("/tmp") / f"hub-hostile-{uuid.uuid4().hex[:8]}")},
+        {"GRADIO_TEMP_DIR": uploads.name},
     )
     try:
         print(load_note())
@@ -174,14 +183,15 @@ def main(argv: list[str] | None = None) -> None:
                 lambda a: photo_flood(url, a, png),
                 copies,
             )
-        for copies in (1, 4):
-            flood(
-                process,
-                url,
-                f"data: URL body, {padding} MB of padding",
-                lambda a: body_flood(url, a, padding),
-                copies,
-            )
+        for padding_mb in (padding, 13):  # refused as it arrives; just under the limit
+            for copies in (1, 4):
+                flood(
+                    process,
+                    url,
+                    f"data: URL body, {padding_mb} MB of padding",
+                    lambda a, padding_mb=padding_mb: body_flood(url, a, padding_mb),
+                    copies,
+                )
         flood(
             process,
             url,
@@ -199,6 +209,7 @@ def main(argv: list[str] | None = None) -> None:
         print(load_note())
     finally:
         stop(process)
+        uploads.cleanup()
 
 
 if __name__ == "__main__":
