@@ -21,7 +21,7 @@ FIGURE = re.compile(r"\d[\d,]*(\.\d+)?\s*(ms|/s|req/s|MB|s|x)\b")
 
 
 def test_every_bench_module_is_found():
-    assert {"digits", "footprint", "load", "photos", "webcam"} <= set(BENCHES)
+    assert {"digits", "footprint", "hostile", "load", "photos", "webcam"} <= set(BENCHES)
 
 
 def smoke_run(name: str) -> subprocess.CompletedProcess:

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import time
-
-import gradio as gr
-
-from ui.guards import visitor_of
 
 # accept_blobs: what one session, one visitor's address, and all together may store.
 BLOB_MAX_INDEX = 16  # a layer's index (the hub's sketchpads use one layer)
@@ -23,7 +18,7 @@ _BLOBS: dict[tuple[int, str], tuple[dict, tuple, float, int]] = {}
 
 def _forget_blobs(now: float) -> None:
     """Drop expired blobs (from their editor's storage too) and those gradio already
-    took (submitted) or guard_images refused."""
+    took (submitted) or ui/inputs.py refused."""
     for key, (storage, _, stored_at, _) in list(_BLOBS.items()):
         if now - stored_at > BLOB_TTL:
             storage.pop(key[1], None)
@@ -54,47 +49,31 @@ def _blob_refusal(client: tuple, size: int) -> str | None:
     return None
 
 
-def cap_editor_blobs() -> None:
-    """gr.ImageEditor's ``accept_blobs`` (a component server function: the browser posts a
+def accept_capped(editor, data, client: tuple, plain) -> None:
+    """``plain(data)`` (gradio's ``accept_blobs`` of ``editor``: the browser posts a
     drawing's layers there before the event names them by id) with a cap on the layer
     index (gradio builds a list that long; HTTP 400 past it), a required ``id`` (HTTP
     400), a cap on the bytes stored per session, per visitor's address and in all (HTTP
-    413 past any) and an expiry (BLOB_TTL). Gradio keeps blobs until their id is submitted.
-    Class-wide, so that gradio's per-session copies of an editor are capped too; gradio
-    passes a ``gr.Request`` to a server function that asks for one, and a session is
-    known by its own copy of the blocks' config, which gradio sets for the call."""
-    editor = gr.ImageEditor
-    plain = inspect.getattr_static(editor, "accept_blobs")
-    plain = getattr(plain, "__wrapped_plain__", plain)
+    413 past any) and an expiry (BLOB_TTL). Gradio keeps blobs until their id is
+    submitted. ``client``: (address, session)."""
+    from fastapi import HTTPException
 
-    def accept_blobs(self, data, request: gr.Request):
-        from fastapi import HTTPException
-
-        if "id" not in data.data:  # gradio: a KeyError, a 500
-            raise HTTPException(400, "A blob needs an `id` (the drawing it belongs to).")
-        raw = data.data.get("index")
-        try:
-            index = int(raw) if raw and raw != "null" else None
-        except (TypeError, ValueError):
-            raise HTTPException(400, "The layer index is not a number.") from None
-        if index is not None and not 0 <= index < BLOB_MAX_INDEX:
-            raise HTTPException(400, f"The layer index must be in [0, {BLOB_MAX_INDEX}).")
-        now = time.monotonic()
-        _forget_blobs(now)
-        from gradio.context import LocalContext
-
-        config = LocalContext.blocks_config.get()  # the session's own (gradio sets it)
-        client = (visitor_of(request), id(config) if config is not None else None)
-        size = len(data.files[0][1]) if data.files else 0
-        key = (id(self.blob_storage), data.data["id"])
-        _, _, _, before = _BLOBS.get(key, (None, client, now, 0))
-        refusal = _blob_refusal(client, size)
-        if refusal:
-            raise HTTPException(413, refusal)
-        result = plain(self, data)
-        _BLOBS[key] = (self.blob_storage, client, now, before + size)
-        return result
-
-    accept_blobs._is_server_fn = True
-    accept_blobs.__wrapped_plain__ = plain
-    editor.accept_blobs = accept_blobs
+    if "id" not in data.data:  # gradio: a KeyError, a 500
+        raise HTTPException(400, "A blob needs an `id` (the drawing it belongs to).")
+    raw = data.data.get("index")
+    try:
+        index = int(raw) if raw and raw != "null" else None
+    except (TypeError, ValueError):
+        raise HTTPException(400, "The layer index is not a number.") from None
+    if index is not None and not 0 <= index < BLOB_MAX_INDEX:
+        raise HTTPException(400, f"The layer index must be in [0, {BLOB_MAX_INDEX}).")
+    now = time.monotonic()
+    _forget_blobs(now)
+    size = len(data.files[0][1]) if data.files else 0
+    key = (id(editor.blob_storage), data.data["id"])
+    _, _, _, before = _BLOBS.get(key, (None, client, now, 0))
+    refusal = _blob_refusal(client, size)
+    if refusal:
+        raise HTTPException(413, refusal)
+    plain(data)
+    _BLOBS[key] = (editor.blob_storage, client, now, before + size)
