@@ -431,7 +431,10 @@ def test_new_sessions_from_one_address_are_rate_limited(hub):
     accepted = sum(a.status_code == 200 for a in answers)
     assert accepted <= int(LIMITS["HUB_NEW_SESSIONS_PER_MINUTE"]), accepted
     refused = [a.json()["detail"] for a in answers if a.status_code != 200]
-    assert refused and all("new sessions" in text for text in refused), refused
+    # On a loaded machine pings can wait long enough for the per-address queue cap to
+    # refuse some first: either refusal is fine, but the session limit must speak.
+    assert any("new sessions" in text for text in refused), refused
+    assert all("new sessions" in text or "waiting from your address" in text for text in refused)
     assert_others_answered(url)
 
 
