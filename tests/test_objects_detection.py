@@ -200,10 +200,12 @@ def test_api_returns_the_annotated_image_value(hub_client):
 def test_conversion_module_runs_end_to_end_on_one_photo(tmp_path):
     out = tmp_path / ID
     objects_detection.main(["--smoke", "--out", str(out)])  # in process: TensorFlow is loaded
-    for name in ("saved_model/saved_model.pb", "labels.json", "metrics.json", "README.md"):
+    stream = objects_detector.STREAM_MODEL  # the webcam's LiteRT file
+    for name in ("saved_model/saved_model.pb", stream, "labels.json", "metrics.json", "README.md"):
         assert (out / name).is_file()
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["photos_correct"] == 1
+    assert metrics["photos_correct"] == 1 and metrics["stream_recall_of_512_boxes"] >= 0.8
+    assert metrics["weights_mb"] + metrics["stream_model_mb"] <= 20
     assert (out / "SHA256SUMS").read_text().count("saved_model/") >= 2
 
 
@@ -223,8 +225,49 @@ def test_the_stream_model_finds_what_the_512_model_finds_on_the_example_photos(
         got, of = objects_detector.recall(reference, found)
         hits, boxes = hits + got, boxes + of
     assert boxes >= 4 and hits / boxes >= 0.8, f"{hits} of {boxes}"
-    with pytest.raises(Exception, match="shape|Shape|compatible"):
-        stream_model(np.zeros((1, 512, 512, 3), np.float32))
+    with pytest.raises(ValueError, match="mismatch"):
+        stream_model(np.zeros((512, 512, 3), np.uint8))
+
+
+def test_non_max_suppression_keeps_what_tensorflow_keeps(served):
+    """boxes_in's NumPy suppression keeps the boxes TensorFlow's keeps, best first, on a
+    photo's rows at a low threshold (many overlapping boxes)."""
+    import tensorflow as tf
+
+    side = objects_detector.SIZE
+    image = photos.open_photo(PHOTOS / "astronaut.jpg")
+    rows = served[0](photos.square(image, side, crop=False))
+    rows = rows[rows[:, 4] >= 0.05]
+    expected = tf.image.non_max_suppression(
+        rows[:, [1, 0, 3, 2]], rows[:, 4], objects_detector.MAX_BOXES, objects_detector.IOU
+    ).numpy()
+    found = objects_detector.boxes_in(rows, (side, side), 0.05, side)
+    assert len(found) == len(expected) > 3
+    for (box, score, cls), index in zip(found, expected, strict=True):
+        np.testing.assert_allclose(box, rows[index, :4], rtol=1e-6)
+        assert (score, cls) == (pytest.approx(rows[index, 4]), int(rows[index, 5]))
+
+
+def test_the_stream_model_answers_threads_at_once_each_with_its_own_interpreter(stream_model):
+    import threading
+
+    side = objects_detector.STREAM_SIZE
+    x = photos.square(photos.open_photo(PHOTOS / "coffee.jpg"), side, crop=False)
+    alone = stream_model(x)
+    assert alone.shape == (100, 6) and alone[:, 4].max() > objects_detector.SCORE
+    answers = []
+
+    def call():
+        answers.extend(stream_model(x) for _ in range(3))
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(answers) == 9
+    for rows in answers:
+        np.testing.assert_allclose(rows, alone, rtol=1e-5, atol=1e-3)
 
 
 def test_a_stream_frame_comes_back_with_the_boxes_drawn_and_each_stage_timed(served, stream_model):

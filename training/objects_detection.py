@@ -11,9 +11,11 @@ time, 4 MB). Checks written to metrics.json: the first fused conv and fused dept
 layers recomputed in numpy from the package's weights match the graph (max relative
 diff), and the example photos come out right (astronaut -> person, motorcycle_left ->
 motorcycle, coffee -> cup; chelsea's close-up cat face comes out as a dog).
-The same graph is saved a second time for the webcam stream at a smaller square input
-(`stream_model/`, core.objects_detector.STREAM_SIZE): the network is fully convolutional,
-only its upsampling sizes and the heat map's side are constants, rewritten for that side.
+The same graph is converted a second time for the webcam stream, at a smaller square
+input (core.objects_detector.STREAM_SIZE): the network is fully convolutional, only its
+upsampling sizes and the heat map's side are constants, rewritten for that side. It is
+saved as a LiteRT file (`stream_model.tflite`: uint8 input, float16 weights), which
+XNNPACK runs on one thread, so the stream worker's threads are its share of the cores.
 metrics.json gets the share of the 512 model's boxes on the example photos that the
 stream model finds (same class, IoU >= 0.5).
 Run: `python -m training.objects_detection`.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import numpy as np
 import tensorflow as tf
@@ -188,19 +191,33 @@ def at_side(model: dict, weights: dict[str, np.ndarray], side: int) -> dict[str,
 
 class Detector(tf.Module):
     """The converted graph as a SavedModel: images (1, side, side, 3) in 0..255 ->
-    detections (1, 100, 6) = x1, y1, x2, y2 (input pixel coordinates), score, class."""
+    detections (1, 100, 6) = x1, y1, x2, y2 (input pixel coordinates), score, class.
+    The images are float32, or ``dtype`` (uint8 for the stream model, cast inside)."""
 
-    def __init__(self, graph: tf.compat.v1.GraphDef, side: int = SIZE):
+    def __init__(self, graph: tf.compat.v1.GraphDef, side: int = SIZE, dtype=tf.float32):
         super().__init__()
         self._graph = graph
-        spec = tf.TensorSpec([1, side, side, 3], tf.float32, name="images")
+        spec = tf.TensorSpec([1, side, side, 3], dtype, name="images")
         self.__call__ = tf.function(self._detect, input_signature=[spec], autograph=False)
 
     def _detect(self, images):
         (detections,) = tf.graph_util.import_graph_def(
-            self._graph, input_map={f"{INPUT}:0": images}, return_elements=[f"{OUTPUT}:0"]
+            self._graph,
+            input_map={f"{INPUT}:0": tf.cast(images, tf.float32)},
+            return_elements=[f"{OUTPUT}:0"],
         )
         return detections
+
+
+def lite_model(graph: tf.compat.v1.GraphDef, side: int) -> bytes:
+    """The graph (made for a ``side`` input) as a LiteRT model for the webcam stream:
+    uint8 images in, float16 weights (XNNPACK unpacks them once, at load)."""
+    module = Detector(graph, side, tf.uint8)
+    function = module.__call__.get_concrete_function()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([function], module)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [tf.float16]
+    return converter.convert()
 
 
 # ------------------------------------------------------------------------ checks
@@ -343,7 +360,8 @@ def main(argv: list[str] | None = None) -> dict:
     tf.saved_model.save(Detector(graph), str(folder / "saved_model"))
     side = objects_detector.STREAM_SIZE
     stream_graph = core_graph(model, at_side(model, weights, side))
-    tf.saved_model.save(Detector(stream_graph, side), str(folder / objects_detector.STREAM_MODEL))
+    (folder / objects_detector.STREAM_MODEL).write_bytes(lite_model(stream_graph, side))
+    shutil.rmtree(folder / "stream_model", ignore_errors=True)  # the SavedModel it replaced
     detect, names = objects_detector.load_detector(folder)
     stream, _ = objects_detector.load_detector(folder, objects_detector.STREAM_MODEL)
 
@@ -352,11 +370,13 @@ def main(argv: list[str] | None = None) -> dict:
     metrics = check(detect, graph, weights, names, photo_names)
     hits, boxes = stream_recall(detect, stream, photo_names)
     size = sum(p.stat().st_size for p in (folder / "saved_model").rglob("*") if p.is_file())
+    stream_size = (folder / objects_detector.STREAM_MODEL).stat().st_size
     metrics.update(
         source=f"npm {PACKAGE}",
         architecture="MobileNetV3-CenterNet",
         weights_mb=round(size / 1e6, 2),
         stream_input_side=side,
+        stream_model_mb=round(stream_size / 1e6, 2),
         stream_recall_of_512_boxes=round(hits / max(boxes, 1), 4),
         stream_recall_boxes=boxes,
         score_threshold=objects_detector.SCORE,
