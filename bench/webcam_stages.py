@@ -95,7 +95,7 @@ def stage_table(count: int) -> dict[str, float]:
         (f"stream {objects_detector.STREAM_SIZE} px LiteRT, {capture[0]}x{capture[1]} frames",
          objects_detector.STREAM_MODEL, objects_detector.STREAM_SIZE, capture),
         (f"photo model {objects_detector.SIZE} px, 640x480 frames (before)",
-         "saved_model", objects_detector.SIZE, (640, 480)),
+         objects_detector.PHOTO_MODEL, objects_detector.SIZE, (640, 480)),
     ]:  # fmt: skip
         detect, names = objects_detector.load_detector(folder, model)
         rows[label] = profile(detect, names, camera_frames(size, count), side)

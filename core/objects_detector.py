@@ -1,15 +1,16 @@
 """Objects detection (upstream experiment 7) without the UI: the COCO objects in a photo.
 
-Serves the MobileNetV3-CenterNet converted from TF.js (training/objects_detection.py):
-the photo is resized to 512x512 (0..255), the network proposes 100 boxes, and this module
-keeps those above the score threshold after non-max suppression, in photo pixels. Webcam
-frames go to the same network exported at STREAM_SIZE and converted to LiteRT
-(``stream_model.tflite``, run by XNNPACK on one thread per caller): it finds the boxes
-the 512 model finds on the example photos (tests/test_objects_detection.py).
+Serves the MobileNetV3-CenterNet converted from TF.js to LiteRT (training/
+objects_detection.py), run by XNNPACK on one CPU thread per call: the photo is resized to
+512x512 (0..255), the network proposes 100 boxes, and this module keeps those above the
+score threshold after non-max suppression, in photo pixels. Webcam frames go to the same
+network exported at STREAM_SIZE (``stream_model.tflite``): it finds the boxes the 512
+model finds on the example photos (tests/test_objects_detection.py).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -22,49 +23,51 @@ from core.errors import BadInput
 
 SIZE = 512  # the network's input side for photos
 STREAM_SIZE = 384  # for webcam frames: 320 lost chelsea's cat (measured, issue 28)
-STREAM_MODEL = "stream_model.tflite"  # its LiteRT file, next to the 512 SavedModel
+PHOTO_MODEL = "model.tflite"  # the 512 network's LiteRT file
+STREAM_MODEL = "stream_model.tflite"  # the STREAM_SIZE one, next to it
 SCORE = 0.3  # upstream: 0.3 in the notebook, 0.2 on the demo page
 IOU = 0.5  # upstream's demo page
 MAX_BOXES = 20  # upstream's demo page
 
 
-def load_detector(folder: Path, model: str = "saved_model"):
+def load_detector(folder: Path, model: str = PHOTO_MODEL):
     """(the network: a (side, side, 3) uint8 array -> its 100 rows, the 80 COCO class
-    names). ``model`` is a SavedModel folder, or STREAM_MODEL for the webcam's LiteRT
-    file."""
+    names); ``model`` is PHOTO_MODEL or STREAM_MODEL."""
     names = json.loads((folder / "labels.json").read_text())
-    if model.endswith(".tflite"):
-        return LiteNetwork(folder / model), names
-    import tensorflow as tf
-
-    saved = tf.saved_model.load(str(folder / model))
-
-    def network(x: np.ndarray) -> np.ndarray:
-        return np.asarray(saved(tf.constant(x[None].astype(np.float32))))[0]
-
-    return network, names
+    return LiteNetwork(folder / model), names
 
 
 class LiteNetwork:
     """A LiteRT detector: a (side, side, 3) uint8 array -> its 100 rows (x1, y1, x2, y2,
-    score, class). Each calling thread gets its own interpreter (one call at a time each)
-    on one CPU thread, so the stream worker's threads are its whole share of the cores."""
+    score, class). A call takes a free interpreter, or makes one when all are busy (so
+    there are as many as calls ever ran at once), each on one CPU thread: the stream
+    worker's threads are then the streams' whole share of the cores."""
 
     def __init__(self, path: Path):
         self.model = path.read_bytes()
-        self._local = threading.local()
+        self._free: list = []
+        self._lock = threading.Lock()
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        interpreter = getattr(self._local, "interpreter", None)
+        with self._lock:
+            interpreter = self._free.pop() if self._free else None
         if interpreter is None:
             from ai_edge_litert.interpreter import Interpreter
 
             interpreter = Interpreter(model_content=self.model, num_threads=1)
             interpreter.allocate_tensors()
-            self._local.interpreter = interpreter
-        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x[None])
-        interpreter.invoke()
-        return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[0]
+        try:
+            interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x[None])
+            interpreter.invoke()
+            return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[0]
+        finally:
+            with self._lock:
+                self._free.append(interpreter)
+
+    def interpreters(self) -> int:
+        """How many interpreters it has made (all free between calls)."""
+        with self._lock:
+            return len(self._free)
 
 
 def detections(
@@ -197,9 +200,18 @@ def draw_boxes(image, annotations: list):
     from PIL import ImageDraw
 
     draw = ImageDraw.Draw(image)
+    font = _label_font()
     for (x1, y1, x2, y2), label in annotations:
         draw.rectangle((x1, y1, x2, y2), outline=(255, 40, 40), width=3)
-        left, top, right, bottom = draw.textbbox((x1 + 4, y1 + 2), label)
+        left, top, right, bottom = draw.textbbox((x1 + 4, y1 + 2), label, font=font)
         draw.rectangle((x1, y1, right + 4, bottom + 2), fill=(255, 40, 40))
-        draw.text((x1 + 4, y1 + 2), label, fill=(255, 255, 255))
+        draw.text((x1 + 4, y1 + 2), label, fill=(255, 255, 255), font=font)
     return image
+
+
+@functools.cache
+def _label_font():
+    """Pillow's default font, loaded once (PIL loads it on every unfonted call)."""
+    from PIL import ImageFont
+
+    return ImageFont.load_default()

@@ -8,10 +8,9 @@ at most one frame waiting, and a newer frame takes its place (the older one is a
 of the cores (HUB_STREAM_THREADS, default all cores but one), so API requests and the
 other tabs always keep a core, however many visitors stream.
 
-The model is loaded (``load``) when the first frame comes, not at start-up: it costs
-about 100 MB of memory (measured with the Objects stream model) that a hub nobody streams
-to does not need, and the hub's start-up does not wait for it. The first stream's first
-answer waits for it (a few seconds).
+The model is loaded (``load``) when the first frame comes, not at start-up: memory (tens
+of MB for the Objects stream model) that a hub nobody streams to does not need, and the
+hub's start-up does not wait for it. The first stream's first answer waits for it.
 
 The worker also counts what each stream gets: ``sharing`` says how many streams are live
 and how many frames a second each was answered, for the visitor's page.

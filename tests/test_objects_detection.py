@@ -1,5 +1,5 @@
 """Objects detection: the TF.js graph's fused ops split into core ops, the split layers
-against numpy, the shipped SavedModel on known photos, the request function's boxes and
+against numpy, the shipped LiteRT models on known photos, the request function's boxes and
 labels, the API end to end, and the conversion module's smoke run."""
 
 import json
@@ -200,13 +200,14 @@ def test_api_returns_the_annotated_image_value(hub_client):
 def test_conversion_module_runs_end_to_end_on_one_photo(tmp_path):
     out = tmp_path / ID
     objects_detection.main(["--smoke", "--out", str(out)])  # in process: TensorFlow is loaded
-    stream = objects_detector.STREAM_MODEL  # the webcam's LiteRT file
-    for name in ("saved_model/saved_model.pb", stream, "labels.json", "metrics.json", "README.md"):
+    models = [objects_detector.PHOTO_MODEL, objects_detector.STREAM_MODEL]
+    for name in (*models, "labels.json", "metrics.json", "README.md"):
         assert (out / name).is_file()
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["photos_correct"] == 1 and metrics["stream_recall_of_512_boxes"] >= 0.8
     assert metrics["weights_mb"] + metrics["stream_model_mb"] <= 20
-    assert (out / "SHA256SUMS").read_text().count("saved_model/") >= 2
+    assert all(name in (out / "SHA256SUMS").read_text() for name in models)
+    assert metrics["check_litert_best_score_diff_vs_tensorflow"] < 1e-3
 
 
 def test_the_stream_model_finds_what_the_512_model_finds_on_the_example_photos(
@@ -248,7 +249,9 @@ def test_non_max_suppression_keeps_what_tensorflow_keeps(served):
         assert (score, cls) == (pytest.approx(rows[index, 4]), int(rows[index, 5]))
 
 
-def test_the_stream_model_answers_threads_at_once_each_with_its_own_interpreter(stream_model):
+def test_the_stream_model_answers_threads_at_once_with_as_many_interpreters_as_calls(
+    stream_model,
+):
     import threading
 
     side = objects_detector.STREAM_SIZE
@@ -266,6 +269,7 @@ def test_the_stream_model_answers_threads_at_once_each_with_its_own_interpreter(
     for thread in threads:
         thread.join(60)
     assert len(answers) == 9
+    assert 1 <= stream_model.interpreters() <= 3  # never more than ran at once
     for rows in answers:
         np.testing.assert_allclose(rows, alone, rtol=1e-5, atol=1e-3)
 

@@ -1,21 +1,23 @@
-"""Objects detection: COCO MobileNetV3-CenterNet converted from TF.js to a TensorFlow
-SavedModel (stands in for upstream experiment 7, SSDLite MobileNetV2 on COCO).
+"""Objects detection: COCO MobileNetV3-CenterNet converted from TF.js to TensorFlow, then
+to LiteRT (stands in for upstream experiment 7, SSDLite MobileNetV2 on COCO).
 
 No training: this converts the pretrained CenterNet shipped in npm `@vladmandic/human`
 3.3.6 (`models/centernet.json` + `.bin`, a TF.js graph model with float16 weights; 80
 COCO classes; 512x512 input in 0..255; output 100 detections x1, y1, x2, y2, score, class
 in input pixels). TF.js fused ops that TensorFlow does not have (`_FusedConv2D` as written
 by the converter, `FusedDepthwiseConv2dNative`) are split back into Conv2D /
-DepthwiseConv2dNative + BiasAdd + Relu; weights stay float16 in the graph (Cast at run
-time, 4 MB). Checks written to metrics.json: the first fused conv and fused depthwise
-layers recomputed in numpy from the package's weights match the graph (max relative
-diff), and the example photos come out right (astronaut -> person, motorcycle_left ->
-motorcycle, coffee -> cup; chelsea's close-up cat face comes out as a dog).
+DepthwiseConv2dNative + BiasAdd + Relu; weights stay float16 (4 MB). The graph is
+converted to a LiteRT file (`model.tflite`: uint8 input), which XNNPACK runs on one CPU
+thread: less CPU a photo than TensorFlow, and no TensorFlow in the hub for it. Checks
+written to metrics.json: the first fused conv and fused depthwise layers recomputed in
+numpy from the package's weights match the graph (max relative diff), the LiteRT file
+matches the graph, and the example photos come out right (astronaut -> person,
+motorcycle_left -> motorcycle, coffee -> cup; chelsea's close-up cat face comes out as a
+dog).
 The same graph is converted a second time for the webcam stream, at a smaller square
 input (core.objects_detector.STREAM_SIZE): the network is fully convolutional, only its
-upsampling sizes and the heat map's side are constants, rewritten for that side. It is
-saved as a LiteRT file (`stream_model.tflite`: uint8 input, float16 weights), which
-XNNPACK runs on one thread, so the stream worker's threads are its share of the cores.
+upsampling sizes and the heat map's side are constants, rewritten for that side
+(`stream_model.tflite`).
 metrics.json gets the share of the 512 model's boxes on the example photos that the
 stream model finds (same class, IoU >= 0.5).
 Run: `python -m training.objects_detection`.
@@ -190,14 +192,13 @@ def at_side(model: dict, weights: dict[str, np.ndarray], side: int) -> dict[str,
 
 
 class Detector(tf.Module):
-    """The converted graph as a SavedModel: images (1, side, side, 3) in 0..255 ->
-    detections (1, 100, 6) = x1, y1, x2, y2 (input pixel coordinates), score, class.
-    The images are float32, or ``dtype`` (uint8 for the stream model, cast inside)."""
+    """The converted graph as a TensorFlow function: uint8 images (1, side, side, 3) ->
+    detections (1, 100, 6) = x1, y1, x2, y2 (input pixel coordinates), score, class."""
 
-    def __init__(self, graph: tf.compat.v1.GraphDef, side: int = SIZE, dtype=tf.float32):
+    def __init__(self, graph: tf.compat.v1.GraphDef, side: int = SIZE):
         super().__init__()
         self._graph = graph
-        spec = tf.TensorSpec([1, side, side, 3], dtype, name="images")
+        spec = tf.TensorSpec([1, side, side, 3], tf.uint8, name="images")
         self.__call__ = tf.function(self._detect, input_signature=[spec], autograph=False)
 
     def _detect(self, images):
@@ -209,10 +210,10 @@ class Detector(tf.Module):
         return detections
 
 
-def lite_model(graph: tf.compat.v1.GraphDef, side: int) -> bytes:
-    """The graph (made for a ``side`` input) as a LiteRT model for the webcam stream:
-    uint8 images in, float16 weights (XNNPACK unpacks them once, at load)."""
-    module = Detector(graph, side, tf.uint8)
+def lite_model(graph: tf.compat.v1.GraphDef, side: int = SIZE) -> bytes:
+    """The graph (made for a ``side`` input) as a LiteRT model: uint8 images in, float16
+    weights (XNNPACK unpacks them once, at load)."""
+    module = Detector(graph, side)
     function = module.__call__.get_concrete_function()
     converter = tf.lite.TFLiteConverter.from_concrete_functions([function], module)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -267,6 +268,13 @@ def check(detect, graph, weights, labels: list[str], photo_names: list[str]) -> 
         "check_first_depthwise_max_rel_diff_vs_numpy": rel_diff(depthwise, expected_depthwise),
     }
     assert max(diffs.values()) < 1e-4, f"split fused ops differ from numpy: {diffs}"
+    # The LiteRT file against the TensorFlow graph it was converted from: the best score.
+    pixels = x.astype(np.uint8)
+    graph_rows = np.asarray(Detector(graph).__call__(tf.constant(pixels)))[0]
+    diffs["check_litert_best_score_diff_vs_tensorflow"] = float(
+        abs(detect(pixels[0])[:, 4].max() - graph_rows[:, 4].max())
+    )
+    assert diffs["check_litert_best_score_diff_vs_tensorflow"] < 1e-3, diffs
 
     found = {}
     for name in photo_names:
@@ -355,13 +363,14 @@ def main(argv: list[str] | None = None) -> dict:
     if args.refresh_fixtures or not example_photos.EXAMPLES.is_dir():
         example_photos.write_examples()
 
-    # Model: the core-op graph, saved and reloaded as served.
+    # Model: the core-op graph as LiteRT files, reloaded as served.
     graph = core_graph(model, weights)
-    tf.saved_model.save(Detector(graph), str(folder / "saved_model"))
+    (folder / objects_detector.PHOTO_MODEL).write_bytes(lite_model(graph))
     side = objects_detector.STREAM_SIZE
     stream_graph = core_graph(model, at_side(model, weights, side))
     (folder / objects_detector.STREAM_MODEL).write_bytes(lite_model(stream_graph, side))
-    shutil.rmtree(folder / "stream_model", ignore_errors=True)  # the SavedModel it replaced
+    for replaced in ("saved_model", "stream_model"):  # the SavedModels served before
+        shutil.rmtree(folder / replaced, ignore_errors=True)
     detect, names = objects_detector.load_detector(folder)
     stream, _ = objects_detector.load_detector(folder, objects_detector.STREAM_MODEL)
 
@@ -369,7 +378,7 @@ def main(argv: list[str] | None = None) -> dict:
     photo_names = ["astronaut"] if args.smoke else example_photos.PHOTOS
     metrics = check(detect, graph, weights, names, photo_names)
     hits, boxes = stream_recall(detect, stream, photo_names)
-    size = sum(p.stat().st_size for p in (folder / "saved_model").rglob("*") if p.is_file())
+    size = (folder / objects_detector.PHOTO_MODEL).stat().st_size
     stream_size = (folder / objects_detector.STREAM_MODEL).stat().st_size
     metrics.update(
         source=f"npm {PACKAGE}",

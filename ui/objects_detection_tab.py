@@ -92,11 +92,12 @@ def _slider() -> gr.Slider:
 
 
 def build(experiment: Experiment) -> gr.Blocks:
+    # The file is read now; its interpreter is made by the first photo (30 ms more, once):
+    # about 60 MB that a hub whose visitors never send a photo does not hold.
     detect, names = load_detector(resolve(experiment.id))
-    detector(detect, names)(photo.warm_up_photo())  # trace the graph now, not on first visit
-    # The webcam's frames go to the same network exported at a smaller input and run by
-    # LiteRT on one thread per worker thread, one worker for every visitor's stream
-    # (core/stream_worker.py): its threads are the streams' whole share of the cores.
+    # The webcam's frames go to the same network exported at a smaller input, run by one
+    # worker for every visitor's stream (core/stream_worker.py): LiteRT runs each call
+    # on one thread, so the worker's threads are the streams' whole share of the cores.
     worker = StreamWorker(lambda: stream_model(experiment.id, names))
     with gr.Blocks() as tab:
         # The live webcam first, in sight as the tab opens; a photo under it.
