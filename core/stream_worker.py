@@ -6,10 +6,11 @@ stream that has waited longest goes first), so N visitors share it fairly; a str
 at most one frame waiting, and a newer frame takes its place (the older one is answered
 ``STALE`` at once): no frame waits behind a stale one. The threads are the worker's share
 of the cores (HUB_STREAM_THREADS, default all cores but one), so API requests and the
-other tabs always keep a core, however many visitors stream. On Linux the threads also
-run at a lower priority (HUB_STREAM_NICE, default 10, 0 to keep the hub's): a request to
-another tab that needs the worker's core too gets it first, and the streams take what
-is left.
+other tabs always keep a core, however many visitors stream. On Linux the threads can
+also run at a lower priority (HUB_STREAM_NICE nice levels below the hub; default 0): a
+request to another tab that needs the worker's core then gets it first. Off by default:
+at 10, on a core shared with other busy processes, the streams were starved (0 answers
+in 30 s, bench.webcam --pin on a loaded machine).
 
 The model is loaded (``load``) when the first frame comes, not at start-up: memory (tens
 of MB for the Objects stream model) that a hub nobody streams to does not need, and the
@@ -41,7 +42,7 @@ def default_threads() -> int:
 
 def default_nice() -> int:
     """HUB_STREAM_NICE: how much lower than the hub's the worker threads' priority is."""
-    return int(os.environ.get("HUB_STREAM_NICE", "10"))
+    return int(os.environ.get("HUB_STREAM_NICE", "0"))
 
 
 def lower_priority(nice: int) -> None:

@@ -333,8 +333,9 @@ def test_the_stream_worker_takes_streams_in_turn_and_drops_a_replaced_frame():
     assert stream_worker.sharing_note(3, 8.2) == note
 
 
-def test_the_stream_worker_threads_run_at_a_lower_priority_than_the_hub():
-    """Another tab's request that needs the worker's core gets it first (Linux)."""
+def test_the_stream_worker_threads_can_run_at_a_lower_priority_than_the_hub():
+    """With HUB_STREAM_NICE, another tab's request that needs the worker's core gets it
+    first (Linux)."""
     import os
     import threading
 
@@ -345,4 +346,4 @@ def test_the_stream_worker_threads_run_at_a_lower_priority_than_the_hub():
     worker = stream_worker.StreamWorker(lambda: lambda frame: seen.append(priority()), 1, nice=5)
     worker.answer("a", "frame")
     assert seen == [min(priority() + 5, 19)]
-    assert stream_worker.default_nice() == int(os.environ.get("HUB_STREAM_NICE", "10"))
+    assert stream_worker.default_nice() == int(os.environ.get("HUB_STREAM_NICE", "0"))
