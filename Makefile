@@ -14,6 +14,7 @@
 #   make run REPLICAS=2                                          2 hub processes behind HAProxy
 #   make stop                                                    stops a `make run REPLICAS=N`
 #   make test PYTEST_ARGS=tests/test_hub.py                      part of the suite
+#   make test-fast                                               ruff and the tests neither slow nor e2e
 #   make test HUB_CHROMIUM=/path/to/chrome                       the browser to drive
 #   make lock                                                    the locks, written from *.in
 
@@ -49,7 +50,7 @@ DEPTRY := PYTHONWARNINGS="ignore:Unused option -c" $(VENV)/bin/deptry
 # `python -c "$(AT_LEAST_311)"` fails on a Python older than 3.11 (or none at all).
 AT_LEAST_311 := import sys; sys.exit(sys.version_info < (3, 11))
 
-.PHONY: run stop test test-requirements venv lock
+.PHONY: run stop test test-fast test-requirements venv lock
 
 # The stamps that say .venv holds what a goal needs: any other stamp means that .venv was
 # installed from another version of a lock, and the venv target makes it anew.
@@ -88,7 +89,7 @@ test: test-requirements
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(DEPTRY) .
-	$(DEPTRY) . --requirements-files requirements.in --extend-exclude "tests|training|bench|tools"
+	$(DEPTRY) . --requirements-files requirements.in --extend-exclude "tests|training|bench|tools|data"
 	@chrome="$(HUB_CHROMIUM)"; route="HUB_CHROMIUM"; \
 	playwrights_own() { $(PY) -c "from playwright.sync_api import sync_playwright as s; p = s().start(); print(p.chromium.executable_path); p.stop()" 2>/dev/null; }; \
 	if [ -z "$$chrome" ]; then \
@@ -127,6 +128,14 @@ test: test-requirements
 	fi; \
 	echo "HUB_CHROMIUM=$$chrome $(PY) -m pytest $(PYTEST_ARGS)"; \
 	HUB_CHROMIUM="$$chrome" $(PY) -m pytest $(PYTEST_ARGS)
+
+# Between edits: ruff and the tests that are neither slow (trainings, conversions, deptry,
+# benches) nor e2e (a served hub, a browser, other processes), as pyproject.toml's markers
+# and tests/conftest.py sort them: no browser needed. `make test` still runs everything.
+test-fast: test-requirements
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -m "not slow and not e2e" $(PYTEST_ARGS)
 
 # The virtual environment: kept while its Python runs and has pip and it holds no other
 # version of a lock than the goal's (KEEP), else made anew.

@@ -1,16 +1,12 @@
 """The ML experiments hub in one Gradio app: a Home tab with a card per experiment, then
-a tab per section (drawing, camera, text, generation) holding a tab per experiment.
+a tab per section (drawing, camera, text, generation) holding a tab per experiment;
+/?tab=<id> opens an experiment's tab.
 
-    python hub.py                       # every experiment, on 127.0.0.1:7860
-    python hub.py --share               # plus a public link
-    python hub.py --only digits_recognition_cnn,digits_recognition_mlp --port 7861
-    python hub.py --mcp                 # each experiment an MCP tool (or GRADIO_MCP_SERVER=True)
+    python hub.py [--host H] [--port P] [--share] [--only ID[,ID]] [--mcp]
     gradio hub.py                       # reload mode (gradio hub.py -- --only ID)
 
-Each experiment's tab opens directly at /?tab=<id>, e.g. /?tab=digits_recognition_cnn.
-
-On Hugging Face Spaces the same file is the app (README front matter: app_file: hub.py);
-Spaces sets GRADIO_SERVER_NAME and the port, so nothing here hard-codes them.
+On a Hugging Face Space the same file is the app (README front matter: app_file), and
+the Space sets the server's name and port.
 """
 
 from __future__ import annotations
@@ -28,13 +24,17 @@ os.environ.setdefault("GRADIO_EXAMPLES_CACHE", tempfile.mkdtemp(prefix="hub-exam
 import gradio as gr  # noqa: E402
 from fastapi.middleware import Middleware  # noqa: E402
 
-from core.experiments import DISCLAIMER, EXPERIMENTS, SECTIONS, Experiment  # noqa: E402
+from core.experiments import BY_ID, DISCLAIMER, EXPERIMENTS, SECTIONS, Experiment  # noqa: E402
 from ui import GALLERY, build_tab  # noqa: E402
-from ui.gradio_internals import (  # noqa: E402
+from ui.crowd import Admission  # noqa: E402
+from ui.gradio_private import (  # noqa: E402
+    LAUNCH_OPTIONS,
     clear_input_errors,
+    complete_output_files,
+    end_slow_streams,
+    fair_queue,
     fix_mcp_tools,
     no_server_per_block,
-    serve_a_crowd,
     unknown_endpoint,
 )
 from ui.guards import FrontDoor, UploadQuota, public_root  # noqa: E402
@@ -54,7 +54,7 @@ CONCURRENCY = 1
 MAX_QUEUE = int(os.environ.get("HUB_MAX_QUEUE", "64"))
 # Requests one session (a page, a gradio_client) may have waiting, inside its address's
 # share below: one more is refused at once with a message, and the queue keeps room for
-# everybody else (ui/gradio_internals/, serve_a_crowd).
+# everybody else (ui/crowd.py, Admission).
 MAX_WAITING = int(os.environ.get("HUB_MAX_WAITING", "8"))
 # Requests one visitor's address (the direct peer; behind a trusted proxy, the address
 # it appended to X-Forwarded-For) may have waiting, all its sessions together: sessions
@@ -65,14 +65,15 @@ NEW_SESSIONS_PER_MINUTE = int(os.environ.get("HUB_NEW_SESSIONS_PER_MINUTE", "120
 # Sessions whose state (a webcam's latest frame, a score) the hub keeps, the least
 # recently used dropped first (launch's state_session_capacity; gradio's default 10,000).
 SESSION_CAPACITY = 1000
-# Seconds without a frame after which a webcam stream ends and frees its slot: a stream
-# whose frames come slower than one every 2 s (a browser sends 4 a second) ends.
+# Seconds without a frame after which a webcam stream ends and frees its slot (a browser
+# sends 4 a second); one whose frames come slower than one a second ends too, within 5 s
+# (ui/crowd.py, StreamPace).
 STREAM_IDLE = 2
 # launch() settings for a hub that strangers reach (README "Serving"): uploads over 10 MB
 # are refused with gradio's "File size exceeded maximum allowed size" (HTTP 413); no run
 # history (its routes would call the Hugging Face Hub with the server's own HF_TOKEN);
 # no /monitoring (request counts and timings of every endpoint, to anyone). And an
-# unknown api_name gets a 404 that says so (gradio: a 500), ui/gradio_internals/.
+# unknown api_name gets a 404 that says so (gradio: a 500), ui/gradio_private.py.
 PUBLIC = {"max_file_size": "10mb", "run_history": False, "enable_monitoring": False}
 # Bytes one request's body may hold, counted as they arrive (ui/guards.py, FrontDoor):
 # a JSON body with a photo as a data: URL (a 10 MB file is 13.4 MB of base64), or an
@@ -136,6 +137,27 @@ def card(experiment: Experiment) -> gr.Button:
         return gr.Button(f"Open {experiment.short} →", size="sm", elem_id=f"{experiment.id}-open")
 
 
+def tab_header(experiment: Experiment, link_similar: bool = True) -> gr.Button | None:
+    """Title, description and the similar-experiment link, inside the current Blocks.
+
+    The link is a button that ``link_tabs`` wires to select the similar experiment's tab;
+    it is returned (None when there is none to link to, or ``link_similar`` is False).
+    """
+    with gr.Row():
+        # At least 320 px wide: on a phone the link goes under the title, not beside it
+        # in a narrow column that stretched the title over five lines.
+        with gr.Column(min_width=320):
+            gr.Markdown(f"## {experiment.title}\n{experiment.description}")
+        if experiment.similar and link_similar:
+            return gr.Button(
+                f"Similar experiment: {BY_ID[experiment.similar].title} →",
+                size="sm",
+                scale=0,
+                elem_id=f"{experiment.id}-similar",
+            )
+    return None
+
+
 def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.Blocks:
     """The whole app; ``only`` serves a subset of experiment ids. Serve it with ``launch``.
 
@@ -152,35 +174,40 @@ def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.B
     with no_server_per_block():
         # Each experiment's tab is built on its own first: a broken one becomes a tab
         # that says why (ui.build_tab), with nothing half-built left in the app.
-        built = {e.id: build_tab(e, link_similar=e.similar in served) for e in chosen}
+        built = {e.id: build_tab(e) for e in chosen}
         with gr.Blocks(title=TITLE, fill_height=True, delete_cache=DELETE_CACHE) as app:
             gr.Markdown(f"<h1 style='text-align: center; margin-bottom: 1rem'>{TITLE}</h1>")
             with gr.Tabs(overflow_behavior="wrap") as outer:
                 with gr.Tab("Home", id="home"):
                     opens = cards(chosen)
-                inner = {}
+                inner, similars = {}, {}
                 for name in names:
                     with gr.Tab(name, id=name.lower()):
                         with gr.Tabs(overflow_behavior="wrap") as inner[name]:
                             for experiment in (e for e in chosen if e.section == name):
                                 with gr.Tab(experiment.short, id=experiment.id):
-                                    built[experiment.id][0].render()
-            similars = {i: button for i, (_, button) in built.items() if button is not None}
+                                    similar = tab_header(experiment, experiment.similar in served)
+                                    built[experiment.id].render()
+                                if similar is not None:
+                                    similars[experiment.id] = similar
             link_tabs(app, chosen, outer, inner, opens, similars)
         app.queue(default_concurrency_limit=CONCURRENCY, max_size=max_queue)
-    clear_input_errors(app)  # refusals before preprocessing get a message (gradio_internals)
-    # fair queue, idle streams end, safe messages (ui/gradio_internals/)
-    serve_a_crowd(app, MAX_WAITING, STREAM_IDLE, MAX_WAITING_PER_ADDRESS, NEW_SESSIONS_PER_MINUTE)
+    # Refusals before preprocessing get a message, every message is escaped; the queue is
+    # fair by address and session; slow webcam streams end (ui/gradio_private.py).
+    clear_input_errors(app)
+    fair_queue(app, Admission(MAX_WAITING, MAX_WAITING_PER_ADDRESS, NEW_SESSIONS_PER_MINUTE))
+    end_slow_streams(STREAM_IDLE)
+    complete_output_files()  # two visitors given the same picture both get all of it
     return app
 
 
 def launch(app: gr.Blocks, **options):
     """``app.launch(**options)`` with the PUBLIC settings: how every hub is served. As an
-    MCP tool, a drawing input takes a plain image (ui/gradio_internals/, fix_mcp_tools);
+    MCP tool, a drawing input takes a plain image (ui/gradio_private.py, fix_mcp_tools);
     in the page, a canvas draws at the first touch (ui/shared.py, BRUSH_FIRST)."""
     # uvicorn would replace a request's peer address with X-Forwarded-For's whenever the
     # peer is local (its FORWARDED_ALLOW_IPS default), hiding whether a proxy sent it: the
-    # hub reads X-Forwarded-For itself, from HUB_TRUSTED_PROXIES only (serve_a_crowd).
+    # hub reads X-Forwarded-For itself, from HUB_TRUSTED_PROXIES only (ui/guards.py).
     os.environ["FORWARDED_ALLOW_IPS"] = ""
     fix_mcp_tools()
     # Every request passes ui/guards.py's FrontDoor first (bodies capped, Host pinned,
@@ -192,10 +219,8 @@ def launch(app: gr.Blocks, **options):
     if public_root() and "root_path" not in options:
         options["root_path"] = public_root()
     options.setdefault("state_session_capacity", SESSION_CAPACITY)
-    # _frontend=False: skip gradio's start-up probe of its own page (five HEAD requests,
-    # the first one's 3 s timeout ends it), which stopped the hub with "localhost is not
-    # accessible" on a loaded 2-core machine while the server was merely slow to answer.
-    return app.launch(**PUBLIC, js=BRUSH_FIRST, app_kwargs=app_kwargs, _frontend=False, **options)
+    options = {**LAUNCH_OPTIONS, **options}  # ui/gradio_private.py: no start-up self-probe
+    return app.launch(**PUBLIC, js=BRUSH_FIRST, app_kwargs=app_kwargs, **options)
 
 
 def link_tabs(

@@ -13,13 +13,12 @@ import ssl
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+from core import ROOT
 from deploy.processes import hub_answers, reserve_port, stop, wait_until
 
-ROOT = Path(__file__).resolve().parent.parent
 # A bench that builds the hub in its own process (numbers_summation, footprint): set
 # before gradio and TensorFlow are first imported.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

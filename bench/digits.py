@@ -6,7 +6,8 @@ next to the trivial /ping endpoint (the framework floor) and the raw model call.
 
 from gradio_client import handle_file
 
-from bench.common import ROOT, arguments, bench_server, report, timed
+from bench.common import arguments, bench_server, report, timed
+from core import ROOT
 
 IDS = ["digits_recognition_mlp", "digits_recognition_cnn"]
 

@@ -20,7 +20,8 @@ import httpx
 import numpy as np
 from gradio_client import handle_file
 
-from bench.common import ROOT, arguments, connect, load_note, start_hub, stop
+from bench.common import arguments, connect, load_note, start_hub, stop
+from core import ROOT
 
 PHOTO = str(ROOT / "ui" / "examples" / "photos" / "astronaut.jpg")
 DIGIT = str(ROOT / "ui" / "examples" / "digits_recognition" / "7.png")

@@ -1,18 +1,13 @@
 """Load: 16 concurrent gradio_client users x 20 requests each on a mix of classifier
 endpoints, then the same load on the trivial /ping endpoint (the framework floor).
-Prints throughput, p50/p95 latency and errors. Run once per queue setting to compare:
+Prints throughput, p50/p95 latency, errors and the CPU server and clients spent per
+request. Run once per queue setting to compare:
 
-    python -m bench.load [--smoke]            # the hub's setting (gradio's default): 1
-                                              # request per function at a time
+    python -m bench.load [--smoke]            # the hub's setting: 1 request per function
     python -m bench.load --concurrency 4      # default_concurrency_limit=4
-    python -m bench.load --batch 16           # gradio's batching on the drawing and photo
-                                              # classifiers (HUB_MAX_BATCH=16)
-
-    python -m bench.load --default-client     # gradio_client's default TLS set-up
-
-Each line also shows the CPU that the server and the 16 clients spent per request. The
-clients share one SSL context per client (bench.common.connect); with gradio_client's
-default they spend ~150 ms of CPU per request and, on 2 cores, cap the rates themselves.
+    python -m bench.load --batch 16           # gradio's batching (HUB_MAX_BATCH=16)
+    python -m bench.load --default-client     # gradio_client's own TLS set-up, costlier
+                                              # than one shared SSL context (bench.common)
 """
 
 import subprocess
@@ -22,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from gradio_client import handle_file
 
-from bench.common import ROOT, arguments, connect, load_note, start_server, stop
+from bench.common import arguments, connect, load_note, start_server, stop
+from core import ROOT
 from deploy.processes import cpu_seconds
 from hub import CONCURRENCY
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from gradio_client import handle_file
 from PIL import Image, ImageOps
 
-from bench.common import ROOT, arguments, bench_server, report, timed
+from bench.common import arguments, bench_server, report, timed
+from core import ROOT
 
 IDS = ["image_classification", "objects_detection"]
 

@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 from gradio_client import handle_file
 
-from bench.common import ROOT, connect
+from bench.common import connect
+from core import ROOT
 from deploy.processes import reserve_port, status_mb, wait_until
 from deploy.replicas import server_states
 

@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     from PIL import Image
 
     from core import gestures
-    from training import flat_hands
+    from training.hands import flat_hands
     from ui.shared import EXAMPLES
 
     example = str(EXAMPLES / "rock_paper_scissors" / "paper.png")

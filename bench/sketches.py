@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     in_process(Image.open(example), 5 * repeats, server)
 
     # Training renderer: hand-drawn strokes -> 256-px canvas -> to_mnist.
-    from training import icon_doodles, svg_paths
+    from training.doodles import icon_doodles, svg_paths
 
     strokes = svg_paths.svg_strokes('<circle cx="12" cy="12" r="9"/><path d="M8 9h8M12 9v8"/>')
     rng = np.random.default_rng(0)

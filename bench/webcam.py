@@ -41,8 +41,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from bench.common import ROOT, arguments, connect, load_note, start_server, stop, timed
+from bench.common import arguments, connect, load_note, start_server, stop, timed
 from bench.webcam_stages import stage_table
+from core import ROOT
 from deploy.processes import cpu_seconds
 
 CHROMIUM = os.environ.get("HUB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

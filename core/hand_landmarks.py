@@ -1,16 +1,11 @@
 """Hands in a photo -> 21 landmarks, with MediaPipe's palm detector and landmark model.
 
-Both networks are TFLite files from the `mediapipe` 0.10.14 wheel (Apache-2.0, used
-only as an archive) and run with LiteRT's interpreter (``ai_edge_litert``: TensorFlow's own
-TFLite interpreter is deprecated and due for deletion). The pipeline is MediaPipe's
-own: the palm detector (192x192, SSD anchors) finds the palm, the crop around it is
-rotated so the fingers point up and enlarged 2.6x, and the landmark model (224x224)
-returns 21 points and a hand-presence score. When no palm is found the whole picture
-is tried as the crop, so a hand that fills the frame still counts.
-
-``features(landmarks)`` is the ONE normalisation shared by serving and training: the
-wrist at the origin, the wrist -> middle knuckle direction pointing up, the palm's size 1,
-so position, size and in-plane rotation do not matter.
+Both networks are TFLite files of the `mediapipe` wheel (used only as an archive), run
+with LiteRT's interpreter. The pipeline is MediaPipe's own: the palm detector finds the
+palm, the crop around it is turned fingers-up and enlarged, and the landmark model returns
+21 points and a hand-presence score; with no palm found the whole picture is tried, so a
+hand that fills the frame still counts. ``features(landmarks)`` is the ONE normalisation
+shared by serving and training: position, size and in-plane rotation taken out.
 """
 
 from __future__ import annotations

@@ -1,15 +1,11 @@
 """The three char-RNN generators (upstream experiments 10-12) without the UI: Shakespeare,
-Wikipedia and recipes. They differ only in their model, defaults and the recipes'
-post-processing.
+Wikipedia and recipes, differing only in their model, defaults and the recipes' tidying.
 
-A request: the prompt is reduced to the model's vocabulary (dropped characters are
-reported to ``warn``), fed through the network, then ``length`` characters are sampled at
-the given temperature and streamed in chunks from the compiled sampler in
-core/charrnn.py. The same seed gives the same text.
-
-Inputs out of range raise ``BadInput``: length outside 100-1400, temperature outside
-0.1-1.4 (or not a number), a prompt over 1000 characters, an empty prompt where upstream
-required one (Shakespeare, Wikipedia), or a seed that is not a whole number >= 0.
+A request: the prompt is reduced to the model's vocabulary (dropped characters reported to
+``warn``), fed through the network, then ``length`` characters are sampled at the given
+temperature and streamed in chunks (core/charrnn.py); the same seed gives the same text.
+Inputs out of range (MIN_LENGTH and the other limits below, an empty prompt where upstream
+required one, a seed that is not a whole number >= 0) raise ``BadInput``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from huggingface_hub import snapshot_download
 
-ROOT = Path(__file__).resolve().parent.parent
+from core import ROOT
+
 WEIGHTS_DIR = ROOT / "weights"
 MANIFEST = "SHA256SUMS"
 # Hub revisions pinned by `python -m training.<id> --push`: id -> repo, commit, files.

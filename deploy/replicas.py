@@ -29,9 +29,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import ROOT
 from deploy.processes import answers, command_line, reserve_port
 
-ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).with_name("haproxy.cfg.template")
 PIDS = ROOT / ".replicas"  # <proxy port>.pid for each running set: what --stop stops
 PORT = 7860

@@ -23,7 +23,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from conftest import ROOT
+from core import ROOT
 from hub import MAX_WAITING
 
 PHOTO = ROOT / "ui" / "examples" / "photos" / "chelsea.jpg"

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import ROOT
+from core import ROOT
 
 HELPERS = {"__init__", "common"}
 BENCHES = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem not in HELPERS)
@@ -21,7 +21,7 @@ FIGURE = re.compile(r"\d[\d,]*(\.\d+)?\s*(ms|/s|req/s|MB|s|x)\b")
 
 
 def test_every_bench_module_is_found():
-    assert {"digits", "footprint", "load", "photos", "webcam"} <= set(BENCHES)
+    assert {"digits", "footprint", "hostile", "load", "photos", "webcam"} <= set(BENCHES)
 
 
 def smoke_run(name: str) -> subprocess.CompletedProcess:

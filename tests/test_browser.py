@@ -10,6 +10,7 @@ and finds the browser (see the Makefile: one already installed, Debian's `chromi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from conftest import ROOT
+from core import ROOT
 from core.experiments import BY_ID, EXPERIMENTS, SECTIONS, Experiment
 
 BROWSERS = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"]
@@ -430,3 +431,21 @@ def test_tab_answers_a_visitor(page, experiment):
         SHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SHOTS / f"browser-{experiment.id}.png"), full_page=True)
         raise
+
+
+def test_the_pictures_cards_show_the_figures_of_metrics_json(browser, hub_url):
+    """The Home pictures in docs/ (tools/screenshots.py) show each card's figure: read from
+    the served page, each is the one in weights/<id>/metrics.json."""
+    from tools.screenshots import PICTURES, card_texts, page_of
+
+    for name, (experiment_id, width) in PICTURES.items():
+        if experiment_id is not None:  # a tab's picture: no cards
+            continue
+        page = page_of(browser, hub_url, None, width)
+        texts = {i: " ".join(text.split()) for i, text in card_texts(page).items()}
+        page.close()
+        assert set(texts) == {e.id for e in EXPERIMENTS}, name
+        for experiment in EXPERIMENTS:
+            metrics = json.loads((ROOT / "weights" / experiment.id / "metrics.json").read_text())
+            shown = f"{experiment.metric_label}: {experiment.figure(metrics)}"
+            assert shown in texts[experiment.id], (name, experiment.id, texts[experiment.id])

@@ -12,7 +12,8 @@ from PIL import Image
 from core import dcgan
 from core.errors import BadInput
 from core.models import load_keras, weights_file
-from training import clothes_generation_dcgan, dcgan_metrics, dcgan_training
+from training import clothes_generation_dcgan
+from training.dcgan import dcgan_metrics, dcgan_training
 from ui.shared import EXAMPLES as UI_EXAMPLES
 
 EXAMPLES = sorted((UI_EXAMPLES / dcgan.ID).glob("*.png"))
@@ -266,6 +267,7 @@ def test_the_recipe_follows_the_dcgan_paper():
     )
 
 
+@pytest.mark.slow
 def test_smoke_training_writes_a_sealed_weights_folder(tmp_path):
     clothes_generation_dcgan.main(["--smoke", "--out", str(tmp_path)])
     names = {path.name for path in tmp_path.iterdir()}

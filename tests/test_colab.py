@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT
+from core import ROOT
 from core.experiments import EXPERIMENTS
 
 NOTEBOOK = ROOT / "training" / "colab.ipynb"
@@ -166,7 +166,7 @@ def test_quickdraw_reads_only_the_first_drawings_of_each_category_asked(tmp_path
 
     import numpy as np
 
-    from training import quickdraw
+    from training.doodles import quickdraw
 
     served = tmp_path / "served"
     served.mkdir()

@@ -22,8 +22,9 @@ import gradio as gr
 import httpx
 import pytest
 
-from conftest import ROOT, cancel, completed, join, messages, queue_size
+from core import ROOT
 from deploy.processes import reset_peak, status_mb, wait_until
+from helpers import cancel, completed, join, messages, queue_size
 
 SERVER_IMAGE = ROOT / "weights" / "digits_recognition_cnn" / "confusion_matrix.png"
 SERVED = [
@@ -220,13 +221,13 @@ def test_the_same_answer_twice_at_once_never_rewrites_a_file_being_downloaded(tm
     gradio saves both answers under one name, a hash of the picture's bytes, and used to
     rewrite the file in place, so the first visitor's download could come back empty (CI
     saw "peer closed connection without sending complete message body"). The second save
-    must leave the file alone (ui.gradio_internals.complete_output_files)."""
+    must leave the file alone (ui.gradio_private.complete_output_files)."""
     from gradio import processing_utils
     from PIL import Image
 
-    from ui.gradio_internals import complete_output_files
+    from ui.gradio_private import complete_output_files
 
-    complete_output_files()  # as serve_a_crowd does when the hub starts
+    complete_output_files()  # as build_hub does
     picture = Image.new("RGB", (64, 64), "teal")
     path = Path(processing_utils.save_pil_to_cache(picture, str(tmp_path)))
     size = path.stat().st_size
@@ -252,7 +253,7 @@ def test_a_huge_blob_index_is_refused(server):
 
 
 def test_blobs_per_session_are_capped(server):
-    from ui.gradio_internals import BLOB_BYTES_PER_SESSION
+    from ui.blobs import BLOB_BYTES_PER_SESSION
 
     _, url = server
     pad = component(url, "digits_recognition_cnn", "imageeditor")

@@ -14,7 +14,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from conftest import ROOT
+from core import ROOT
 
 # declarations -> the lock written from them
 LOCKS = {

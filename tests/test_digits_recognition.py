@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from gradio_client import handle_file
 
-from conftest import DATA, ROOT, smoke_train
+from core import DATA, ROOT
 from core.drawing import to_mnist
 from core.models import load_keras
+from helpers import smoke_train
 from training.digits_recognition import as_canvas, through_canvas
 from ui import digits_recognition_tab, shared
 
@@ -19,7 +20,7 @@ IDS = list(TARGETS)
 
 @pytest.fixture(scope="module")
 def heldout():
-    sample = np.load(DATA / "digits_heldout.npz")
+    sample = np.load(DATA / "digits_recognition" / "digits_heldout.npz")
     return sample["images"] / 255.0, sample["labels"]
 
 
@@ -110,6 +111,7 @@ def test_api_recognises_every_example_digit(hub_client, experiment_id):
         assert len(label["confidences"]) == 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("experiment_id", IDS)
 def test_training_module_runs_end_to_end_on_tiny_data(experiment_id, tmp_path):
     out = smoke_train(experiment_id, tmp_path / experiment_id)

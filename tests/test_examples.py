@@ -1,11 +1,12 @@
 """The tabs' examples are disjoint from every test set: no example input is a copy, or a
 shifted or re-scaled near-copy, of an input that a test scores a model on.
 
-Examples are authored or fetched apart from the test sets (tests/data/author_doodles.py
-EXAMPLES, author_digit_examples.py, training/example_photos.py); this checks it, over
-every committed test set (every ``images`` array in tests/data/*.npz, the two doodle sets,
-the held-out texts) and the hand-labelled detection photo. Inputs are compared as the
-models see them: drawings through ``to_mnist`` (which centres and scales them, so a
+Examples are authored or fetched apart from the test sets (EXAMPLES in
+data/sketch_recognition/author_doodles.py,
+data/digits_recognition/author_digit_examples.py, training/photos/example_photos.py); this checks
+it, over every committed test set (every ``images`` array in data/*/*.npz, the two doodle
+sets, the held-out texts) and the hand-labelled detection photo. Inputs are compared as
+the models see them: drawings through ``to_mnist`` (which centres and scales them, so a
 shifted copy is caught), photos resized to each test set's size.
 """
 
@@ -16,12 +17,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT
-from core import text_generator
+from core import DATA, ROOT, text_generator
 from core.drawing import BRUSH_SIZE, to_mnist
-from training import sketchpad
+from training.doodles import sketchpad
 
-DATA = ROOT / "tests" / "data"
 EXAMPLES = ROOT / "ui" / "examples"
 DRAWING_FAMILIES = {"digits_recognition", "sketch_recognition", "clothes_generation_dcgan"}
 # Mean absolute difference (pixels in [0, 1]) under which two inputs count as copies. The
@@ -45,22 +44,22 @@ def example_files(drawings: bool) -> list:
 def drawing_test_sets() -> dict[str, np.ndarray]:
     """Every 28 x 28 test input, uint8 white on black as the models see it."""
     sets = {}
-    for path in sorted(DATA.glob("*.npz")):
+    for path in sorted(DATA.rglob("*.npz")):
         images = np.load(path).get("images")
         if images is not None and images.shape[1:] == (28, 28):
             sets[path.name] = images
     for name in ("doodles.json", "sketch_test_doodles.json"):
-        sets[name] = sketchpad.doodle_set(DATA / name, BRUSH_SIZE)[0]
+        sets[name] = sketchpad.doodle_set(DATA / "sketch_recognition" / name, BRUSH_SIZE)[0]
     return sets
 
 
 @pytest.fixture(scope="module")
 def photo_test_sets() -> dict[str, np.ndarray]:
     """Every photo test input, uint8 RGB, each set at its own size."""
-    from training.example_photos import skimage_photo  # the photo of CAMERA_BOXES
+    from training.photos.example_photos import skimage_photo  # the photo of CAMERA_BOXES
 
     sets = {}
-    for path in sorted(DATA.glob("*.npz")):
+    for path in sorted(DATA.rglob("*.npz")):
         images = np.load(path).get("images")
         if images is not None and images.ndim == 4:
             sets[path.name] = images
@@ -97,14 +96,16 @@ def test_no_example_photo_is_a_test_photo_or_a_near_copy(photo_test_sets):
 
 def test_near_copies_are_caught():
     """The drawing check fails on an example made by shifting a test doodle."""
-    strokes = json.loads((DATA / "sketch_test_doodles.json").read_text())["cat"][0]
+    strokes = json.loads((DATA / "sketch_recognition" / "sketch_test_doodles.json").read_text())[
+        "cat"
+    ][0]
     shifted = [[[x + 9, y - 7] for x, y in stroke] for stroke in strokes]
     original, copy = (to_mnist(sketchpad.canvas(s, BRUSH_SIZE)) for s in (strokes, shifted))
     assert np.abs(original - copy).mean() <= NEAR_DRAWING
 
 
 def test_no_example_prompt_is_a_held_out_text():
-    held_out = json.loads((DATA / "text_heldout.json").read_text())
+    held_out = json.loads((DATA / "text_generation" / "text_heldout.json").read_text())
     for experiment_id, spec in text_generator.SPECS.items():
         for prompt in spec.examples:
             for document in held_out[experiment_id]:

@@ -12,13 +12,13 @@ import os
 import re
 import threading
 import uuid
-import zlib
 from pathlib import Path
 
 import httpx
 import pytest
 from test_crowd import PeakMemory  # VmHWM over VmRSS of a process, from /proc
 
+import bench.hostile
 from deploy.processes import answers, reserve_port, stop, wait_until
 
 HOSTILE = "127.0.0.2"  # the hostile client's source address
@@ -81,20 +81,9 @@ def assert_others_answered(url: str, address: str = OTHERS[0]) -> None:
 
 
 def deep_grey_png(path: Path, side: int) -> Path:
-    """A side x side 16-bit grey PNG, a horizontal ramp, written row by row (about 0.2 MB
-    for 9400 x 9400: 177 MB once decoded at 16 bits, 707 MB as float64)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
-
-    header = side.to_bytes(4, "big") * 2 + bytes([16, 0, 0, 0, 0])
-    ramp = b"".join((x * 65535 // side).to_bytes(2, "big") for x in range(side))
-    packer = zlib.compressobj(9)
-    data = b"".join(packer.compress(b"\x00" + ramp) for _ in range(side)) + packer.flush()
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
-    )
+    """A side x side 16-bit grey PNG, a horizontal ramp (about 0.2 MB for 9400 x 9400:
+    177 MB once decoded at 16 bits, 707 MB as float64), written to ``path``."""
+    path.write_bytes(bench.hostile.deep_grey_png(side))
     return path
 
 
@@ -344,7 +333,7 @@ def test_a_malformed_request_gets_a_clear_4xx(hub, request_kind):
 def test_the_blob_cap_refusal_is_a_413(hub):
     """Past the session's blob bytes, accept_blobs answers 413 with the limit (before:
     a 500, gr.Error raised where gradio expects an HTTP error)."""
-    from ui.gradio_internals import BLOB_BYTES_PER_SESSION
+    from ui.blobs import BLOB_BYTES_PER_SESSION
 
     _, url = hub
     session, chunk = uuid.uuid4().hex, b"\0" * (8 * 1024 * 1024)
@@ -355,6 +344,29 @@ def test_the_blob_cap_refusal_is_a_413(hub):
     assert refused.status_code == 413, refused.text
     assert f"{BLOB_BYTES_PER_SESSION >> 20} MB" in refused.json()["detail"]
     assert_others_answered(url)
+
+
+def test_config_and_uploads_name_no_server_folder_but_the_upload_folder(hub, tmp_path):
+    """/config and the upload response hold absolute paths (gradio_client sends them
+    back), but only inside gradio's upload folder, GRADIO_TEMP_DIR, which the hub
+    chooses: never the checkout or another folder of the server. (gradio's version
+    stays in /config: gradio_client reads it to pick its protocol.)"""
+    process, url = hub
+    environ = Path(f"/proc/{process.pid}/environ").read_bytes().decode().split("\0")
+    folder = next(e.split("=", 1)[1] for e in environ if e.startswith("GRADIO_TEMP_DIR="))
+    picture = deep_grey_png(tmp_path / "tiny.png", 8)
+    with visitor(HOSTILE) as http:
+        config = http.get(f"{url}config").text
+        uploaded = http.post(
+            f"{url}gradio_api/upload", files={"files": ("tiny.png", picture.read_bytes())}
+        ).text
+    checkout = str(Path(__file__).resolve().parent.parent)
+    for text in (config, uploaded):
+        assert checkout not in text
+        paths = re.findall(r'"(/[^"]*)"', text)
+        folders = [p for p in paths if p.count("/") > 1 and not p.startswith("/gradio_api")]
+        assert all(p.startswith(folder) for p in folders), folders[:5]
+    assert json.loads(uploaded)[0].startswith(folder)
 
 
 # ----------------------------------------------------------------- the queue, by address
@@ -461,7 +473,7 @@ def test_blobs_are_capped_per_address_whatever_the_sessions(hub):
     """8 MB blobs from one address, each from a new session (before: 15 sessions x 32 MB
     kept, +486 MB for 10 minutes): past 64 MB per address, HTTP 413 with the limit;
     another address still posts one."""
-    from ui.gradio_internals import BLOB_BYTES_PER_ADDRESS
+    from ui.blobs import BLOB_BYTES_PER_ADDRESS
 
     _, url = hub
     chunk = b"\0" * (8 * 1024 * 1024)
@@ -564,6 +576,66 @@ def test_webcam_streams_per_address_are_capped_and_a_silent_one_ends(hub):
                     break
             else:
                 raise AssertionError("the stream never ended")
+
+
+def tiny_frame() -> dict:
+    """A 32 x 32 JPEG webcam frame (a photo, shrunk), as the browser sends one: a data:
+    URL."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    photo = Path(__file__).parent.parent / "ui" / "examples" / "photos" / "coffee.jpg"
+    Image.open(photo).convert("RGB").resize((32, 32)).save(buffer, format="JPEG")
+    return {
+        "path": None,
+        "url": "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode(),
+    }
+
+
+def test_a_stream_slower_than_a_frame_a_second_ends_within_5_s(hub):
+    """A stream whose frames come one every 1.5 s (before: the idle end was 2 s after
+    the last frame, so such a stream held its slot for its whole time limit) ends within
+    5 s, by its 4th frame; another address's stream is then served."""
+    _, url = hub
+    session, ended, completed = uuid.uuid4().hex, threading.Event(), []
+    with visitor(HOSTILE) as http:
+        found = http.get(f"{url}config").json()["dependencies"]
+        stream = next(d["id"] for d in found if d.get("api_name") == "objects_detection_webcam")
+        answer = join(http, url, stream, [tiny_frame(), 0.3], session)
+        assert answer.status_code == 200, answer.text
+        event_id = answer.json()["event_id"]
+
+        def watch():
+            feed = f"{url}gradio_api/queue/data?session_hash={session}"
+            with visitor(HOSTILE) as reader, reader.stream("GET", feed) as events:
+                for line in events.iter_lines():
+                    if line.startswith("data:") and "process_completed" in line:
+                        ended.set()
+                        completed.append(line)
+                        return
+
+        threading.Thread(target=watch, daemon=True).start()
+        frames = 1  # the join's
+        body = {"data": [tiny_frame(), 0.3], "fn_index": stream, "session_hash": session}
+        while not ended.wait(1.5) and frames < 12:
+            http.post(f"{url}gradio_api/stream/{event_id}", json={**body, "event_data": None})
+            frames += 1
+    assert ended.is_set() and frames <= 4, f"still streaming after {frames} frames"
+    assert '"success":true' in completed[0].replace(" ", ""), completed[0]  # not an error
+    other = uuid.uuid4().hex
+    with visitor(OTHERS[0], timeout=60) as http:
+        assert join(http, url, stream, [tiny_frame(), 0.3], other).status_code == 200
+        feed = f"{url}gradio_api/queue/data?session_hash={other}"
+        with http.stream("GET", feed) as events:
+            served = next(
+                line
+                for line in events.iter_lines()
+                if "process_generating" in line or "process_completed" in line
+            )
+    assert '"success":true' in served.replace(" ", ""), served
 
 
 # ------------------------------------------- disk, last: it leaves the upload folder full

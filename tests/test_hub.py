@@ -9,8 +9,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from conftest import ROOT
-from core import weights
+from core import ROOT, weights
 from core.experiments import BY_ID, EXPERIMENTS, SECTIONS
 from hub import GALLERY, build_hub, cards, launch
 from tools.make_gallery import SIDE
@@ -102,7 +101,7 @@ def test_building_the_hub_leaves_gradio_making_server_apps_again():
 
 
 def test_building_the_hub_makes_no_throw_away_server_apps(monkeypatch):
-    # ui.gradio_internals.no_server_per_block: gradio builds a FastAPI app per Blocks
+    # ui.gradio_private.no_server_per_block: gradio builds a FastAPI app per Blocks
     # (counted here), but none while the hub is built; launch() makes the one that serves.
     from gradio.routes import App
 
@@ -138,9 +137,12 @@ def test_nothing_at_the_top_level_is_named_spaces():
 
 
 def test_the_core_and_training_never_import_gradio():
-    modules = [
-        f"{p.parent.name}.{p.stem}" for f in ("core", "training") for p in (ROOT / f).glob("*.py")
+    files = [
+        p.relative_to(ROOT).with_suffix("")
+        for f in ("core", "training")
+        for p in (ROOT / f).rglob("*.py")
     ]
+    modules = [".".join(p.parts) for p in files if p.name != "__init__"]
     check = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"
@@ -152,7 +154,7 @@ def test_the_core_and_training_never_import_gradio():
 def test_every_binary_a_space_receives_goes_through_lfs():
     # The Hub's git refuses binaries that are not in LFS (or Xet): .gitattributes.
     tracked = subprocess.run(
-        ["git", "ls-files", "-z", "weights", "ui/examples", "tests/data", "ui/gallery"],
+        ["git", "ls-files", "-z", "weights", "ui/examples", "data", "ui/gallery"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -195,15 +197,15 @@ def test_readme_experiments_table_is_the_experiments_and_their_metrics():
         assert experiment.upstream.replace("|", "\\|") in row
 
 
-def test_gradio_internals_name_the_gradio_release_they_were_checked_against():
-    """The guards patch gradio's internals: under another gradio release they must be
-    checked again, so the module refuses to load there (WRITTEN_FOR)."""
+def test_gradio_private_names_the_gradio_release_it_was_checked_against():
+    """The guards rely on some of gradio's internals: under another gradio release they
+    must be checked again, so the module refuses to load there (WRITTEN_FOR)."""
     import gradio as gr
 
-    from ui import gradio_internals
+    from ui import gradio_private
 
-    assert gradio_internals.WRITTEN_FOR == gr.__version__
+    assert gradio_private.WRITTEN_FOR == gr.__version__
     requirements = (ROOT / "requirements.in").read_text()
-    assert f"gradio[mcp]=={gradio_internals.WRITTEN_FOR}" in requirements
-    assert f"\ngradio=={gradio_internals.WRITTEN_FOR} " in (ROOT / "requirements.txt").read_text()
-    assert f"sdk_version: {gradio_internals.WRITTEN_FOR}" in (ROOT / "README.md").read_text()
+    assert f"gradio[mcp]=={gradio_private.WRITTEN_FOR}" in requirements
+    assert f"\ngradio=={gradio_private.WRITTEN_FOR} " in (ROOT / "requirements.txt").read_text()
+    assert f"sdk_version: {gradio_private.WRITTEN_FOR}" in (ROOT / "README.md").read_text()

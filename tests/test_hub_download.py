@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from olah_hub import commit_folder
 
-from conftest import ROOT
-from training.common import hub_layout
+from core import ROOT
+from training.common.publish import hub_layout
 
 CNN = "digits_recognition_cnn"
 REPO = "ns/digits_recognition_cnn"

@@ -35,10 +35,11 @@ from mcp.client.streamable_http import streamable_http_client
 from olah_hub import git
 from PIL import Image
 
-from conftest import ROOT, start_like_a_space, wait_for_client
+from core import ROOT
 from core.drawing import to_mnist
 from core.weights import HUB_NAMESPACE
 from deploy.processes import reserve_port, stop_group
+from helpers import start_like_a_space, wait_for_client
 
 EXPERIMENT = "digits_recognition_mlp"
 REPO_ID = f"{HUB_NAMESPACE}/{EXPERIMENT}"

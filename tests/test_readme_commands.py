@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from core import ROOT
 from deploy.processes import hub_answers, reserve_port, stop_group, wait_until
 
 SYSTEM_PATH = "/usr/bin:/bin"

@@ -31,7 +31,7 @@ import pytest
 from gradio_client import Client, handle_file
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import ROOT
+from core import ROOT
 from core.experiments import BY_ID
 from deploy.processes import environment, reserve_port, running, stop_group, wait_until
 from deploy.replicas import MAX_BODY, cores, find_haproxy, render, server_states

@@ -7,15 +7,17 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from conftest import DATA, smoke_train
-from core import gestures
+from core import DATA, gestures
 from core.errors import BadInput
 from core.hand_landmarks import features
-from training import flat_hands, hand_poses, hand_scenes, rock_paper_scissors, shaded_hands
+from helpers import smoke_train
+from training import rock_paper_scissors
+from training.hands import flat_hands, hand_poses, hand_scenes, shaded_hands
 from ui import rock_paper_scissors_tab, shared
 
 IDS = ["rock_paper_scissors_cnn", "rock_paper_scissors_transfer"]
 EXAMPLES = sorted((shared.EXAMPLES / "rock_paper_scissors").glob("*.png"))
+RPS = DATA / "rock_paper_scissors"
 SETS = {"flat renders": "rps_heldout.npz", "shaded renders on white": "rps_white_heldout.npz"}
 # Fixed floors (never read from metrics.json): a retrain that does worse fails here.
 # The CNN answers every picture. The transfer model answers only where MediaPipe finds a
@@ -41,7 +43,7 @@ VIEW_FLOOR = 0.9  # the transfer head, each gesture from each held-out view
 
 @pytest.fixture(scope="module")
 def heldout():
-    sample = np.load(DATA / "rps_heldout.npz")
+    sample = np.load(RPS / "rps_heldout.npz")
     return sample["images"], sample["labels"]
 
 
@@ -242,7 +244,7 @@ def test_huge_pictures_are_shrunk_and_the_cnn_sees_the_central_square():
 @pytest.mark.parametrize("name", SETS)
 def test_heldout_renders_reach_fixed_floors(classifier, name):
     experiment_id, classify = classifier
-    sample = np.load(DATA / SETS[name])  # 48 and 60 pictures: one is 0.021 and 0.017
+    sample = np.load(RPS / SETS[name])  # 48 and 60 pictures: one is 0.021 and 0.017
     answers = answers_to(classify, sample["images"])
     if experiment_id == "rock_paper_scissors_cnn":
         assert (answers >= 0).all()  # no "no hand": the CNN falls back to the whole frame
@@ -263,7 +265,7 @@ def test_no_class_takes_most_answers_on_a_balanced_set(classifier, name):
     # A model that answers one move to (nearly) everything must never ship. For the
     # transfer model the shares are counted over the pictures where it found a hand.
     experiment_id, classify = classifier
-    sample = np.load(DATA / SETS[name])
+    sample = np.load(RPS / SETS[name])
     assert np.bincount(sample["labels"], minlength=3).tolist() == [len(sample["labels"]) // 3] * 3
     answers = answers_to(classify, sample["images"])
     found = answers[answers >= 0]
@@ -421,7 +423,7 @@ def test_examples_follow_the_stated_rule(tmp_path):
 
 def test_examples_are_not_pictures_of_any_test_set():
     photos, _ = rock_paper_scissors.real_photos()
-    test_sets = [np.load(DATA / name)["images"] for name in SETS.values()] + [photos]
+    test_sets = [np.load(RPS / name)["images"] for name in SETS.values()] + [photos]
     for example in EXAMPLES:
         picture = Image.open(example).convert("RGB")
         for images in test_sets:
@@ -438,6 +440,7 @@ def test_api_refuses_a_blank_picture(hub_client, tmp_path):
         hub_client.predict(handle_file(str(blank)), api_name=f"/{IDS[0]}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("experiment_id", IDS)
 def test_training_module_runs_end_to_end_on_tiny_data(experiment_id, tmp_path):
     out = smoke_train(experiment_id, tmp_path / experiment_id)

@@ -16,20 +16,15 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from conftest import ROOT, smoke_train
+from core import ROOT
 from core.drawing import BRUSH_SIZE, to_both, to_mnist
 from core.models import load_keras, weights_file
 from core.weights import WEIGHTS_DIR
+from helpers import smoke_train
 from tools import make_gallery
-from training import (
-    icon_doodles,
-    icon_sets,
-    sketch_ensemble,
-    sketch_recognition,
-    sketchpad,
-    svg_paths,
-)
+from training import sketch_recognition
 from training import sketch_recognition_upstream as upstream
+from training.doodles import icon_doodles, icon_sets, sketch_ensemble, sketchpad, svg_paths
 from ui import shared, sketch_recognition_tab
 
 IDS = ["sketch_recognition_mlp", "sketch_recognition_cnn"]
@@ -367,6 +362,7 @@ def test_served_upstream_part_is_upstreams_weights(experiment_id):
     assert max(metrics["check_layer_max_rel_diff_vs_numpy"].values()) < 1e-4
 
 
+@pytest.mark.slow
 def test_smoke_conversion_writes_a_sealed_folder_offline(tmp_path):
     command = [sys.executable, "-m", "training.sketch_recognition_upstream", "--model", "mlp"]
     command += ["--smoke", "--epochs", "1", "--out", str(tmp_path)]
@@ -380,8 +376,9 @@ def test_smoke_conversion_writes_a_sealed_folder_offline(tmp_path):
 
 # ---------------------------------------------------------------- the doodle test set
 
-# The development set (tests/data/doodles.json, 261 doodles of 87 categories): recipes are
-# chosen on it. Floors a little under what the shipped models reach, so a worse one fails.
+# The development set (data/sketch_recognition/doodles.json, 261 doodles of 87
+# categories): recipes are chosen on it. Floors a little under what the shipped models
+# reach, so a worse one fails.
 DOODLE_FLOORS = {
     "sketch_recognition_mlp": (0.67, 0.82),  # reached 0.7126 / 0.8621 (ours alone 0.479 / 0.651)
     "sketch_recognition_cnn": (0.76, 0.89),  # reached 0.8008 / 0.9272 (ours alone 0.567 / 0.759)
@@ -430,7 +427,7 @@ def test_shipped_model_recognises_the_development_doodles(experiment_id, doodles
 
 # ---------------------------------------------------------------- the frozen test set
 
-# tests/data/sketch_test_doodles.json (tests/data/author_sketch_test.py): 381 doodles of
+# data/sketch_recognition/sketch_test_doodles.json (author_sketch_test.py beside it): 381 doodles of
 # 127 categories in QuickDraw's manner, frozen before any training change and never used
 # to choose a recipe; a model that gives one answer to everything scores under 0.01, a
 # random one 1/345 top-1.
@@ -471,6 +468,7 @@ def test_shipped_model_recognises_the_frozen_quickdraw_style_test_set(experiment
     assert share <= MAX_ANSWER_SHARE
 
 
+@pytest.mark.slow
 def test_smoke_training_writes_a_sealed_weights_folder(tmp_path):
     smoke_train("sketch_recognition_cnn", tmp_path)
     names = {p.name for p in tmp_path.iterdir()}

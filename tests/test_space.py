@@ -13,8 +13,9 @@ import sys
 import pytest
 from gradio_client import handle_file
 
-from conftest import ROOT, start_like_a_space, wait_for_client
+from core import ROOT
 from deploy.processes import reserve_port, stop_group
+from helpers import start_like_a_space, wait_for_client
 
 EXPERIMENT = "digits_recognition_cnn"
 START_TIMEOUT = 240  # seconds: importing gradio + TensorFlow on a busy 2-core machine

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import text_generator
+from core import DATA, text_generator
 from core.charrnn import Sampler, Vocabulary
 from core.errors import BadInput
 from core.models import load_keras
@@ -26,7 +26,7 @@ from training.text_generation import (
 
 IDS = list(text_generator.SPECS)
 PLAIN = ["text_generation_shakespeare_rnn", "text_generation_wikipedia_rnn"]
-HELD_OUT = Path(__file__).parent / "data" / "text_heldout.json"
+HELD_OUT = DATA / "text_generation" / "text_heldout.json"
 
 
 # ---------------------------------------------------------------- vocabulary and sampler
@@ -175,7 +175,7 @@ def test_default_settings_never_repeat_a_word_more_than_three_times_in_a_row(gen
 
 # Loss in nats per character, against the best character-frequency (unigram) model of
 # the same text (about 3.1-3.3 nats; an untrained network scores ln(vocabulary), over 4).
-# The text is committed by tests/data/make_text_heldout.py:
+# The text is committed by data/text_generation/make_text_heldout.py:
 # - text_heldout.json: validation documents. Training held them out of its batches but
 #   chose its best epoch by their loss, so this checks the choice, not generalisation.
 #   Ceilings sit above what the shipped models reach (1.64, 1.57, 1.24).
@@ -188,7 +188,7 @@ HELD_OUT_CEILING = {
     "text_generation_wikipedia_rnn": 1.80,
     "recipe_generation_rnn": 1.45,
 }
-NEVER_READ = Path(__file__).parent / "data" / "text_test.json"
+NEVER_READ = DATA / "text_generation" / "text_test.json"
 NEVER_READ_CEILING = {
     "text_generation_shakespeare_rnn": 1.90,
     "text_generation_wikipedia_rnn": 1.80,
@@ -294,6 +294,7 @@ def test_api_refuses_a_length_above_the_maximum(hub_client):
         hub_client.predict("Hello", 5000, 0.4, api_name="/text_generation_shakespeare_rnn")
 
 
+@pytest.mark.slow
 def test_training_smoke_run_writes_a_complete_weights_folder(tmp_path):
     from training.text_generation import train
     from training.text_generation_shakespeare_rnn import CONFIG

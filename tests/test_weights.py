@@ -14,7 +14,7 @@ from huggingface_hub.utils._http import default_client_factory
 
 from core import weights
 from core.weights import MissingWeights, resolve, write_manifest
-from training import common
+from training.common import cache, publish
 
 REVISION = "0123456789abcdef0123456789abcdef01234567"
 
@@ -106,7 +106,7 @@ def hub(olah, monkeypatch):
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", False)  # use_commit_api sets it
     monkeypatch.setenv("HF_HUB_DISABLE_XET", "0")
-    monkeypatch.setattr(common, "HUB_NAMESPACE", f"push-{uuid.uuid4().hex[:8]}")  # a new repo
+    monkeypatch.setattr(publish, "HUB_NAMESPACE", f"push-{uuid.uuid4().hex[:8]}")  # a new repo
     yield olah, use_commit_api(olah.mirrors)
     set_client_factory(default_client_factory)
 
@@ -134,7 +134,7 @@ def tiny_keras_folder(tmp_path):
     model.save(folder / "model.keras")
     (folder / "metrics.json").write_text('{"test_accuracy": 0.991}')
     data = ModelCardData(license="mit", library_name="keras", tags=["digits"])
-    common.write_model_card(folder, data, "# Digits\nA card.")
+    publish.write_model_card(folder, data, "# Digits\nA card.")
     write_manifest(folder)
     return folder, model
 
@@ -146,13 +146,13 @@ def test_push_uploads_keras_hub_layout_deletes_stale_files_and_pins(
 
     olah, transport = hub
     folder, model = tiny_keras_folder
-    (tmp_path / "README.md").write_text((common.ROOT / "README.md").read_text())
-    monkeypatch.setattr(common, "ROOT", tmp_path)  # README front matter written there
-    repo_id = f"{common.HUB_NAMESPACE}/digits_recognition_cnn"
+    (tmp_path / "README.md").write_text((publish.ROOT / "README.md").read_text())
+    monkeypatch.setattr(publish, "ROOT", tmp_path)  # README front matter written there
+    repo_id = f"{publish.HUB_NAMESPACE}/digits_recognition_cnn"
     commit(olah.mirrors, repo_id, {"stale.bin": b"an old file"})  # on the Hub already
     api = HfApi(token="hf_secret_token", endpoint=olah.url)
 
-    pin = common.push("digits_recognition_cnn", folder, api=api)
+    pin = publish.push("digits_recognition_cnn", folder, api=api)
 
     mirror = olah.mirrors / "models" / repo_id
     assert pin.revision == git(mirror, "rev-parse", "HEAD")
@@ -219,7 +219,7 @@ def test_hub_layout_keeps_every_member_of_the_keras_archive(tmp_path):
     (folder / "metrics.json").write_text('{"test_accuracy": 0.5}')
 
     staging = tmp_path / "staging"
-    files = common.hub_layout("digits_recognition_cnn", folder, staging, "ns/x")
+    files = publish.hub_layout("digits_recognition_cnn", folder, staging, "ns/x")
 
     assert any(name.startswith("assets/") for name in files), files
     assert "model.keras" not in files and "config.json" in files
@@ -230,7 +230,7 @@ def test_hub_layout_keeps_every_member_of_the_keras_archive(tmp_path):
 
 
 def test_readme_front_matter_preloads_exactly_the_committed_pins():
-    front = metadata_load(common.ROOT / "README.md")
+    front = metadata_load(publish.ROOT / "README.md")
     pinned = weights.pins()
     assert sorted(front.get("models", [])) == sorted({p.repo_id for p in pinned.values()})
     expected = [f"{p.repo_id} {','.join(p.files)} {p.revision}" for p in pinned.values()]
@@ -239,7 +239,7 @@ def test_readme_front_matter_preloads_exactly_the_committed_pins():
 
 def test_model_card_has_hub_metadata_and_body(tmp_path):
     data = ModelCardData(license="mit", library_name="keras", datasets=["mnist"], tags=["x"])
-    path = common.write_model_card(tmp_path, data, "# Title\nBody text")
+    path = publish.write_model_card(tmp_path, data, "# Title\nBody text")
     card = ModelCard.load(path)
     assert card.data.library_name == "keras" and card.data.datasets == ["mnist"]
     assert "Body text" in card.text
@@ -258,9 +258,9 @@ def test_shipped_weights_folders_verify_and_fit_the_budget():
 
 
 def test_prepared_arrays_are_cached_per_code_and_arguments(tmp_path, monkeypatch):
-    # training.common.cached_arrays: one file per (source of the code, arguments); a new
+    # training.common.cache.cached_arrays: one file per (source of the code, arguments); a new
     # argument or an edited function prepares the data anew, the same ones read the file.
-    monkeypatch.setattr(common, "CACHE", tmp_path)
+    monkeypatch.setattr(cache, "CACHE", tmp_path)
     calls = []
 
     def make(count: int) -> dict:
@@ -270,20 +270,20 @@ def test_prepared_arrays_are_cached_per_code_and_arguments(tmp_path, monkeypatch
     def helper():
         return 1
 
-    first = common.cached_arrays("demo", make, (helper,), count=3)
-    again = common.cached_arrays("demo", make, (helper,), count=3)
+    first = cache.cached_arrays("demo", make, (helper,), count=3)
+    again = cache.cached_arrays("demo", make, (helper,), count=3)
     np.testing.assert_array_equal(first["x"], again["x"])
     assert calls == [3]
-    common.cached_arrays("demo", make, (helper,), count=4)
+    cache.cached_arrays("demo", make, (helper,), count=4)
     assert calls == [3, 4]
 
     def helper():  # noqa: F811 - the same name, edited: another key
         return 2
 
-    common.cached_arrays("demo", make, (helper,), count=3)
+    cache.cached_arrays("demo", make, (helper,), count=3)
     assert calls == [3, 4, 3]
     files = sorted(path.name for path in (tmp_path / "arrays").iterdir())
-    assert len(files) == 3 and all(f.startswith(f"demo-v{common.ARRAYS_VERSION}-") for f in files)
+    assert len(files) == 3 and all(f.startswith(f"demo-v{cache.ARRAYS_VERSION}-") for f in files)
 
 
 @pytest.mark.parametrize(
@@ -304,9 +304,9 @@ def test_card_templates_write_the_shipped_cards(experiment_id):
     elif experiment_id.startswith("numbers"):
         template, values = "numbers_summation_rnn", module.card_values()
     else:
-        from training.text_generation import DEFAULTS
+        from training.text_generation import card_values
 
-        template, values = "text_generation", {"c": {**DEFAULTS, **module.CONFIG}}
-    body = (common.CARDS / f"{template}.md").read_text().format(m=metrics, **values)
+        template, values = "text_generation", card_values(module.CONFIG, metrics)
+    body = (publish.CARDS / f"{template}.md").read_text().format(m=metrics, **values)
     shipped = ModelCard.load(weights.WEIGHTS_DIR / experiment_id / "README.md").text
     assert body.strip() == shipped.strip()

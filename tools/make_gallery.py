@@ -164,7 +164,7 @@ def picture(experiment_id: str, fn) -> Image.Image:
 
 def request_functions(experiment) -> dict:
     """The request functions of the experiment's tab, by API name (gradio's ``fns``)."""
-    tab, _ = build_tab(experiment)
+    tab = build_tab(experiment)
     return {block.api_name: block.fn for block in tab.fns.values() if block.api_name}
 
 

@@ -8,12 +8,12 @@ markers in README.md. tests/test_hub.py checks that README holds what this write
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
+from core import ROOT
 from core.experiments import EXPERIMENTS, Experiment
 from core.weights import WEIGHTS_DIR
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = ROOT / "README.md"
 BEGIN = "<!-- experiments table: written by `python -m tools.readme_table` -->"
 END = "<!-- end of the experiments table -->"
 
@@ -21,12 +21,16 @@ END = "<!-- end of the experiments table -->"
 def row(experiment: Experiment) -> str:
     path = WEIGHTS_DIR / experiment.id / "metrics.json"
     metrics = json.loads(path.read_text()) if path.is_file() else {}
-    figures = [f"{experiment.metric_label}: **{experiment.figure(metrics)}**"]
-    figures += [f"{label}: {experiment.figure(metrics, key)}" for key, label in experiment.more]
+    label = experiment.filled(experiment.label_text, metrics)
+    figures = [f"{label}: **{experiment.figure(metrics)}**"]
+    figures += [
+        f"{experiment.filled(label, metrics)}: {experiment.figure(metrics, key)}"
+        for key, label in experiment.more
+    ]
     cells = [
         f"`{experiment.id}`",
         f"{experiment.section} / {experiment.short}",
-        experiment.data,
+        experiment.filled(experiment.data_text, metrics),
         "; ".join(figures),
         experiment.upstream,
     ]

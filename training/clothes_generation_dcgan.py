@@ -1,57 +1,31 @@
 """Clothes generation: a DCGAN that draws Fashion-MNIST clothes from 100-d noise.
 
-Upstream's experiment 13, retrained with the DCGAN paper's recipe (`training/dcgan_training.py`).
-Generator: a projection of the noise to 7x7x128 and two stride-2 transposed convolutions,
-batch norm and ReLU after every layer but the tanh output, slimmer than upstream's so that
-it trains on two shared CPU cores. Discriminator: two strided convolutions with LeakyReLU
-0.2, batch norm on the second, no dropout. Adam 2e-4 with beta1 0.5 for both, binary
-cross-entropy on logits, real images labelled 0.9 (one-sided label smoothing), batch 128.
-Trained on the 60,000 Fashion-MNIST training images from Debian's `dataset-fashion-mnist`
-(the 10,000 test images stay out, as the reference for the metrics); `--source upstream`
-loads the same data through `keras.datasets.fashion_mnist`.
-
-Upstream reported losses only. Here sample quality is measured with a small Fashion-MNIST
-classifier trained on the train split and shipped beside the generator
-(`training/dcgan_metrics.py`): the Frechet distance between its penultimate features of
-10,000 generated and 10,000 real test images (FID), the share of samples it classifies
-with confidence >= 0.9 and how many of the 10 classes the samples cover. The same figures
-for the real test images are the reference (their FID is taken against 10,000 real
-training images: the floor a perfect generator would reach). A memorisation check looks
-up the nearest training image of 1,000 samples (L2 in pixel space) and counts near-copies.
-
-The served generator is an exponential moving average of the trained generator's weights
-(decay 0.999, batch-norm statistics included). After every epoch 5,000 samples of the
-average, of latents of their own, are compared with 10,000 real *training* images, and the
-average with the lowest FID is kept: the choice never sees the test images nor the latents
-of the reported figures. A run may go on from an earlier run's generator (`--warm-start`,
-the step counter starting at the epoch it was saved at) with a new discriminator trained
-alone for an epoch first. Its figures: weights/clothes_generation_dcgan/metrics.json (and
-the card's FID-by-epoch curves).
-
-Training resumes from the last checkpoint (outside git; `--checkpoints` chooses the
-folder); every epoch it saves a checkpoint (both networks, the average, both optimisers,
-the step) and the epoch's average, and every 200 steps a preview grid of the same 16
-latent vectors, which become the training-progress GIF. A run asked for fewer epochs than
-the checkpoint holds only re-measures and re-saves.
+Upstream's experiment 13, retrained with the DCGAN paper's recipe (training/dcgan/), slimmed
+to train on two CPU cores, on Fashion-MNIST's training images (Debian's package). Upstream
+reported losses only: here a small classifier shipped beside the generator measures the
+samples (FID against the real test images, confident share, classes covered) and looks for
+near-copies of training images. The served generator is a moving average of the trained
+one's weights, chosen by FID on training images after every epoch; training resumes from
+its checkpoints. Figures: weights/clothes_generation_dcgan/metrics.json and its card.
 
     python -m training.clothes_generation_dcgan [--epochs N] [--checkpoints DIR]
-        [--warm-start GENERATOR.keras]
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-from huggingface_hub import ModelCardData
 from PIL import Image
 
 from core.dcgan import ID, LATENT_DIM, grid, to_pixels
-from training import common, dcgan_metrics, dcgan_training
+from training.common import arguments, cache, fetch, publish
+from training.dcgan import dcgan_metrics, dcgan_training
 
 CONFIG = {
     "id": ID,
@@ -70,17 +44,10 @@ DEBIAN_SHA256 = "39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc
 DATA_DIR = "usr/share/datasets/fashion-mnist"
 CLASSIFIER_FILE = "fashion_classifier.keras"  # shipped: the tests re-measure with it
 REFERENCE_FILE = "fid_reference.npz"  # mean and covariance of the real test features
-CHECKPOINTS = common.CACHE / "checkpoints" / ID
-# Earlier runs, reported beside this one's figures in metrics.json (they cannot be re-run
-# from this code): upstream's recipe (the model shipped before this one), measured with
-# this classifier; the first run (epochs 1-12, no moving average): FID of its generator on
-# 5,000 samples against the real test images after every epoch, its epoch-12 generator the
-# warm start of the run that followed; attempt 1 of that warm start (discriminator-only
-# steps, then 2e-4 for both): FID of the average on the choice's samples until stopped.
-PREVIOUS = {"fid": 54.46, "confident_share": 0.0414, "class_coverage": 10}
-FIRST_RUN = {"1": 52.42, "2": 26.11, "3": 17.03, "4": 13.36, "5": 11.64, "6": 9.05,
-             "7": 8.47, "8": 7.60, "9": 7.34, "10": 6.09, "11": 5.30, "12": 5.15}  # fmt: skip
-FIRST_WARM_START = {"13": 5.44, "14": 6.33, "15": 7.23, "16": 7.60}
+CHECKPOINTS = cache.CACHE / "checkpoints" / ID
+# Runs this code cannot re-run (upstream's recipe, the first run, a failed warm start):
+# their figures, carried into metrics.json beside each new run's.
+EARLIER = json.loads((Path(__file__).parent / "dcgan" / "earlier_runs.json").read_text())
 
 
 # ---------------------------------------------------------------- data
@@ -100,7 +67,7 @@ def load_data(source: str = "registry") -> tuple[tuple, tuple]:
         import keras
 
         return keras.datasets.fashion_mnist.load_data()
-    folder = common.debian_package(DEBIAN_PACKAGE, DEBIAN_SHA256) / DATA_DIR
+    folder = fetch.debian_package(DEBIAN_PACKAGE, DEBIAN_SHA256) / DATA_DIR
     return tuple(
         (
             _idx(folder / f"{split}-images-idx3-ubyte.gz"),
@@ -179,8 +146,7 @@ def score(generator, stick, noise: np.ndarray, data: tuple, run: dict) -> dict:
     copies = CONFIG["memorisation_samples"]
     samples = to_pixels(generator.predict(noise[:copies], verbose=0))
     earlier = {
-        "first_run_fid_by_epoch": FIRST_RUN,
-        "first_warm_start_fid_by_epoch": FIRST_WARM_START,
+        key: EARLIER[key] for key in ("first_run_fid_by_epoch", "first_warm_start_fid_by_epoch")
     }
     return {
         "epochs": round(run["steps"] / run["steps_per_epoch"], 2),
@@ -211,22 +177,12 @@ def score(generator, stick, noise: np.ndarray, data: tuple, run: dict) -> dict:
         "raw_fid_by_epoch": by_epoch(history, "raw_fid"),
         **(earlier if run["warm_start"] else {}),
         "upstream": "losses only: D 1.24, G 0.90 at epoch 2700 (no sample-quality figure)",
-        "previous_recipe": PREVIOUS,
+        "previous_recipe": EARLIER["previous_recipe"],
         "source": run["source"],
     }
 
 
 # ---------------------------------------------------------------- the weights folder
-
-
-def card_data() -> ModelCardData:
-    return ModelCardData(
-        license="mit",
-        library_name="keras",
-        tags=["gan", "dcgan", "image-generation", "fashion-mnist", "ml-experiments-hub"],
-        datasets=["fashion_mnist"],
-        pipeline_tag="unconditional-image-generation",
-    )
 
 
 def curve(by_epoch: dict) -> str:
@@ -239,7 +195,7 @@ def card_values(metrics: dict) -> dict:
     first_run = curve(metrics.get("first_run_fid_by_epoch", {}))
     values = {"warm": warm, "first_run": first_run, "warmup_steps": dcgan_training.D_WARMUP_STEPS}
     return {
-        "history": common.card_text("clothes_generation_dcgan_warm_start", metrics, **values)
+        "history": publish.card_text("clothes_generation_dcgan_warm_start", metrics, **values)
         if warm
         else "",
         "n": f"{metrics['eval_samples']:,}",
@@ -255,10 +211,10 @@ def card_values(metrics: dict) -> dict:
 def save(generator, stick, noise: np.ndarray, metrics: dict, checkpoints: Path, args) -> Path:
     """weights/<id>/: the chosen generator (the discriminator stays in the checkpoint), the
     classifier and the reference statistics the tests re-measure with, the GIF, a sample
-    grid, and through ``common.publish`` metrics.json, the card and the manifest."""
+    grid, and through ``publish.publish`` metrics.json, the card and the manifest."""
     import keras
 
-    folder = common.weights_folder(ID, args.out)
+    folder = publish.weights_folder(ID, args.out)
     keras.saving.save_model(generator, folder / "model.keras")
     stick.classifier.save(folder / CLASSIFIER_FILE, include_optimizer=False)
     mean, covariance = stick.reference
@@ -267,7 +223,19 @@ def save(generator, stick, noise: np.ndarray, metrics: dict, checkpoints: Path, 
     samples = to_pixels(generator(noise[:64], training=False).numpy())
     Image.fromarray(grid(samples, 8)).save(folder / "samples.png")
     values = card_values(metrics)
-    common.publish(ID, folder, metrics, card_data(), ID, values, args.push)
+    publish.publish(
+        ID,
+        folder,
+        metrics,
+        publish.card_data(
+            ["gan", "dcgan", "image-generation", "fashion-mnist", "ml-experiments-hub"],
+            datasets=["fashion_mnist"],
+            pipeline_tag="unconditional-image-generation",
+        ),
+        ID,
+        values,
+        args.push,
+    )
     return folder
 
 
@@ -285,7 +253,7 @@ def parse(argv: list[str] | None):
         help=f"a generator saved at epoch {dcgan_training.WARM_START_EPOCH}",
     )
     extra_args, argv = extra.parse_known_args(argv)
-    args = common.parse_args(__doc__, CONFIG["epochs"], argv)
+    args = arguments.parse_args(__doc__, CONFIG["epochs"], argv)
     args.checkpoints, args.warm_start = extra_args.checkpoints, extra_args.warm_start
     return args
 
@@ -294,7 +262,7 @@ def main(argv: list[str] | None = None) -> dict:
     import keras
 
     args = parse(argv)
-    common.limit_threads()  # one inter-op thread: the CPUs are shared
+    arguments.limit_threads()  # one inter-op thread: the CPUs are shared
     keras.utils.set_random_seed(0)
 
     # Data: [-1, 1] for the GAN (tanh output), [0, 1] for the classifier.

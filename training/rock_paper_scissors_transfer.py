@@ -1,25 +1,13 @@
 """Rock-paper-scissors by transfer learning from a network trained on real hands (upstream 6).
 
-Upstream put a small head (Dropout 0.5 -> Dense 3) on a frozen ImageNet MobileNetV2. No
-MobileNetV2 weights and no hand photos exist in the package registries, but MediaPipe's
-hand-landmark network (trained by Google on real hands) does, inside the `mediapipe`
-0.10.14 wheel. So the frozen backbone here is MediaPipe's palm detector + hand-landmark
-model (TFLite, `core/hand_landmarks.py`), its 21 landmarks, normalised for position,
-size and in-plane rotation, are the features, and a small Dense head learns rock, paper
-or scissors from them. The head trains on landmarks of posed hands from
-`training/hand_poses.py` (exact skeleton geometry, with noise and mirroring), from
-any angle and from named views (knuckles-first, thumb side, pinky side, tilted out of
-the picture's plane, palm, back), plus what MediaPipe itself reads off rendered training
-hands (flat ones from any angle, shaded ones from each view). The landmarks' unit of
-length is the palm's visible size (wrist -> knuckle or the knuckle span, the longer):
-seen knuckles-first a fist no longer blows up into long fingers ("paper"). Its presence
-score gives "no hand".
-
-It is measured on the 20 real photos of npm `fingerpose`, on held-out skeleton poses of
-every gesture from every view (angles training never drew), on shaded renders of those
-views through MediaPipe and on held-out flat renders through the whole pipeline.
-Its figures: weights/rock_paper_scissors_transfer/metrics.json (and README's experiments
-table).
+Upstream put a small head on a frozen ImageNet MobileNetV2; neither its weights nor hand
+photos exist in the package registries, but MediaPipe's hand-landmark network (trained on
+real hands, inside the mediapipe wheel) does. So MediaPipe is the frozen backbone
+(`core/hand_landmarks.py`): its 21 landmarks, normalised for position, the palm's visible
+size and rotation, are the features, and a small Dense head learns the gesture from
+landmarks of posed skeletons (training/hands/) and from MediaPipe's reading of rendered
+hands, from named views too (knuckles-first, side, tilted). Measured on real photos,
+held-out poses and views, and renders through the whole pipeline.
 
     python -m training.rock_paper_scissors_transfer [--epochs N] [--out DIR]
 """
@@ -28,7 +16,9 @@ import keras
 import numpy as np
 
 from core.hand_landmarks import HandLandmarker, features
-from training import common, hand_poses, rock_paper_scissors
+from training import rock_paper_scissors
+from training.common import arguments, publish
+from training.hands import hand_poses
 
 CONFIG = {
     "id": "rock_paper_scissors_transfer",
@@ -189,10 +179,10 @@ def view_rows(metrics: dict) -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     # No upstream source: upstream's data are CGI photos; this model trains on landmarks.
-    args = common.parse_args(__doc__, CONFIG["epochs"], argv, sources=("registry",))
+    args = arguments.parse_args(__doc__, CONFIG["epochs"], argv, sources=("registry",))
     keras.utils.set_random_seed(CONFIG["seed"])
     rng = np.random.default_rng(CONFIG["seed"])
-    folder = common.weights_folder(CONFIG["id"], args.out)
+    folder = publish.weights_folder(CONFIG["id"], args.out)
     backbone = rock_paper_scissors.fetch_landmarker(folder)  # frozen, shipped beside the head
     counts = CONFIG["smoke"] if args.smoke else CONFIG
 

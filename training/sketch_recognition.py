@@ -1,18 +1,13 @@
 """What the two sketch recognisers share: the rendered doodle datasets (``prepare``,
 cached), leave-one-set-out evaluation, the weights folder, the committed test sample and
-the example doodles; each ``training/sketch_recognition_<model>.py`` holds its CONFIG and
-model.
+the example doodles; each ``training/sketch_recognition_<model>.py`` holds its model.
 
-Icons from the sets of ``icon_sets`` (parsed by ``svg_paths``) are re-drawn as doodles by
-``icon_doodles``; ``sketchpad`` draws the committed doodle sets as the canvas sends them;
-``quickdraw`` reads upstream's data on machines with internet.
-
-Both models train on doodle-ised, hand-drawn-style renders of icons from npm icon sets
-(line art, emoji, silhouettes) mapped to QuickDraw categories, one set left out. They are
-measured on the frozen test set of doodles drawn in QuickDraw's manner
-(tests/data/sketch_test_doodles.json), on the development doodles where recipes are chosen
-(tests/data/doodles.json) and on the icon set training never saw (leave-one-set-out);
-upstream's figures are on real QuickDraw, different data."""
+Both train on icons from npm icon sets re-drawn as hand-drawn doodles (training/doodles/),
+mapped to QuickDraw categories, one set left out. They are measured on the frozen
+QuickDraw-style test doodles, on the development doodles where recipes are chosen (both in
+data/sketch_recognition/) and on the left-out icon set; upstream's figures are on real
+QuickDraw, different data.
+"""
 
 from __future__ import annotations
 
@@ -22,12 +17,12 @@ from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
-from huggingface_hub import ModelCardData
 
-from core import drawing
+from core import DATA, ROOT, drawing
 from core.drawing import BRUSH_SIZE
 from core.experiments import BY_ID
-from training import common, icon_doodles, icon_sets, quickdraw, sketchpad, svg_paths
+from training.common import arguments, cache, plots, publish, scoring
+from training.doodles import icon_doodles, icon_sets, quickdraw, sketchpad, svg_paths
 
 SEED = 7
 PER_CATEGORY = 250  # training renders per category, spread over its drawings
@@ -35,18 +30,19 @@ MIN_DRAWINGS = 3  # categories the training sets draw fewer times are left out
 TEST_RENDERS = 12  # renders of every held-out drawing
 VALIDATION = 0.05  # share of the (shuffled) training renders kept for validation curves
 TRAIN_STYLE = icon_doodles.DOODLE  # how the training icons are re-drawn (icon_doodles.Style)
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_PATH = ROOT / "tests" / "data" / "sketches_heldout.npz"
-# The development doodles: drawings authored as canvas strokes (tests/data/author_doodles.py),
-# never used for training; recipes are chosen on them.
-DOODLES_PATH = ROOT / "tests" / "data" / "doodles.json"
-# The frozen test set: doodles in QuickDraw's manner (tests/data/author_sketch_test.py),
-# never used for training or for choosing anything; it only measures.
-TEST_DOODLES_PATH = ROOT / "tests" / "data" / "sketch_test_doodles.json"
+SAMPLE_PATH = DATA / "sketch_recognition" / "sketches_heldout.npz"
+# The development doodles: drawings authored as canvas strokes
+# (data/sketch_recognition/author_doodles.py), never used for training; recipes are chosen
+# on them.
+DOODLES_PATH = DATA / "sketch_recognition" / "doodles.json"
+# The frozen test set: doodles in QuickDraw's manner
+# (data/sketch_recognition/author_sketch_test.py), never used for training or for choosing
+# anything; it only measures.
+TEST_DOODLES_PATH = DATA / "sketch_recognition" / "sketch_test_doodles.json"
 EXAMPLES = ROOT / "ui" / "examples" / "sketch_recognition"
 # The tab's examples: doodles authored like the test set but drawn separately
-# (tests/data/author_doodles.py EXAMPLES), saved as the canvas would send them.
-EXAMPLE_DOODLES = ROOT / "tests" / "data" / "example_doodles.json"
+# (data/sketch_recognition/author_doodles.py EXAMPLES), saved as the canvas would send them.
+EXAMPLE_DOODLES = DATA / "sketch_recognition" / "example_doodles.json"
 
 
 def _render_chunk(job: tuple) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +99,7 @@ def prepare(train, test, labels, smoke: bool) -> dict[str, np.ndarray]:
     set and name), the parser, the renderer and the canvas preprocessing."""
     per_category, test_renders = (2, 1) if smoke else (PER_CATEGORY, TEST_RENDERS)
     code = (render_parallel, _render_chunk, svg_paths, icon_sets, icon_doodles, drawing)
-    return common.cached_arrays(
+    return cache.cached_arrays(
         "sketches", render_splits, code,
         train=train, test=test, labels=labels, per_category=per_category,
         test_renders=test_renders, style=TRAIN_STYLE, workers=1 if smoke else 2,
@@ -148,8 +144,8 @@ def evaluate(model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """Top-1 and top-3 accuracy of uint8 images."""
     probabilities = model.predict(x[..., None].astype(np.float32) / 255.0, verbose=0)
     return {
-        "accuracy": common.top_k_accuracy(y, probabilities, 1),
-        "top3_accuracy": common.top_k_accuracy(y, probabilities, 3),
+        "accuracy": scoring.top_k_accuracy(y, probabilities, 1),
+        "top3_accuracy": scoring.top_k_accuracy(y, probabilities, 3),
     }
 
 
@@ -162,8 +158,8 @@ def evaluate_doodles(model, labels: list[str], path: Path = DOODLES_PATH) -> dic
     probabilities = np.asarray(model.predict_on_batch(x[known][..., None] / 255.0))
     answers = Counter(np.argmax(probabilities, axis=1).tolist())
     return {
-        "doodle_accuracy": round(common.top_k_accuracy(truth, probabilities, 1), 4),
-        "doodle_top3_accuracy": round(common.top_k_accuracy(truth, probabilities, 3), 4),
+        "doodle_accuracy": round(scoring.top_k_accuracy(truth, probabilities, 1), 4),
+        "doodle_top3_accuracy": round(scoring.top_k_accuracy(truth, probabilities, 3), 4),
         "doodle_count": len(known),
         "doodle_categories": len({names[i] for i in known}),
         "doodle_largest_answer_share": round(answers.most_common(1)[0][1] / len(known), 4),
@@ -175,7 +171,7 @@ def train(model, x_train, y_train, config: dict, args) -> dict:
     VALIDATION share kept for validation; resumable from ``checkpoints`` (not in smoke runs)."""
     import keras
 
-    batch_size, checkpoints = config["batch_size"], common.CACHE / "checkpoints" / config["id"]
+    batch_size, checkpoints = config["batch_size"], cache.CACHE / "checkpoints" / config["id"]
     steps = args.epochs * -(-int(len(x_train) * (1 - VALIDATION)) // batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(config["learning_rate"], steps, alpha=0.1)
     model.compile(
@@ -214,15 +210,16 @@ def score(model, test, labels: list[str], info: dict, config: dict, args) -> dic
         **development,
         "doodle_note": (
             f"{development['doodle_count']} doodles of {development['doodle_categories']} "
-            "categories authored as canvas strokes (tests/data/doodles.json), drawn with the "
-            "tab's brush and preprocessed as the canvas is; never used for training or "
+            "categories authored as canvas strokes (data/sketch_recognition/doodles.json), drawn "
+            "with the tab's brush and preprocessed as the canvas is; never used for training or "
             "choosing a model"
         ),
         **{f"frozen_{key}": value for key, value in frozen.items()},
         "frozen_doodle_note": (
             f"{frozen['doodle_count']} doodles of {frozen['doodle_categories']} categories "
-            "drawn in QuickDraw's manner (tests/data/sketch_test_doodles.json), frozen before "
-            "any recipe change: the test set; the doodles above are the development set"
+            "drawn in QuickDraw's manner (data/sketch_recognition/sketch_test_doodles.json), "
+            "frozen before any recipe change: the test set; the doodles above are the "
+            "development set"
         ),
         "categories": len(labels),
         "distinct_drawings": info.get("distinct_drawings"),
@@ -242,36 +239,30 @@ def score(model, test, labels: list[str], info: dict, config: dict, args) -> dic
     }
 
 
-def card_data(experiment_id: str, metrics: dict) -> ModelCardData:
-    return ModelCardData(
-        license="mit",
-        library_name="keras",
-        tags=["image-classification", "sketch", "quickdraw", "doodle", "gradio"],
-        model_name=experiment_id,
-        eval_results=common.accuracy_result(
-            metrics, "icon-doodles", f"held-out icon set {metrics['held_out_icon_set']} as doodles"
-        ),
-    )
-
-
 def save(config: dict, model, history: dict, metrics: dict, labels: list[str], info: dict, args):
     """weights/<id>/: the model, labels, drawings per category, curves, and through
-    ``common.publish`` metrics.json, the card (training/cards/sketch_recognition.md) and
+    ``publish.publish`` metrics.json, the card (training/cards/sketch_recognition.md) and
     the manifest."""
     experiment_id = config["id"]
-    folder = common.weights_folder(experiment_id, args.out)
-    common.save_for_serving(model, folder / "model.keras")
+    folder = publish.weights_folder(experiment_id, args.out)
+    publish.save_for_serving(model, folder / "model.keras")
     (folder / "labels.json").write_text(json.dumps(labels, indent=0) + "\n")
     per_category = info.get("drawings_per_category", {})
     (folder / "drawings_per_category.json").write_text(json.dumps(per_category, indent=0) + "\n")
-    common.save_plots(folder, history)
+    plots.save_plots(folder, history)
     values = {
         "title": BY_ID[experiment_id].title,
         "sets": ", ".join(f"`{s[1]}` ({s[3]})" for s in icon_sets.ICON_SETS),
         "licences": ", ".join(sorted({s[3] for s in icon_sets.ICON_SETS})),
     }
-    card = card_data(experiment_id, metrics)
-    common.publish(experiment_id, folder, metrics, card, "sketch_recognition", values, args.push)
+    card = publish.card_data(
+        ["image-classification", "sketch", "quickdraw", "doodle", "gradio"],
+        model_name=experiment_id,
+        eval_results=publish.accuracy_result(
+            metrics, "icon-doodles", f"held-out icon set {metrics['held_out_icon_set']} as doodles"
+        ),
+    )
+    publish.publish(experiment_id, folder, metrics, card, "sketch_recognition", values, args.push)
     return folder
 
 
@@ -302,7 +293,7 @@ def main(config: dict, build_model, argv: list[str] | None = None, doc: str = ""
     import keras
 
     experiment_id = config["id"]
-    args = common.parse_args(
+    args = arguments.parse_args(
         doc or BY_ID[experiment_id].title, config["epochs"], argv, fixtures=True
     )
     keras.utils.set_random_seed(SEED)

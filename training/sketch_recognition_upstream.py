@@ -1,23 +1,12 @@
-"""Sketch recognition with upstream's own trained models: the TF.js layers models that
-upstream's app serves (trained by upstream on real QuickDraw, 345 categories), converted
-to Keras and combined with ours into the one model a sketch tab serves.
+"""Sketch recognition with upstream's own trained models (real QuickDraw, 345 categories),
+converted from TF.js to Keras and averaged with ours into the one model a sketch tab serves.
 
-No training here. The TF.js files (``model.json`` + ``.bin``) come from this project's
-copy, training/vendor/upstream_sketches/ (provenance, checksums and upstream's MIT notice
-there; sha256-checked), or with ``--source upstream`` from upstream's pinned commits.
-The Keras model is built from the file's topology, and every layer's output is checked
-against a numpy recomputation from the file's weights. Then candidates are scored on the
-development doodles only (tests/data/doodles.json): ours alone, upstream's alone (fed
-MNIST's framing, as a new user would, and QuickDraw's), upstream's fine-tuned on our
-renders (training/sketch_fine_tune.py, ``--epochs``), and weighted averages of each with
-ours; ``sketch_ensemble.chosen`` says how the best is picked. It is saved as ONE Keras
-model over upstream's 345 categories: input (28, 28, 2) = ``core.drawing.to_both`` (ours
-reads the MNIST framing, upstream's the QuickDraw one), output ``weight`` x upstream's +
-(1 - weight) x ours placed in upstream's label order. The frozen test set is scored for
-the served model only, for metrics.json.
-
-Ours is the ``ours`` layer of the folder's model.keras (or the whole of it, as
-``training.sketch_recognition_<model>`` writes it), so a fresh clone converts offline.
+No training: the TF.js files come from training/vendor/upstream_sketches/ (sha256-checked;
+`--source upstream`: upstream's pinned commits), every converted layer checked against
+numpy. Candidates (ours, upstream's, upstream's fine-tuned, weighted averages) are scored
+on the development doodles only (data/sketch_recognition/) and the best is saved as one
+model over (28, 28, 2) = `core.drawing.to_both`; the frozen test set scores only the
+served model. Ours is read from the folder's model.keras, so a fresh clone converts offline.
 
     python -m training.sketch_recognition_upstream --model cnn|mlp [--source upstream]
 """
@@ -32,8 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from training import common, objects_detection, sketch_fine_tune
-from training import sketch_ensemble as ensemble
+from core.weights import WEIGHTS_DIR
+from training import objects_detection
+from training.common import arguments, cache, publish
+from training.doodles import sketch_ensemble as ensemble
+from training.doodles import sketch_fine_tune
 
 VENDORED = Path(__file__).resolve().parent / "vendor" / "upstream_sketches"
 REPOSITORY = "trekhleb/machine-learning-experiments"
@@ -89,7 +81,7 @@ def upstream_file(name: str, source: str = "registry", folder: Path = VENDORED) 
     else:
         from urllib.request import urlopen
 
-        cached = common.CACHE / "upstream_sketches" / commit / path
+        cached = cache.CACHE / "upstream_sketches" / commit / path
         if not cached.is_file():
             url = RAW.format(repository=REPOSITORY, commit=commit, path=path)
             with urlopen(url, timeout=120) as response:
@@ -232,18 +224,7 @@ def parse(argv: list[str] | None):
     chooser = argparse.ArgumentParser(add_help=False)
     chooser.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
     known, rest = chooser.parse_known_args(argv)
-    return known.model, common.parse_args(__doc__, sketch_fine_tune.EPOCHS, rest)
-
-
-def card_data(metrics: dict):
-    from huggingface_hub import ModelCardData
-
-    return ModelCardData(
-        license="mit",
-        library_name="keras",
-        tags=["image-classification", "sketch", "quickdraw", "doodle", "converted", "ensemble"],
-        model_name=metrics["id"],
-    )
+    return known.model, arguments.parse_args(__doc__, sketch_fine_tune.EPOCHS, rest)
 
 
 def served_metrics(served, labels: list[str], dev, dev_names, experiment_id: str) -> dict:
@@ -295,8 +276,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     kind, args = parse(argv)
     experiment_id = f"sketch_recognition_{kind}"
-    folder = common.weights_folder(experiment_id, args.out)
-    shipped = folder if (folder / "model.keras").is_file() else common.WEIGHTS_DIR / experiment_id
+    folder = publish.weights_folder(experiment_id, args.out)
+    shipped = folder if (folder / "model.keras").is_file() else WEIGHTS_DIR / experiment_id
 
     # Data: upstream's TF.js files and labels, our model, the development doodles.
     labels = quickdraw_labels(args.source)
@@ -323,7 +304,7 @@ def main(argv: list[str] | None = None) -> dict:
     scores = ensemble.candidates(outputs, truth, known)
     name, base, weight = ensemble.chosen(scores)
     model = ensemble.combined(ours, ours_labels, upstreams[base], labels, weight)
-    common.save_for_serving(model, folder / "model.keras")
+    publish.save_for_serving(model, folder / "model.keras")
     served = keras.saving.load_model(folder / "model.keras", compile=False, safe_mode=True)
     (folder / "labels.json").write_text(json.dumps(labels, indent=0) + "\n")
 
@@ -349,7 +330,18 @@ def main(argv: list[str] | None = None) -> dict:
     )
     values = card_values(kind, metrics, labels)
     template = "sketch_recognition_upstream"
-    common.publish(experiment_id, folder, metrics, card_data(metrics), template, values, args.push)
+    publish.publish(
+        experiment_id,
+        folder,
+        metrics,
+        publish.card_data(
+            ["image-classification", "sketch", "quickdraw", "doodle", "converted", "ensemble"],
+            model_name=metrics["id"],
+        ),
+        template,
+        values,
+        args.push,
+    )
     return metrics
 
 

@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from huggingface_hub import ModelCardData
 
 from core import charrnn
 from core.charrnn import STOP, Vocabulary
 from core.experiments import BY_ID
-from training import common
-from training.common import CACHE, pypi_package, read_member
+from training.common import arguments, cache, publish
+from training.common.cache import CACHE
+from training.common.fetch import pypi_package, read_member
 
 CHECKPOINTS = CACHE / "checkpoints"
 # What the three share; each CONFIG names the rest (id, corpus, epochs, epoch_chars, ...).
@@ -237,9 +237,9 @@ def prepare(config: dict, source: str, smoke: bool) -> tuple[dict, Vocabulary]:
     corpus = config["corpus"][source]
     code = (CORPORA[corpus], split_documents, stream_ids, charrnn)
     keys = ("validation", "test", "min_count", "separator")
-    arguments = {key: config[key] for key in keys}
-    data = common.cached_arrays(
-        config["id"], id_streams, code, corpus=corpus, smoke=smoke, **arguments
+    options = {key: config[key] for key in keys}
+    data = cache.cached_arrays(
+        config["id"], id_streams, code, corpus=corpus, smoke=smoke, **options
     )
     return data, Vocabulary(data["vocab"].tolist())
 
@@ -334,27 +334,17 @@ def evaluate(model, config: dict, data: dict, validation, state: dict, args) -> 
     }
 
 
-def card_data(config: dict) -> ModelCardData:
-    return ModelCardData(
-        license=config["license"],
-        library_name="keras",
-        language=["en"],
-        pipeline_tag="text-generation",
-        tags=["char-rnn", "gru", "ml-experiments-hub"],
-        model_name=config["id"],
-        eval_results=None,
-    )
-
-
-def test_sentence(metrics: dict) -> str:
-    """The card's line on the test share, where the config holds one out."""
-    if "test_loss_per_char" not in metrics:
-        return ""
-    return (
-        f"\n  On {metrics['test_documents']:,} test documents ({metrics['test_size']:,} "
-        "characters) that training never read, not even to choose the epoch: "
-        f"**{metrics['test_loss_per_char']} nats per character**."
-    )
+def card_values(config: dict, metrics: dict) -> dict:
+    """What the card template reads besides the metrics: the CONFIG over DEFAULTS, and a
+    line on the test share where the config holds one out."""
+    test = ""
+    if "test_loss_per_char" in metrics:
+        test = (
+            f"\n  On {metrics['test_documents']:,} test documents ({metrics['test_size']:,} "
+            "characters) that training never read, not even to choose the epoch: "
+            f"**{metrics['test_loss_per_char']} nats per character**."
+        )
+    return {"c": {**DEFAULTS, **config}, "test": test}
 
 
 def train(config: dict, argv: list[str] | None = None, doc: str = "") -> dict:
@@ -363,7 +353,7 @@ def train(config: dict, argv: list[str] | None = None, doc: str = "") -> dict:
     import keras
 
     config = {**DEFAULTS, **config}
-    args = common.parse_args(doc or BY_ID[config["id"]].title, config["epochs"], argv)
+    args = arguments.parse_args(doc or BY_ID[config["id"]].title, config["epochs"], argv)
     keras.utils.set_random_seed(0)
 
     # Data: whole documents go to train, validation or test.
@@ -390,11 +380,24 @@ def train(config: dict, argv: list[str] | None = None, doc: str = "") -> dict:
     print(json.dumps({k: v for k, v in metrics.items() if k != "history"}, indent=2))
 
     # Publish: model, vocabulary, metrics, model card, manifest last.
-    folder = common.weights_folder(config["id"], args.out)
+    folder = publish.weights_folder(config["id"], args.out)
     model.save(folder / "model.keras")
     vocab.save(folder)
-    values = {"c": config, "test": test_sentence(metrics)}
-    common.publish(
-        config["id"], folder, metrics, card_data(config), "text_generation", values, args.push
+    values = card_values(config, metrics)
+    publish.publish(
+        config["id"],
+        folder,
+        metrics,
+        publish.card_data(
+            ["char-rnn", "gru", "ml-experiments-hub"],
+            license=config["license"],
+            language=["en"],
+            pipeline_tag="text-generation",
+            model_name=config["id"],
+            eval_results=None,
+        ),
+        "text_generation",
+        values,
+        args.push,
     )
     return metrics

@@ -20,7 +20,7 @@ CONFIG = {
     "license": "mit",  # the project licence; the sonnets are public domain
     "dropout": 0.2,
     "batch_size": 32,
-    "test": 0.05,  # never read in training: tests/data/text_test.json holds it
+    "test": 0.05,  # never read in training: data/text_generation/text_test.json holds it
     "epochs": 25,
     "epoch_chars": 200_000,
     "upstream_figure": "train loss 0.467 (tiny-shakespeare, LSTM 1024, 40 epochs)",

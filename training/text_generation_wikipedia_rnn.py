@@ -23,7 +23,7 @@ CONFIG = {
     ),
     "license": "cc-by-sa-4.0",
     "min_count": 50,  # about 95 characters; the rare rest (0.05% of the text) is dropped
-    "test": 0.05,  # never read in training: tests/data/text_test.json holds it
+    "test": 0.05,  # never read in training: data/text_generation/text_test.json holds it
     "epochs": 8,
     "epoch_chars": 600_000,
     "upstream_figure": "train loss 2.18 (1000 Wikipedia articles, LSTM 1024)",

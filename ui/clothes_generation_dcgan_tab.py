@@ -8,7 +8,7 @@ import gradio as gr
 from core.dcgan import MAX_SAMPLES, MAX_SEED, generators
 from core.experiments import Experiment
 from core.models import load_keras, weights_file
-from ui.gradio_internals import with_clear_error
+from ui.inputs import Number, Slider
 from ui.shared import examples_of, model_card_panel, named, shows_errors, sketchpad, unwrapped
 
 SEEDS = [[0, 16], [42, 16], [2026, 36]]  # the noise examples: seed, number of samples
@@ -49,14 +49,8 @@ def build(experiment: Experiment) -> gr.Blocks:
             gr.Interface(
                 fn=from_noise,
                 inputs=[
-                    with_clear_error(
-                        gr.Number(42, precision=0, minimum=0, maximum=MAX_SEED, label="Seed"),
-                        f"The seed must be a whole number from 0 to {MAX_SEED:,}.",
-                    ),
-                    with_clear_error(
-                        gr.Slider(1, MAX_SAMPLES, value=16, step=1, label="Number of samples"),
-                        f"The number of samples must be a whole number from 1 to {MAX_SAMPLES}.",
-                    ),
+                    Number(42, precision=0, minimum=0, maximum=MAX_SEED, label="Seed"),
+                    Slider(1, MAX_SAMPLES, value=16, step=1, label="Number of samples"),
                 ],
                 # The grid of the inputs' defaults is there when the tab opens.
                 outputs=gr.Image(from_noise(42, 16), label="Generated clothes", format="png"),

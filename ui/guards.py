@@ -148,7 +148,7 @@ class UploadQuota:
         """gradio's upload folder's size, measured at most every 10 s (counted between)."""
         measured_at, total = self.folder
         if now - measured_at > 10:
-            from gradio.utils import get_upload_folder
+            from ui.gradio_private import get_upload_folder
 
             files = Path(get_upload_folder()).rglob("*")
             total = sum(f.stat().st_size for f in files if f.is_file())

@@ -19,7 +19,7 @@ from core.objects_detector import (
 )
 from core.stream_worker import STALE, StreamWorker, sharing_note
 from core.weights import resolve
-from ui.gradio_internals import with_clear_error
+from ui.inputs import Slider
 from ui.shared import (
     STREAMS,
     array_image,
@@ -87,8 +87,7 @@ def stream_model(experiment_id: str, names: list[str]):
 
 
 def _slider() -> gr.Slider:
-    slider = gr.Slider(0.05, 1.0, value=SCORE, step=0.05, label="Score threshold")
-    return with_clear_error(slider, "The score threshold must be a number in (0, 1].")
+    return Slider(0.05, 1.0, value=SCORE, step=0.05, label="Score threshold")
 
 
 def build(experiment: Experiment) -> gr.Blocks:

@@ -23,6 +23,7 @@ from core.gestures import (
     NoHand,
     add_round,
     load_classifier,
+    real_photo_answers_text,
     winner,
 )
 from ui.shared import (
@@ -173,12 +174,7 @@ def real_photo_rows(metrics: dict) -> dict[str, str]:
     real = metrics.get("real_photo_accuracy")
     if real is None:
         return {}
-    answers = []
-    for photos_of, answer in metrics.get("real_photo_answers", {}).items():
-        if isinstance(answer, dict):
-            answer = ", ".join(f"{label} ×{count}" for label, count in answer.items())
-        answers.append(f"{photos_of} → {answer}")
     return {
         "Real photos (20, npm fingerpose)": f"{real:.2f}",
-        "Its answers to them": "; ".join(answers),
+        "Its answers to them": real_photo_answers_text(metrics["real_photo_answers"]),
     }

@@ -13,10 +13,9 @@ import gradio as gr
 import numpy as np
 
 from core.errors import BadInput
-from core.experiments import BY_ID, DISCLAIMER, Experiment
+from core.experiments import DISCLAIMER, Experiment
 from core.models import predict_one
-from core.photo import MAX_PIXELS
-from ui.gradio_internals import guard_images, with_clear_error
+from ui.inputs import Drawing, Image
 
 EXAMPLES = Path(__file__).parent / "examples"
 
@@ -24,9 +23,6 @@ EXAMPLES = Path(__file__).parent / "examples"
 # that many queued requests to one model share one call. Off by default: bench/load.py
 # --batch measured no gain here, and one bad request in a batch fails the whole batch.
 MAX_BATCH = int(os.environ.get("HUB_MAX_BATCH", "1"))
-# Pixels (all images of one value together) that an input gradio decodes in full may
-# hold: a drawing (canvas 400x400) or a numpy photo. 16 MP is 64 MB once decoded as RGBA.
-DECODED_MAX_PIXELS = 16_000_000
 # Webcam streams served at once, per stream event (each visitor's stream holds a slot
 # while it runs, up to its time limit or hub.STREAM_IDLE s without a frame): different
 # visitors' streams run side by side, each answered on its newest frame.
@@ -126,27 +122,6 @@ def follow_drawing(pad: gr.Sketchpad, label: gr.Label, model, prepare, answer) -
     )
 
 
-def tab_header(experiment: Experiment, link_similar: bool = True) -> gr.Button | None:
-    """Title, description and the similar-experiment link, inside the current Blocks.
-
-    The link is a button that hub.py wires to select the similar experiment's tab; it is
-    returned (None when there is none to link to).
-    """
-    with gr.Row():
-        # At least 320 px wide: on a phone the link goes under the title, not beside it
-        # in a narrow column that stretched the title over five lines.
-        with gr.Column(min_width=320):
-            gr.Markdown(f"## {experiment.title}\n{experiment.description}")
-        if experiment.similar and link_similar:
-            return gr.Button(
-                f"Similar experiment: {BY_ID[experiment.similar].title} →",
-                size="sm",
-                scale=0,
-                elem_id=f"{experiment.id}-similar",
-            )
-    return None
-
-
 # The class of every drawing canvas: BRUSH_FIRST finds the canvases by it.
 DRAWING = "drawing"
 # The page's script (hub.launch passes it as launch(js=...)): gradio 6.31 opens a sketchpad
@@ -177,15 +152,15 @@ def sketchpad(label: str, brush_size: int = 24) -> gr.Sketchpad:
     The function gets a dict whose "composite" is the drawing (RGBA, opaque); pass it to
     core.drawing.to_mnist.
     """
-    pad = gr.Sketchpad(
+    return Drawing(  # gr.Sketchpad's settings: no image sources, one fixed colour
         label=label,
         canvas_size=(400, 400),
         brush=gr.Brush(default_size=brush_size, colors=["#000000"], color_mode="fixed"),
+        sources=(),
+        transforms=("crop",),
         type="numpy",
         elem_classes=DRAWING,
     )
-    pad = with_clear_error(pad, "The drawing is not an image (send a PNG, JPEG or WebP).")
-    return guard_images(pad, DECODED_MAX_PIXELS)
 
 
 def photo_input(label: str = "Photo") -> gr.Image:
@@ -193,24 +168,17 @@ def photo_input(label: str = "Photo") -> gr.Image:
     function the file exactly as sent (core.photo.open_photo reads it), and turns a file
     Pillow cannot even open into a clear gr.Error: gradio's own preprocessing would
     otherwise fail with a generic "Error" before our code runs. Only the visitor's own
-    upload is opened, and only up to core.photo.MAX_PIXELS (ui.gradio_internals.guard_images)."""
-    image = gr.Image(
+    upload is opened, and only up to core.photo.MAX_PIXELS (ui/inputs.py)."""
+    return Image(
         sources=["upload", "webcam", "clipboard"], type="filepath", image_mode=None, label=label
     )
-    return guard_images(with_clear_error(image, _not_an_image), MAX_PIXELS)
 
 
 def array_image(**options) -> gr.Image:
     """A gr.Image that hands the function a numpy array (webcam streams, the
     rock-paper-scissors photo): the same checks as photo_input, but gradio decodes these
     in full, so the limit is DECODED_MAX_PIXELS."""
-    image = gr.Image(type="numpy", **options)
-    return guard_images(with_clear_error(image, _not_an_image), DECODED_MAX_PIXELS)
-
-
-def _not_an_image(payload) -> str:
-    name = Path(getattr(payload, "orig_name", None) or "the file").name
-    return f"`{name}` is not an image Pillow can read (JPEG, PNG, WebP...)."
+    return Image(type="numpy", **options)
 
 
 def model_card_panel(experiment: Experiment, extra: dict[str, str] | None = None) -> None:

@@ -15,7 +15,7 @@ from core.text_generator import (
     MIN_TEMPERATURE,
     load_generator,
 )
-from ui.gradio_internals import with_clear_error
+from ui.inputs import Number, Slider
 from ui.shared import model_card_panel, named, shows_errors, unwrapped
 
 DOC = f"""Continue a text with a character-level recurrent network.
@@ -45,29 +45,20 @@ def build(experiment: Experiment) -> gr.Blocks:
             fn=request_function(generator, experiment.id),
             inputs=[
                 gr.Textbox(label=spec.prompt_label, max_length=MAX_PROMPT),
-                with_clear_error(
-                    gr.Slider(
-                        MIN_LENGTH, MAX_LENGTH, spec.length, step=100, label="Length (characters)"
-                    ),
-                    f"Length must be from {MIN_LENGTH} to {MAX_LENGTH} characters.",
+                Slider(MIN_LENGTH, MAX_LENGTH, spec.length, step=100, label="Length (characters)"),
+                Slider(
+                    MIN_TEMPERATURE,
+                    MAX_TEMPERATURE,
+                    value=spec.temperature,
+                    step=0.1,
+                    label="Fuzziness (temperature): low repeats itself, high invents",
                 ),
-                with_clear_error(
-                    gr.Slider(
-                        MIN_TEMPERATURE,
-                        MAX_TEMPERATURE,
-                        value=spec.temperature,
-                        step=0.1,
-                        label="Fuzziness (temperature): low repeats itself, high invents",
-                    ),
-                    f"Fuzziness (temperature) must be from {MIN_TEMPERATURE} to {MAX_TEMPERATURE}.",
-                ),
-                with_clear_error(
-                    gr.Number(
-                        value=None,
-                        precision=0,
-                        label="Seed (optional: the same seed gives the same text)",
-                    ),
-                    f"Seed must be a whole number from 0 to {MAX_SEED - 1}, or empty.",
+                Number(
+                    value=None,
+                    precision=0,
+                    minimum=0,
+                    maximum=MAX_SEED - 1,
+                    label="Seed (optional: the same seed gives the same text)",
                 ),
             ],
             # The text sampled when the model was loaded is there when the tab opens.
