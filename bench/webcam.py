@@ -10,6 +10,10 @@ call to another tab (/digits_recognition_cnn) idle and during the streams, with 
 average. The RPS tab's stream only keeps the newest frame for PLAY's snapshot: it is
 measured as frames kept per second.
 
+Each visitor is its own address (127.0.0.2, 127.0.0.3, ...): the bench plays the hub's
+trusted proxy and each browser sends X-Forwarded-For, as visitors behind HAProxy would
+(the hub runs at most two streams per address).
+
 With --pin the hub runs on the first core and the visitors' browsers on the others, so
 that browsers cannot take the hub's CPU (on 2 cores each browser could otherwise send
 only about 4 frames a second).
@@ -37,7 +41,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from bench.common import arguments, connect, load_note, start_hub, stop, timed
+from bench.common import arguments, connect, load_note, start_server, stop, timed
 from bench.webcam_stages import stage_table
 from core import ROOT
 from deploy.processes import cpu_seconds
@@ -50,6 +54,13 @@ TABS = [DETECTION, RPS]  # each opened by its deep link, /?tab=<id>
 SIZE = (640, 480)  # a common webcam's frame
 FPS = 30
 SECONDS_PER_PHOTO = 2
+PROXY = "127.0.0.1"  # the bench, as the hub's trusted proxy (HUB_TRUSTED_PROXIES)
+
+
+def address(index: int) -> str:
+    """Visitor ``index``'s address (from 0): 127.0.0.2, 127.0.0.3, ..."""
+    return f"127.0.0.{index + 2}"
+
 
 # Wraps fetch: the time of each frame sent (queue/join, then /stream/<event>) and of each
 # answer (a process_generating / process_completed message on /queue/data).
@@ -171,6 +182,7 @@ def visitor(url: str, experiment_id: str, video: Path, ready, done, results, ind
                 executable_path=CHROMIUM, headless=True, args=browser_args(video)
             )
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_extra_http_headers({"X-Forwarded-For": address(index)})
             page.add_init_script(PROBE)
             open_webcam(page, url, experiment_id)
             ready.wait(timeout=600)
@@ -264,7 +276,9 @@ def main(argv: list[str] | None = None) -> None:
         DETECTION: fake_camera(scratch / "photos.y4m", photos),
         RPS: fake_camera(scratch / "hands.y4m", hands),
     }
-    process, url, _ = start_hub([*tabs, OTHER])
+    only = ["hub.py", "--host", PROXY, "--only", ",".join([*tabs, OTHER])]
+    trusted = {"HUB_TRUSTED_PROXIES": PROXY}
+    process, url, _ = start_server(lambda port: [*only, "--port", str(port)], trusted)
     try:
         if args.pin:
             pin(process.pid)

@@ -7,10 +7,10 @@ this process on the fake camera's photos as the browser sends them, p50 per fram
   (decode is core.photo's checks and the PIL image);
 - encode: the answer saved as gradio saves a format="jpeg" output (PIL's default quality).
 
-The stream model (STREAM_SIZE input) on frames of the capture the page asks for, then the
-512 photo model on the 640x480 frames the page sent before (the same stages). bench.webcam
-adds the rest: what gradio and the network cost, as the server CPU per answered frame
-minus these stages.
+The stream model (STREAM_SIZE input, LiteRT on one thread) on frames of the capture the
+page asks for, then the 512 photo model on the 640x480 frames the page sent before (the
+same stages). bench.webcam adds the rest: what gradio and the network cost, as the server
+CPU per answered frame minus these stages.
 
     python -m bench.webcam_stages [--frames 30] [--smoke]
 """
@@ -93,10 +93,10 @@ def stage_table(count: int) -> dict[str, float]:
     capture = (CAPTURE["video"]["width"]["ideal"], CAPTURE["video"]["height"]["ideal"])
     rows = {}
     for label, model, side, size in [
-        (f"stream {objects_detector.STREAM_SIZE} px, {capture[0]}x{capture[1]} frames",
+        (f"stream {objects_detector.STREAM_SIZE} px LiteRT, {capture[0]}x{capture[1]} frames",
          objects_detector.STREAM_MODEL, objects_detector.STREAM_SIZE, capture),
         (f"photo model {objects_detector.SIZE} px, 640x480 frames (before)",
-         "saved_model", objects_detector.SIZE, (640, 480)),
+         objects_detector.PHOTO_MODEL, objects_detector.SIZE, (640, 480)),
     ]:  # fmt: skip
         detect, names = objects_detector.load_detector(folder, model)
         rows[label] = profile(detect, names, camera_frames(size, count), side)

@@ -1,16 +1,18 @@
 """Objects detection (upstream experiment 7) without the UI: the COCO objects in a photo.
 
-Serves the MobileNetV3-CenterNet converted from TF.js (training/objects_detection.py):
-the photo is resized to 512x512 (0..255), the network proposes 100 boxes, and this module
-keeps those above the score threshold after non-max suppression, in photo pixels. Webcam
-frames go to the same network exported at STREAM_SIZE (``stream_model/``): a third of
-the 512 model's CPU, and it finds the boxes the 512 model finds on the example photos
-(tests/test_objects_detection.py).
+Serves the MobileNetV3-CenterNet converted from TF.js to LiteRT (training/
+objects_detection.py), run by XNNPACK on one CPU thread per call: the photo is resized to
+512x512 (0..255), the network proposes 100 boxes, and this module keeps those above the
+score threshold after non-max suppression, in photo pixels. Webcam frames go to the same
+network exported at STREAM_SIZE (``stream_model.tflite``): it finds the boxes the 512
+model finds on the example photos (tests/test_objects_detection.py).
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -21,20 +23,51 @@ from core.errors import BadInput
 
 SIZE = 512  # the network's input side for photos
 STREAM_SIZE = 384  # for webcam frames: 320 lost chelsea's cat (measured, issue 28)
-STREAM_MODEL = "stream_model"  # its SavedModel, next to the 512 one
+PHOTO_MODEL = "model.tflite"  # the 512 network's LiteRT file
+STREAM_MODEL = "stream_model.tflite"  # the STREAM_SIZE one, next to it
 SCORE = 0.3  # upstream: 0.3 in the notebook, 0.2 on the demo page
 IOU = 0.5  # upstream's demo page
 MAX_BOXES = 20  # upstream's demo page
 
 
-def load_detector(folder: Path, model: str = "saved_model"):
-    """The SavedModel's detect function and the 80 COCO class names; ``model`` is
-    STREAM_MODEL for the webcam's smaller input."""
-    import tensorflow as tf
-
-    detect = tf.saved_model.load(str(folder / model))
+def load_detector(folder: Path, model: str = PHOTO_MODEL):
+    """(the network: a (side, side, 3) uint8 array -> its 100 rows, the 80 COCO class
+    names); ``model`` is PHOTO_MODEL or STREAM_MODEL."""
     names = json.loads((folder / "labels.json").read_text())
-    return detect, names
+    return LiteNetwork(folder / model), names
+
+
+class LiteNetwork:
+    """A LiteRT detector: a (side, side, 3) uint8 array -> its 100 rows (x1, y1, x2, y2,
+    score, class). A call takes a free interpreter, or makes one when all are busy (so
+    there are as many as calls ever ran at once), each on one CPU thread: the stream
+    worker's threads are then the streams' whole share of the cores."""
+
+    def __init__(self, path: Path):
+        self.model = path.read_bytes()
+        self._free: list = []
+        self._lock = threading.Lock()
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        with self._lock:
+            interpreter = self._free.pop() if self._free else None
+        if interpreter is None:
+            from ai_edge_litert.interpreter import Interpreter
+
+            interpreter = Interpreter(model_content=self.model, num_threads=1)
+            interpreter.allocate_tensors()
+        try:
+            interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x[None])
+            interpreter.invoke()
+            return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[0]
+        finally:
+            with self._lock:
+                self._free.append(interpreter)
+
+    def interpreters(self) -> int:
+        """How many interpreters it has made (all free between calls)."""
+        with self._lock:
+            return len(self._free)
 
 
 def detections(
@@ -44,24 +77,20 @@ def detections(
     PIL image, best first, after score threshold and class-agnostic non-max suppression;
     ``side`` is the network's input side (SIZE, or STREAM_SIZE for the stream model)."""
     x = photo.square(image, side, crop=False)
-    return boxes_in(network(detect, x), image.size, score, side)
-
-
-def network(detect, x: np.ndarray) -> np.ndarray:
-    """The network's 100 rows (x1, y1, x2, y2, score, class) for one square uint8 input."""
-    import tensorflow as tf
-
-    return np.asarray(detect(tf.constant(x[None].astype(np.float32))))[0]
+    return boxes_in(detect(x), image.size, score, side)
 
 
 def boxes_in(rows: np.ndarray, size: tuple[int, int], score: float, side: int) -> list:
     """``detections``' answer from the network's rows: above ``score``, after
     non-max suppression, scaled from the ``side`` input to a ``size`` (width, height) image."""
-    import tensorflow as tf
-
     rows = rows[np.isfinite(rows).all(axis=1) & (rows[:, 4] >= score)]
-    boxes = rows[:, [1, 0, 3, 2]]  # y1, x1, y2, x2 as TensorFlow's NMS wants
-    keep = tf.image.non_max_suppression(boxes, rows[:, 4], MAX_BOXES, IOU).numpy()
+    rows = rows[np.argsort(-rows[:, 4], kind="stable")]
+    keep: list[int] = []
+    for index in range(len(rows)):  # greedy: a box overlapping a better kept one goes
+        if len(keep) == MAX_BOXES:
+            break
+        if all(iou(rows[index, :4], rows[kept, :4]) <= IOU for kept in keep):
+            keep.append(index)
     width, height = size
     scale = np.array([width, height, width, height], np.float32) / side
     return [(rows[i, :4] * scale, float(rows[i, 4]), int(rows[i, 5])) for i in keep]
@@ -72,7 +101,8 @@ def iou(a, b) -> float:
     w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])
-    return float(w * h / (area - w * h))
+    union = area - w * h
+    return float(w * h / union) if union > 0 else 0.0
 
 
 def recall(reference: list, found: list, overlap: float = 0.5) -> tuple[int, int]:
@@ -133,7 +163,7 @@ def stream_frame(
     clock("decode")
     x = photo.square(image, side, crop=False)
     clock("resize")
-    rows = network(detect, x)
+    rows = detect(x)
     clock("network")
     found = boxes_in(rows, image.size, score, side)
     clock("nms")
@@ -170,9 +200,18 @@ def draw_boxes(image, annotations: list):
     from PIL import ImageDraw
 
     draw = ImageDraw.Draw(image)
+    font = _label_font()
     for (x1, y1, x2, y2), label in annotations:
         draw.rectangle((x1, y1, x2, y2), outline=(255, 40, 40), width=3)
-        left, top, right, bottom = draw.textbbox((x1 + 4, y1 + 2), label)
+        left, top, right, bottom = draw.textbbox((x1 + 4, y1 + 2), label, font=font)
         draw.rectangle((x1, y1, right + 4, bottom + 2), fill=(255, 40, 40))
-        draw.text((x1 + 4, y1 + 2), label, fill=(255, 255, 255))
+        draw.text((x1 + 4, y1 + 2), label, fill=(255, 255, 255), font=font)
     return image
+
+
+@functools.cache
+def _label_font():
+    """Pillow's default font, loaded once (PIL loads it on every unfonted call)."""
+    from PIL import ImageFont
+
+    return ImageFont.load_default()

@@ -6,12 +6,15 @@ stream that has waited longest goes first), so N visitors share it fairly; a str
 at most one frame waiting, and a newer frame takes its place (the older one is answered
 ``STALE`` at once): no frame waits behind a stale one. The threads are the worker's share
 of the cores (HUB_STREAM_THREADS, default all cores but one), so API requests and the
-other tabs always keep a core, however many visitors stream.
+other tabs always keep a core, however many visitors stream. On Linux the threads can
+also run at a lower priority (HUB_STREAM_NICE nice levels below the hub; default 0): a
+request to another tab that needs the worker's core then gets it first. Off by default:
+at 10, on a core shared with other busy processes, the streams were starved (0 answers
+in 30 s, bench.webcam --pin on a loaded machine).
 
-The model is loaded (``load``) when the first frame comes, not at start-up: it costs
-about 100 MB of memory (measured with the Objects stream model) that a hub nobody streams
-to does not need, and the hub's start-up does not wait for it. The first stream's first
-answer waits for it (a few seconds).
+The model is loaded (``load``) when the first frame comes, not at start-up: memory (tens
+of MB for the Objects stream model) that a hub nobody streams to does not need, and the
+hub's start-up does not wait for it. The first stream's first answer waits for it.
 
 The worker also counts what each stream gets: ``sharing`` says how many streams are live
 and how many frames a second each was answered, for the visitor's page.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import collections
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -36,6 +40,19 @@ def default_threads() -> int:
     return max(1, int(setting) if setting else (os.cpu_count() or 2) - 1)
 
 
+def default_nice() -> int:
+    """HUB_STREAM_NICE: how much lower than the hub's the worker threads' priority is."""
+    return int(os.environ.get("HUB_STREAM_NICE", "0"))
+
+
+def lower_priority(nice: int) -> None:
+    """The calling thread's priority lowered by ``nice`` (Linux: each thread has its own;
+    elsewhere the whole process would change, so nothing is done there)."""
+    if nice > 0 and sys.platform.startswith("linux"):
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
+
+
 class _Job:
     def __init__(self, stream: Hashable, frame):
         self.stream, self.frame = stream, frame
@@ -45,13 +62,16 @@ class _Job:
 
 class StreamWorker:
     """``answer(stream, frame)`` runs ``run(frame)`` on one of ``threads`` worker threads
-    (started on first use) and returns its result, or STALE if a newer frame of the same
-    stream came first; ``run``'s exception is raised in the caller. ``run`` is what
-    ``load()`` returns, called once, by the first worker thread, when the first frame
-    comes."""
+    (started on first use, ``nice`` lower in priority) and returns its result, or STALE if
+    a newer frame of the same stream came first; ``run``'s exception is raised in the
+    caller. ``run`` is what ``load()`` returns, called once, by the first worker thread,
+    when the first frame comes."""
 
-    def __init__(self, load: Callable[[], Callable], threads: int | None = None):
+    def __init__(
+        self, load: Callable[[], Callable], threads: int | None = None, nice: int | None = None
+    ):
         self.threads = threads or default_threads()
+        self.nice = default_nice() if nice is None else nice
         self._load = load
         self._run: Callable | None = None
         self._load_error: Exception | None = None
@@ -109,6 +129,7 @@ class StreamWorker:
                 threading.Thread(target=self._serve, name=name, daemon=True).start()
 
     def _serve(self) -> None:
+        lower_priority(self.nice)
         while True:
             with self._ready:
                 while not self._waiting:

@@ -1,12 +1,14 @@
-"""Objects detection: COCO MobileNetV3-CenterNet converted from TF.js to a TensorFlow
-SavedModel (stands in for upstream experiment 7, SSDLite MobileNetV2 on COCO).
+"""Objects detection: COCO MobileNetV3-CenterNet converted from TF.js to TensorFlow, then
+to LiteRT (stands in for upstream experiment 7, SSDLite MobileNetV2 on COCO).
 
 No training: the pretrained CenterNet of npm `@vladmandic/human` (a TF.js graph model) is
-converted, its fused TF.js ops split back into TensorFlow's own. metrics.json records the
-checks: fused layers recomputed in numpy from the package's weights, the example photos'
-answers. The graph is saved again at the webcam stream's smaller input (`stream_model/`,
-fully convolutional but for a few sizes, rewritten), with the share of the full model's
-boxes it finds. `--source upstream` is not available: upstream's model came from TF Hub.
+converted, its fused TF.js ops split back into TensorFlow's own, then written as LiteRT
+files that XNNPACK runs on one CPU thread: `model.tflite` (512 px, for photos) and
+`stream_model.tflite` (the webcam stream's smaller input; the network is fully
+convolutional but for a few sizes, rewritten). metrics.json records the checks: fused
+layers recomputed in numpy from the package's weights, each LiteRT file against the graph,
+the example photos' answers, and the share of the 512 model's boxes the stream model finds.
+`--source upstream` is not available: upstream's model came from TF Hub.
 
     python -m training.objects_detection
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import numpy as np
 import tensorflow as tf
@@ -178,20 +181,33 @@ def at_side(model: dict, weights: dict[str, np.ndarray], side: int) -> dict[str,
 
 
 class Detector(tf.Module):
-    """The converted graph as a SavedModel: images (1, side, side, 3) in 0..255 ->
+    """The converted graph as a TensorFlow function: uint8 images (1, side, side, 3) ->
     detections (1, 100, 6) = x1, y1, x2, y2 (input pixel coordinates), score, class."""
 
     def __init__(self, graph: tf.compat.v1.GraphDef, side: int = SIZE):
         super().__init__()
         self._graph = graph
-        spec = tf.TensorSpec([1, side, side, 3], tf.float32, name="images")
+        spec = tf.TensorSpec([1, side, side, 3], tf.uint8, name="images")
         self.__call__ = tf.function(self._detect, input_signature=[spec], autograph=False)
 
     def _detect(self, images):
         (detections,) = tf.graph_util.import_graph_def(
-            self._graph, input_map={f"{INPUT}:0": images}, return_elements=[f"{OUTPUT}:0"]
+            self._graph,
+            input_map={f"{INPUT}:0": tf.cast(images, tf.float32)},
+            return_elements=[f"{OUTPUT}:0"],
         )
         return detections
+
+
+def lite_model(graph: tf.compat.v1.GraphDef, side: int = SIZE) -> bytes:
+    """The graph (made for a ``side`` input) as a LiteRT model: uint8 images in, float16
+    weights (XNNPACK unpacks them once, at load)."""
+    module = Detector(graph, side)
+    function = module.__call__.get_concrete_function()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([function], module)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [tf.float16]
+    return converter.convert()
 
 
 # ------------------------------------------------------------------------ checks
@@ -241,6 +257,13 @@ def check(detect, graph, weights, labels: list[str], photo_names: list[str]) -> 
         "check_first_depthwise_max_rel_diff_vs_numpy": rel_diff(depthwise, expected_depthwise),
     }
     assert max(diffs.values()) < 1e-4, f"split fused ops differ from numpy: {diffs}"
+    # The LiteRT file against the TensorFlow graph it was converted from: the best score.
+    pixels = x.astype(np.uint8)
+    graph_rows = np.asarray(Detector(graph).__call__(tf.constant(pixels)))[0]
+    diffs["check_litert_best_score_diff_vs_tensorflow"] = float(
+        abs(detect(pixels[0])[:, 4].max() - graph_rows[:, 4].max())
+    )
+    assert diffs["check_litert_best_score_diff_vs_tensorflow"] < 1e-3, diffs
 
     found = {}
     for name in photo_names:
@@ -322,12 +345,14 @@ def main(argv: list[str] | None = None) -> dict:
     if args.refresh_fixtures or not example_photos.EXAMPLES.is_dir():
         example_photos.write_examples()
 
-    # Model: the core-op graph, saved and reloaded as served.
+    # Model: the core-op graph as LiteRT files, reloaded as served.
     graph = core_graph(model, weights)
-    tf.saved_model.save(Detector(graph), str(folder / "saved_model"))
+    (folder / objects_detector.PHOTO_MODEL).write_bytes(lite_model(graph))
     side = objects_detector.STREAM_SIZE
     stream_graph = core_graph(model, at_side(model, weights, side))
-    tf.saved_model.save(Detector(stream_graph, side), str(folder / objects_detector.STREAM_MODEL))
+    (folder / objects_detector.STREAM_MODEL).write_bytes(lite_model(stream_graph, side))
+    for replaced in ("saved_model", "stream_model"):  # the SavedModels served before
+        shutil.rmtree(folder / replaced, ignore_errors=True)
     detect, names = objects_detector.load_detector(folder)
     stream, _ = objects_detector.load_detector(folder, objects_detector.STREAM_MODEL)
 
@@ -335,12 +360,14 @@ def main(argv: list[str] | None = None) -> dict:
     photo_names = ["astronaut"] if args.smoke else example_photos.PHOTOS
     metrics = check(detect, graph, weights, names, photo_names)
     hits, boxes = stream_recall(detect, stream, photo_names)
-    size = sum(p.stat().st_size for p in (folder / "saved_model").rglob("*") if p.is_file())
+    size = (folder / objects_detector.PHOTO_MODEL).stat().st_size
+    stream_size = (folder / objects_detector.STREAM_MODEL).stat().st_size
     metrics.update(
         source=f"npm {PACKAGE}",
         architecture="MobileNetV3-CenterNet",
         weights_mb=round(size / 1e6, 2),
         stream_input_side=side,
+        stream_model_mb=round(stream_size / 1e6, 2),
         stream_recall_of_512_boxes=round(hits / max(boxes, 1), 4),
         stream_recall_boxes=boxes,
         score_threshold=objects_detector.SCORE,

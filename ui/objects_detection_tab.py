@@ -91,12 +91,12 @@ def _slider() -> gr.Slider:
 
 
 def build(experiment: Experiment) -> gr.Blocks:
+    # The file is read now; its interpreter is made by the first photo (30 ms more, once):
+    # about 60 MB that a hub whose visitors never send a photo does not hold.
     detect, names = load_detector(resolve(experiment.id))
-    detector(detect, names)(photo.warm_up_photo())  # trace the graph now, not on first visit
     # The webcam's frames go to the same network exported at a smaller input, run by one
-    # worker for every visitor's stream (core/stream_worker.py). A TensorFlow Lite
-    # conversion was measured slower on a quiet machine (139 against 117 ms of CPU a
-    # call at 512) and removed.
+    # worker for every visitor's stream (core/stream_worker.py): LiteRT runs each call
+    # on one thread, so the worker's threads are the streams' whole share of the cores.
     worker = StreamWorker(lambda: stream_model(experiment.id, names))
     with gr.Blocks() as tab:
         # The live webcam first, in sight as the tab opens; a photo under it.
@@ -152,8 +152,8 @@ def build(experiment: Experiment) -> gr.Blocks:
                 "SSDLite MobileNetV2: no registry holds SSDLite's weights",
                 "Shown": f"boxes above the score threshold (default {SCORE}), non-max "
                 f"suppression at IoU {IOU}, at most {MAX_BOXES}",
-                "Webcam": f"the same network at {STREAM_SIZE}x{STREAM_SIZE}, a frame every "
-                f"{STREAM_EVERY} s, answered on the newest one; every visitor's stream "
+                "Webcam": f"the same network at {STREAM_SIZE}x{STREAM_SIZE} (LiteRT), a frame "
+                f"every {STREAM_EVERY} s, answered on the newest one; every visitor's stream "
                 "shares one worker, in turn",
             },
         )
