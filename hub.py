@@ -129,9 +129,11 @@ def card(experiment: Experiment) -> gr.Button:
                 height=150,
                 elem_classes="gallery-picture",
             )
+        metrics = experiment.metrics()  # read once: each read verifies the weights' checksums
+        label = experiment.filled(experiment.label_text, metrics)
         gr.Markdown(
             f"### {experiment.title}\n{experiment.description} "
-            f"{experiment.metric_label}: **{experiment.figure()}**"
+            f"{label}: **{experiment.figure(metrics)}**"
         )
         # The elem_id is for the browser tests and the page's CSS; the hub holds the button.
         return gr.Button(f"Open {experiment.short} →", size="sm", elem_id=f"{experiment.id}-open")

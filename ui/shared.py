@@ -183,10 +183,10 @@ def array_image(**options) -> gr.Image:
 
 def model_card_panel(experiment: Experiment, extra: dict[str, str] | None = None) -> None:
     """A short panel of the model-card figures, inside the current Blocks."""
-    metrics = experiment.metrics()
+    metrics = experiment.metrics()  # read once: each read verifies the weights' checksums
     rows = [
-        ("Data", experiment.data),
-        (experiment.metric_label, experiment.figure()),
+        ("Data", experiment.filled(experiment.data_text, metrics)),
+        (experiment.filled(experiment.label_text, metrics), experiment.figure(metrics)),
         ("Upstream", experiment.upstream),
     ]
     for key in ("train_size", "test_size", "params"):
