@@ -106,6 +106,11 @@ window.fetch = async (input, init) => {
 CAPTURE_SIZE = """[...document.querySelectorAll("video")].filter((v) => v.videoWidth)
   .map((v) => `${v.videoWidth}x${v.videoHeight}`).join(" ") || "none"
 """
+# The answered frames the page shows: JPEGs that came inside an answer (a data: URL).
+SHOWN_SIZE = """[...document.querySelectorAll("img")]
+  .filter((i) => i.src.startsWith("data:image/jpeg") && i.naturalWidth)
+  .map((i) => `${i.naturalWidth}x${i.naturalHeight}`).join(" ") || "none"
+"""
 
 
 def pin(pid: int) -> None:
@@ -193,7 +198,7 @@ def visitor(url: str, experiment_id: str, video: Path, ready, done, results, ind
             done.wait()
             elapsed = time.perf_counter() - start
             sent, answers = page.evaluate("[window.__sent, window.__answers]")
-            capture = page.evaluate(CAPTURE_SIZE)
+            capture, shown = page.evaluate(CAPTURE_SIZE), page.evaluate(SHOWN_SIZE)
             note = page.get_by_text("share the camera model")
             shared = note.first.inner_text() if note.count() else ""
             browser.close()
@@ -205,6 +210,7 @@ def visitor(url: str, experiment_id: str, video: Path, ready, done, results, ind
             "p50": float(np.percentile(ms, 50)) if len(ms) else float("nan"),
             "p95": float(np.percentile(ms, 95)) if len(ms) else float("nan"),
             "capture": capture,
+            "shown": shown,
             "note": shared,
         }
     except Exception as error:  # reported by the main thread
@@ -312,7 +318,8 @@ def main(argv: list[str] | None = None) -> None:
 def print_tab(experiment_id: str, results: list[dict], cpu_ms: float, stages) -> None:
     """Each visitor's figures and the tab's total."""
     for index, got in enumerate(results, 1):
-        head = f"{experiment_id} visitor {index}/{len(results)} ({got['capture']}):"
+        shown = f", shown {got['shown']}" if got.get("shown", "none") != "none" else ""
+        head = f"{experiment_id} visitor {index}/{len(results)} ({got['capture']}{shown}):"
         if experiment_id == RPS:  # keeps frames for the snapshot: no answers to time
             print(f"{head} kept {got['answered']:.1f} frames/s of {got['sent']:.1f} sent")
             continue

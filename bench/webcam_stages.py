@@ -5,9 +5,10 @@ this process on the fake camera's photos as the browser sends them, p50 per fram
   canvas writes it) decoded to the numpy array the stream function is given;
 - decode, resize, network, nms, draw: core.objects_detector.stream_frame's own stages
   (decode is core.photo's checks and the PIL image);
-- encode: the answer saved as gradio saves a format="jpeg" output (PIL's default quality).
+- encode: the answer encoded as the tab sends it (ui/outputs.py's InlineImage: a JPEG
+  data URL inside the answer, no file).
 
-The stream model (STREAM_SIZE input, LiteRT on one thread) on frames of the capture the
+The stream model (STREAM_INPUT, LiteRT on one thread) on frames of the capture the
 page asks for, then the 512 photo model on the 640x480 frames the page sent before (the
 same stages). bench.webcam adds the rest: what gradio and the network cost, as the server
 CPU per answered frame minus these stages.
@@ -43,16 +44,16 @@ def received(url: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
 
 
-def encoded(picture: Image.Image) -> bytes:
-    """The answer as gradio writes a format="jpeg" gr.Image output."""
-    out = io.BytesIO()
-    picture.save(out, "JPEG")
-    return out.getvalue()
+def encoded(picture: Image.Image) -> str:
+    """The answer as the tab sends it (ui/outputs.py: a JPEG data URL in the answer)."""
+    from ui.outputs import InlineImage
+
+    return InlineImage().postprocess(picture).url
 
 
-def profile(detect, names, frames: list[Image.Image], side: int) -> dict[str, float]:
+def profile(detect, names, frames: list[Image.Image], size) -> dict[str, float]:
     """Milliseconds per stage (p50 over the frames, after one warm-up frame) and the
-    process CPU per frame, for ``detect`` with a ``side`` input."""
+    process CPU per frame, for ``detect`` with a ``size`` (width, height) input."""
     from core import objects_detector
 
     urls = [data_url(frame) for frame in frames]
@@ -62,7 +63,7 @@ def profile(detect, names, frames: list[Image.Image], side: int) -> dict[str, fl
         start = time.perf_counter()
         frame = received(url)
         stages = {"receive": time.perf_counter() - start}
-        picture = objects_detector.stream_frame(detect, names, frame, stages=stages, side=side)
+        picture = objects_detector.stream_frame(detect, names, frame, stages=stages, size=size)
         start = time.perf_counter()
         encoded(picture)
         stages["encode"] = time.perf_counter() - start
@@ -92,14 +93,15 @@ def stage_table(count: int) -> dict[str, float]:
     folder = resolve("objects_detection")
     capture = (CAPTURE["video"]["width"]["ideal"], CAPTURE["video"]["height"]["ideal"])
     rows = {}
-    for label, model, side, size in [
-        (f"stream {objects_detector.STREAM_SIZE} px LiteRT, {capture[0]}x{capture[1]} frames",
-         objects_detector.STREAM_MODEL, objects_detector.STREAM_SIZE, capture),
+    stream = "{}x{}".format(*objects_detector.STREAM_INPUT)
+    for label, model, given, size in [
+        (f"stream {stream} LiteRT, {capture[0]}x{capture[1]} frames",
+         objects_detector.STREAM_MODEL, objects_detector.STREAM_INPUT, capture),
         (f"photo model {objects_detector.SIZE} px, 640x480 frames (before)",
-         objects_detector.PHOTO_MODEL, objects_detector.SIZE, (640, 480)),
+         objects_detector.PHOTO_MODEL, objects_detector.PHOTO_INPUT, (640, 480)),
     ]:  # fmt: skip
         detect, names = objects_detector.load_detector(folder, model)
-        rows[label] = profile(detect, names, camera_frames(size, count), side)
+        rows[label] = profile(detect, names, camera_frames(size, count), given)
     print(f"stages of a stream frame in process, p50 ms ({load_note()}):")
     print(f"{'':<44}" + "".join(f"{stage:>9}" for stage in STAGES) + f"{'sum':>9}{'CPU':>9}")
     for label, row in rows.items():

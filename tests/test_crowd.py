@@ -355,6 +355,9 @@ def test_two_visitors_stream_the_same_webcam_tab_at_once(server, tmp_path):
     # every few seconds on a machine busy with other work
     results, _, _ = stream_tab(url, DETECTION, video, 2, 20, server[0].pid, lambda: None)
     assert all(r["answers"] >= 1 for r in results), results
+    # each page shows its answered frame (a JPEG inside the answer), as large as captured
+    pictures = [(r["capture"], r["shown"]) for r in results]
+    assert all(shown == capture != "none" for capture, shown in pictures), pictures
 
 
 def test_a_stream_that_stops_sending_ends(server):

@@ -193,3 +193,41 @@ def test_the_drawings_blob_function_is_its_server_function():
     assert drawing.server_fns[0].__func__ is Drawing.accept_blobs
     assert isinstance(drawing.blob_storage, dict)
     assert parameters(gr.ImageEditor.accept_blobs) == ["self", "data"]
+
+
+def test_the_queue_polls_with_the_intervals_calm_queue_sets():
+    # calm_queue: Queue.start_processing sleeps sleep_when_free s while it has nothing to
+    # start, Queue.start_progress_updates progress_update_sleep_when_free s between looks
+    with gr.Blocks() as app:
+        gr.Button().click(lambda: None)
+    app.queue()
+    queue = app._queue
+    assert (queue.sleep_when_free, queue.progress_update_sleep_when_free) == (0.001, 0.01)
+    assert "asyncio.sleep(self.sleep_when_free)" in inspect.getsource(Queue.start_processing)
+    assert "sleep(self.progress_update_sleep_when_free)" in inspect.getsource(
+        Queue.start_progress_updates
+    )
+    gradio_private.calm_queue(app, 0.005)
+    assert (queue.sleep_when_free, queue.progress_update_sleep_when_free) == (0.005, 0.1)
+
+
+def test_an_image_answer_with_a_data_url_and_no_file_reaches_the_page_as_it_is():
+    # InlineImage (ui/outputs.py): gradio moves file values that have a path to its cache
+    # and gives them a /file= URL; an ImageData with a URL and no path goes out unchanged
+    # (gradio's own SVG answers are such values), and the page shows it as gr.Image's
+    import base64
+    import io
+
+    from gradio.processing_utils import move_files_to_cache
+
+    from ui.outputs import InlineImage
+
+    with gr.Blocks():
+        shown = InlineImage()
+    value = shown.postprocess(PILImage.new("RGB", (8, 6), "red"))
+    sent = move_files_to_cache(value, shown, postprocess=True)
+    assert sent["path"] is None and sent["url"] == value.url
+    head, data = sent["url"].split(",", 1)
+    assert head == "data:image/jpeg;base64"
+    assert PILImage.open(io.BytesIO(base64.b64decode(data))).size == (8, 6)
+    assert shown.get_block_name() == "image"

@@ -38,8 +38,9 @@ MODEL_JSON = "package/models/centernet.json"
 MODEL_BIN = "package/models/centernet.bin"
 LABELS_TS = "package/src/object/labels.ts"
 INPUT, OUTPUT = "tower_0/images", "tower_0/detections"
+MAPS = ("tower_0/keypoints", "tower_0/wh")  # the heat map (sigmoid) and the box sides
 SIZE = 512
-# The size constants that at_side rewrites (besides each ResizeBilinear's size input).
+# The size constants that at_size rewrites (besides each ResizeBilinear's size input).
 HEAT_SIDE = "tower_0/strided_slice_6"  # 128: the heat map's side for a 512 input
 BOX_TABLE = "tower_0/BatchGather/Reshape_2"  # reshapes box sizes to (128 * 128, 4)
 # The checked layers: the stem (fused conv + bias) and the first fused depthwise + ReLU.
@@ -161,48 +162,53 @@ def labels_from(source: str) -> list[str]:
     return names
 
 
-def at_side(model: dict, weights: dict[str, np.ndarray], side: int) -> dict[str, np.ndarray]:
-    """``weights`` with the graph's size constants set for a ``side`` x ``side`` input:
-    the three upsamplings' output sizes (side / 16, / 8, / 4), the heat map's side
-    (side / 4, used to turn a peak's index into x, y) and the box-size table's length."""
-    if side % 32:
-        raise ValueError(f"the input side must be a multiple of 32, not {side}")
+def at_size(model: dict, weights: dict[str, np.ndarray], width: int, height: int) -> dict:
+    """``weights`` with the graph's size constants set for a ``width`` x ``height`` input:
+    the three upsamplings' output sizes ((height, width) / 16, / 8, / 4), the heat map's
+    side (used by the graph's own decoding, which needs a square: only the 512 graph that
+    the checks run keeps it) and the box-size table's length."""
+    if width % 32 or height % 32:
+        raise ValueError(f"the input sides must be multiples of 32, not {width}x{height}")
     nodes = {node["name"]: node for node in model["modelTopology"]["node"]}
-    sized, heat = dict(weights), side // 4
+    sized = dict(weights)
     for node in nodes.values():
         if node["op"] == "ResizeBilinear":
             size = node["input"][1]
-            sized[size] = (weights[size] * side // SIZE).astype(weights[size].dtype)
+            scale = np.array([height, width]) / SIZE
+            sized[size] = (weights[size] * scale).astype(weights[size].dtype)
     heat_side = weights[HEAT_SIDE]
-    sized[HEAT_SIDE] = np.full_like(heat_side, heat)
+    sized[HEAT_SIDE] = np.full_like(heat_side, width // 4)
     table = nodes[BOX_TABLE]["input"][1]
-    sized[table] = np.array([heat * heat, 4], weights[table].dtype)
+    sized[table] = np.array([(width // 4) * (height // 4), 4], weights[table].dtype)
     return sized
 
 
 class Detector(tf.Module):
-    """The converted graph as a TensorFlow function: uint8 images (1, side, side, 3) ->
-    detections (1, 100, 6) = x1, y1, x2, y2 (input pixel coordinates), score, class."""
+    """The converted graph as a TensorFlow function: uint8 images (1, height, width, 3)
+    -> ``outputs``: by default the graph's own detections (1, 100, 6) = x1, y1, x2, y2
+    (input pixel coordinates), score, class; MAPS for the network's two maps, which the
+    LiteRT files end at (core.objects_detector.peaks decodes them)."""
 
-    def __init__(self, graph: tf.compat.v1.GraphDef, side: int = SIZE):
+    def __init__(self, graph, width: int = SIZE, height: int = SIZE, outputs=(OUTPUT,)):
         super().__init__()
-        self._graph = graph
-        spec = tf.TensorSpec([1, side, side, 3], tf.uint8, name="images")
+        self._graph, self._outputs = graph, [f"{name}:0" for name in outputs]
+        spec = tf.TensorSpec([1, height, width, 3], tf.uint8, name="images")
         self.__call__ = tf.function(self._detect, input_signature=[spec], autograph=False)
 
     def _detect(self, images):
-        (detections,) = tf.graph_util.import_graph_def(
+        found = tf.graph_util.import_graph_def(
             self._graph,
             input_map={f"{INPUT}:0": tf.cast(images, tf.float32)},
-            return_elements=[f"{OUTPUT}:0"],
+            return_elements=self._outputs,
         )
-        return detections
+        return found[0] if len(found) == 1 else tuple(found)
 
 
-def lite_model(graph: tf.compat.v1.GraphDef, side: int = SIZE) -> bytes:
-    """The graph (made for a ``side`` input) as a LiteRT model: uint8 images in, float16
-    weights (XNNPACK unpacks them once, at load)."""
-    module = Detector(graph, side)
+def lite_model(graph: tf.compat.v1.GraphDef, width: int = SIZE, height: int = SIZE) -> bytes:
+    """The graph (made for a ``width`` x ``height`` input) as a LiteRT model that ends at
+    the network's two maps: uint8 images in, float16 weights (XNNPACK unpacks them once,
+    at load)."""
+    module = Detector(graph, width, height, outputs=MAPS)
     function = module.__call__.get_concrete_function()
     converter = tf.lite.TFLiteConverter.from_concrete_functions([function], module)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -261,7 +267,7 @@ def check(detect, graph, weights, labels: list[str], photo_names: list[str]) -> 
     pixels = x.astype(np.uint8)
     graph_rows = np.asarray(Detector(graph).__call__(tf.constant(pixels)))[0]
     diffs["check_litert_best_score_diff_vs_tensorflow"] = float(
-        abs(detect(pixels[0])[:, 4].max() - graph_rows[:, 4].max())
+        abs(detect(pixels[0], 0.0)[:, 4].max() - graph_rows[:, 4].max())
     )
     assert diffs["check_litert_best_score_diff_vs_tensorflow"] < 1e-3, diffs
 
@@ -283,14 +289,17 @@ def check(detect, graph, weights, labels: list[str], photo_names: list[str]) -> 
     }
 
 
-def stream_recall(detect, stream, photo_names: list[str]) -> tuple[int, int]:
+def stream_recall(detect, stream, labels: list[str], photo_names: list[str]) -> tuple[int, int]:
     """How many of the 512 model's boxes (at the served threshold) on the photos the
-    stream model finds (same class, IoU >= 0.5), of how many."""
+    stream model finds (IoU >= 0.5, the 512 model's class or the photo's true one), of
+    how many."""
     hits = boxes = 0
     for name in photo_names:
         image = photo.open_photo(example_photos.EXAMPLES / f"{name}.jpg")
-        found = objects_detector.detections(stream, image, side=objects_detector.STREAM_SIZE)
-        got, of = objects_detector.recall(objects_detector.detections(detect, image), found)
+        found = objects_detector.detections(stream, image, size=objects_detector.STREAM_INPUT)
+        reference = objects_detector.detections(detect, image)
+        true = [labels.index(c) for c in example_photos.TRUE_OBJECTS[name]]
+        got, of = objects_detector.recall(reference, found, also=true)
         hits, boxes = hits + got, boxes + of
     return hits, boxes
 
@@ -348,9 +357,10 @@ def main(argv: list[str] | None = None) -> dict:
     # Model: the core-op graph as LiteRT files, reloaded as served.
     graph = core_graph(model, weights)
     (folder / objects_detector.PHOTO_MODEL).write_bytes(lite_model(graph))
-    side = objects_detector.STREAM_SIZE
-    stream_graph = core_graph(model, at_side(model, weights, side))
-    (folder / objects_detector.STREAM_MODEL).write_bytes(lite_model(stream_graph, side))
+    width, height = objects_detector.STREAM_INPUT
+    stream_graph = core_graph(model, at_size(model, weights, width, height))
+    stream_file = lite_model(stream_graph, width, height)
+    (folder / objects_detector.STREAM_MODEL).write_bytes(stream_file)
     for replaced in ("saved_model", "stream_model"):  # the SavedModels served before
         shutil.rmtree(folder / replaced, ignore_errors=True)
     detect, names = objects_detector.load_detector(folder)
@@ -359,14 +369,14 @@ def main(argv: list[str] | None = None) -> dict:
     # Evaluate: the checks.
     photo_names = ["astronaut"] if args.smoke else example_photos.PHOTOS
     metrics = check(detect, graph, weights, names, photo_names)
-    hits, boxes = stream_recall(detect, stream, photo_names)
+    hits, boxes = stream_recall(detect, stream, names, photo_names)
     size = (folder / objects_detector.PHOTO_MODEL).stat().st_size
     stream_size = (folder / objects_detector.STREAM_MODEL).stat().st_size
     metrics.update(
         source=f"npm {PACKAGE}",
         architecture="MobileNetV3-CenterNet",
         weights_mb=round(size / 1e6, 2),
-        stream_input_side=side,
+        stream_input=f"{width}x{height}",
         stream_model_mb=round(stream_size / 1e6, 2),
         stream_recall_of_512_boxes=round(hits / max(boxes, 1), 4),
         stream_recall_boxes=boxes,
