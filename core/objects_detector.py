@@ -203,9 +203,10 @@ def stream_frame(
     detect, names: list[str], frame, score: float = SCORE, stages=None, size=STREAM_INPUT
 ):
     """One webcam frame -> the frame with its objects' boxes drawn in (a PIL image), from
-    the stream model (a ``size`` input): the frame is resized once, for the network, and
-    the boxes are drawn on the frame itself. With ``stages`` (a dict), the seconds each
-    step took are added to it (bench/webcam_stages.py's profile)."""
+    the stream model (a ``size`` input): the frame is resized for the network only when
+    the camera did not give that size, and the boxes are drawn on the frame itself. With
+    ``stages`` (a dict), the seconds each step took are added to it (bench/webcam_stages.py's
+    profile)."""
     clock = _Stages(stages)
     score = checked_score(score)
     image = photo.open_photo(frame)
