@@ -25,6 +25,7 @@ import gradio as gr  # noqa: E402
 from fastapi.middleware import Middleware  # noqa: E402
 
 from core.experiments import BY_ID, DISCLAIMER, EXPERIMENTS, SECTIONS, Experiment  # noqa: E402
+from core.models import load_deferred, take_deferred  # noqa: E402
 from ui import GALLERY, build_tab  # noqa: E402
 from ui.crowd import Admission  # noqa: E402
 from ui.gradio_private import (  # noqa: E402
@@ -178,6 +179,7 @@ def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.B
         raise SystemExit(f"unknown experiment id(s): {', '.join(sorted(unknown))}")
     served = {e.id for e in chosen}
     names = [name for name in SECTIONS if any(e.section == name for e in chosen)]
+    take_deferred()  # models that tabs built before this hub left to load: not this hub's
     with no_server_per_block():
         # Each experiment's tab is built on its own first: a broken one becomes a tab
         # that says why (ui.build_tab), with nothing half-built left in the app.
@@ -206,13 +208,17 @@ def build_hub(only: list[str] | None = None, max_queue: int = MAX_QUEUE) -> gr.B
     end_slow_streams(STREAM_IDLE)
     calm_queue(app, QUEUE_POLL)
     complete_output_files()  # two visitors given the same picture both get all of it
+    # The tabs' models, which ``launch`` loads once the hub serves (core/models.py).
+    app.models_to_load = take_deferred()
     return app
 
 
 def launch(app: gr.Blocks, **options):
     """``app.launch(**options)`` with the PUBLIC settings: how every hub is served. As an
     MCP tool, a drawing input takes a plain image (ui/gradio_private.py, fix_mcp_tools);
-    in the page, a canvas draws at the first touch (ui/shared.py, BRUSH_FIRST)."""
+    in the page, a canvas draws at the first touch (ui/shared.py, BRUSH_FIRST). Once it
+    serves, the tabs' models load one after another in the background (a request that
+    comes first loads its own, or waits for it)."""
     # uvicorn would replace a request's peer address with X-Forwarded-For's whenever the
     # peer is local (its FORWARDED_ALLOW_IPS default), hiding whether a proxy sent it: the
     # hub reads X-Forwarded-For itself, from HUB_TRUSTED_PROXIES only (ui/guards.py).
@@ -228,7 +234,14 @@ def launch(app: gr.Blocks, **options):
         options["root_path"] = public_root()
     options.setdefault("state_session_capacity", SESSION_CAPACITY)
     options = {**LAUNCH_OPTIONS, **options}  # ui/gradio_private.py: no start-up self-probe
-    return app.launch(**PUBLIC, js=BRUSH_FIRST, app_kwargs=app_kwargs, **options)
+    block = not options.pop("prevent_thread_lock", False)
+    served = app.launch(
+        **PUBLIC, js=BRUSH_FIRST, app_kwargs=app_kwargs, prevent_thread_lock=True, **options
+    )
+    load_deferred(getattr(app, "models_to_load", []))
+    if block:
+        app.block_thread()
+    return served
 
 
 def link_tabs(

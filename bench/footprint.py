@@ -1,14 +1,18 @@
-"""Footprint and speed of the whole hub: start-up to first answer with every experiment,
-resident memory once every model has answered, and per-experiment latency (p50/p95)
-through gradio_client next to the /ping floor and to the same request function called
-in process (preprocessing + model, no server). The latencies are measured twice: with a
-client that shares one SSL context between its calls (bench.common.connect), and with
-gradio_client's default, which builds one per HTTP call.
+"""Footprint and speed of the whole hub: start-up to first answer with every experiment
+(/ping's, then the first and the last tab's: the models load in the background once the
+hub serves, in the tabs' order), resident memory once every model has answered, and
+per-experiment latency (p50/p95) through gradio_client next to the /ping floor and to
+the same request function called in process (preprocessing + model, no server). The
+latencies are measured twice: with a client that shares one SSL context between its
+calls (bench.common.connect), and with gradio_client's default, which builds one per
+HTTP call.
 
     python -m bench.footprint [--repeats 20] [--smoke]
 
 The smoke run serves two experiments, not all of them.
 """
+
+import time
 
 import numpy as np
 from PIL import Image
@@ -27,6 +31,27 @@ def in_process_args(endpoint: str) -> list:
     return {"image_classification": [PHOTO], "numbers_summation_rnn": ["34+27"]}[endpoint]
 
 
+# What the experiments outside bench.load's MIX are asked, to load and use their models.
+OTHERS = {
+    "objects_detection": lambda: [MIX["image_classification"]()[0], 0.3],
+    "clothes_generation_dcgan": lambda: [42, 4],
+    "text_generation_shakespeare_rnn": lambda: ["The ", 100, 0.5, 1],
+    "text_generation_wikipedia_rnn": lambda: ["The ", 100, 0.5, 1],
+    "recipe_generation_rnn": lambda: ["Soup", 100, 0.5, 1],
+}
+
+
+def first_answers(client, ready: float, every: list[str]) -> str:
+    """The seconds from the hub's start to the first answer of the first and of the last
+    tab with a model (asked right after /ping answered, at ``ready``)."""
+    asked = time.perf_counter()
+    times = []
+    for endpoint in (every[0], every[-1]):
+        client.predict(*{**MIX, **OTHERS}[endpoint](), api_name=f"/{endpoint}")
+        times.append(f"/{endpoint} {ready + time.perf_counter() - asked:.1f} s")
+    return ", then ".join(times)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = arguments(__doc__, repeats={"type": int, "default": 20})
     args = parser.parse_args(argv)
@@ -39,7 +64,9 @@ def main(argv: list[str] | None = None) -> None:
         every = ["digits_recognition_mlp", "numbers_summation_rnn"]
     process, url, ready = start_hub(every)
     try:
-        print(f"start-up to first answer ({len(every)} experiments): {ready:.1f} s ({load_note()})")
+        print(f"start-up to /ping's first answer ({len(every)} experiments): {ready:.1f} s")
+        answers = first_answers(connect(url), ready, every)
+        print(f"start-up to the first and the last tab's first answer: {answers} ({load_note()})")
         print(f"resident memory after start-up: {tree_rss_mb(process.pid):.0f} MB")
         for shared_tls in (True, False):
             client = connect(url, shared_tls)
@@ -52,15 +79,9 @@ def main(argv: list[str] | None = None) -> None:
                     call = lambda c=client, e=endpoint, v=values: c.predict(*v(), api_name=f"/{e}")  # noqa: E731
                     report(f"/{endpoint}", timed(call, repeats), floor)
         # Every other experiment answers once, so that every model is in memory.
-        for endpoint, seconds in [
-            ("objects_detection", [MIX["image_classification"]()[0], 0.3]),
-            ("clothes_generation_dcgan", [42, 4]),
-            ("text_generation_shakespeare_rnn", ["The ", 100, 0.5, 1]),
-            ("text_generation_wikipedia_rnn", ["The ", 100, 0.5, 1]),
-            ("recipe_generation_rnn", ["Soup", 100, 0.5, 1]),
-        ]:
+        for endpoint, values in OTHERS.items():
             if f"/{endpoint}" in served:
-                client.predict(*seconds, api_name=f"/{endpoint}")
+                client.predict(*values(), api_name=f"/{endpoint}")
         print(f"resident memory with every model used: {tree_rss_mb(process.pid):.0f} MB")
     finally:
         stop(process)

@@ -21,9 +21,14 @@ TOP_K = 5
 CANNOT = "Cannot classify"
 
 
+def class_names(folder: Path) -> list[str]:
+    """The 1000 class names of the network in ``folder``."""
+    return json.loads((folder / "labels.json").read_text())
+
+
 def load_classifier(folder: Path):
     """The network in ``folder`` and its 1000 class names."""
-    names = json.loads((folder / "labels.json").read_text())
+    names = class_names(folder)
     if (folder / "model.keras").is_file():  # --source upstream: MobileNetV2
         import keras
 

@@ -1,12 +1,20 @@
-"""Loading a Keras model from the weight store, and running one input through it."""
+"""Loading a Keras model from the weight store, and running one input through it; models
+loaded after the hub starts serving (``later``)."""
 
 from __future__ import annotations
 
+import functools
+import logging
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from core.errors import ModelUnavailable
 from core.weights import resolve
+
+log = logging.getLogger(__name__)
 
 # Keras' own Hub layout (keras.saving.load_model("hf://<ns>/<id>") reads it): the files of
 # a zipped model.keras, unzipped at the top of the repo.
@@ -39,3 +47,81 @@ def predict_one(model, x: np.ndarray) -> np.ndarray:
 def input_side(model) -> int:
     """The side of a square image model's input, read from the model itself."""
     return int(model.input_shape[1])
+
+
+class Deferred:
+    """A model (or anything a loader makes) loaded on first use, or before that by
+    ``load_deferred`` once the hub serves. Attribute reads and calls go to the loaded
+    object, so a tab passes it where the model goes: ``model.predict_on_batch(x)`` waits
+    for the load. A load that fails raises ``ModelUnavailable`` on every use, saying why.
+
+    Why: importing TensorFlow and loading the Keras models took 11 of the hub's 17.5 s of
+    start-up on the 2-core machine; deferred, the hub serves its page and /ping first
+    (README, Speed)."""
+
+    def __init__(self, load: Callable[[], object], name: str):
+        self._load, self._name = load, name
+        self._lock = threading.Lock()
+        self._loaded = False
+        self._value: object = None
+        self._error: Exception | None = None
+
+    def get(self):
+        """The loaded object, loading it now if nobody has yet."""
+        with self._lock:
+            if not self._loaded:
+                try:
+                    self._value = self._load()
+                except Exception as error:  # a broken model costs only its own tab
+                    log.warning("%s could not be loaded: %s", self._name, error)
+                    self._error = error
+                self._loaded = True
+        if self._error is not None:
+            raise ModelUnavailable(
+                f"This experiment is unavailable: its model could not be loaded "
+                f"({type(self._error).__name__}: {self._error})."
+            )
+        return self._value
+
+    def __getattr__(self, name: str):
+        return getattr(self.get(), name)
+
+    def __call__(self, *args, **kwargs):
+        return self.get()(*args, **kwargs)
+
+
+# Made by ``later`` and not yet handed to ``load_deferred``, in the order the tabs asked.
+_WAITING: list[Deferred] = []
+
+
+def later(load: Callable, experiment_id: str, *args) -> Deferred:
+    """``load(experiment_id, *args)``, deferred. The weights are checked now (missing or
+    corrupt files raise ``MissingWeights``, so the tab says why at once); TensorFlow is
+    imported and the model loaded on first use, or by ``load_deferred``."""
+    resolve(experiment_id)
+    deferred = Deferred(functools.partial(load, experiment_id, *args), experiment_id)
+    _WAITING.append(deferred)
+    return deferred
+
+
+def take_deferred() -> list[Deferred]:
+    """What ``later`` made since the last take (hub.build_hub: its tabs' models)."""
+    taken = _WAITING[:]
+    _WAITING.clear()
+    return taken
+
+
+def load_deferred(waiting: list[Deferred]) -> threading.Thread:
+    """Load ``waiting`` one after another in a background thread (the first tabs' first);
+    returns the thread. hub.launch calls it once the hub serves."""
+
+    def load_all() -> None:
+        for deferred in waiting:
+            try:
+                deferred.get()
+            except ModelUnavailable:
+                pass  # logged; each request to its tab says why
+
+    thread = threading.Thread(target=load_all, name="model-loader", daemon=True)
+    thread.start()
+    return thread

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from core.charrnn import STOP, Sampler, Vocabulary
 from core.errors import BadInput
-from core.models import load_keras
+from core.models import later, load_keras
 from core.weights import resolve
 
 MIN_LENGTH, MAX_LENGTH = 100, 1400
@@ -136,18 +136,23 @@ def shown(chars: str) -> str:
     return ", ".join(repr(char) if not char.isprintable() else f"'{char}'" for char in chars)
 
 
-SAMPLE_LENGTH = 200  # characters sampled at load time: 0.1 s a hundred on the 2-core machine
+SAMPLE_LENGTH = 200  # characters of the arrival text: 0.1 s a hundred on the 2-core machine
 
 
 class Generator:
     """The request function of one tab: (prompt, length, temperature, seed) -> text stream."""
 
-    def __init__(self, sampler: Sampler, spec: Spec, warn: Callable[[str], None] | None = None):
-        self.sampler = sampler
-        self.vocab: Vocabulary = sampler.vocab
+    def __init__(
+        self,
+        sampler: Sampler,
+        vocab: Vocabulary,
+        spec: Spec,
+        warn: Callable[[str], None] | None = None,
+    ):
+        self.sampler = sampler  # may be deferred (core/models.py): read only by a request
+        self.vocab = vocab
         self.spec = spec
         self.warn = warn or (lambda message: None)  # told which characters were dropped
-        self.sample = ""  # a text sampled at load time (load_generator), shown on arrival
 
     def start(self, prompt: str | None) -> str:
         """The cleaned prompt the text will start with (raises BadInput when unusable)."""
@@ -185,12 +190,26 @@ class Generator:
         *_, last = self(prompt, length, temperature, seed)
         return last
 
+    def arrival_text(self) -> str:
+        """The text the tab shows when it opens: the first example prompt continued,
+        seed 1 (tools/make_gallery.py keeps it in ui/gallery/)."""
+        spec = self.spec
+        return self.text(spec.examples[0] or "A", SAMPLE_LENGTH, spec.temperature, 1)
 
-def load_generator(experiment_id: str, warn: Callable[[str], None] | None = None) -> Generator:
-    """Model and vocabulary from the weight store, with the sampler traced once."""
+
+def load_sampler(experiment_id: str) -> Sampler:
+    """Model and vocabulary from the weight store, the sampler's graphs traced by
+    sampling the arrival text once."""
     sampler = Sampler(load_keras(experiment_id), Vocabulary.load(resolve(experiment_id)))
-    generator = Generator(sampler, SPECS[experiment_id], warn)
-    # Traces the graphs, and gives the tab a text to show on arrival.
-    spec = generator.spec
-    generator.sample = generator.text(spec.examples[0] or "A", SAMPLE_LENGTH, spec.temperature, 1)
-    return generator
+    Generator(sampler, sampler.vocab, SPECS[experiment_id]).arrival_text()
+    return sampler
+
+
+def load_generator(
+    experiment_id: str, warn: Callable[[str], None] | None = None, deferred: bool = False
+) -> Generator:
+    """The experiment's generator; ``deferred``: its sampler loaded on first use or once the
+    hub serves (core/models.py, ``later``)."""
+    sampler = later(load_sampler, experiment_id) if deferred else load_sampler(experiment_id)
+    vocab = Vocabulary.load(resolve(experiment_id))
+    return Generator(sampler, vocab, SPECS[experiment_id], warn)

@@ -7,6 +7,7 @@ import sys
 import gradio as gr
 import pytest
 from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
 from PIL import Image
 
 from core import ROOT, weights
@@ -88,6 +89,51 @@ def test_corrupt_model_leaves_its_tab_explaining_and_the_others_working(tmp_path
         assert client.predict(api_name="/ping") == "pong"
     finally:
         app.close()
+
+
+def test_a_model_that_cannot_be_loaded_says_so_on_its_tab_and_the_others_answer(
+    tmp_path, monkeypatch
+):
+    # Files that match their manifest but hold no model: found only when the model loads,
+    # in the background once the hub serves (core/models.py), not when the tab is built.
+    for experiment_id in DIGITS:
+        shutil.copytree(weights.WEIGHTS_DIR / experiment_id, tmp_path / experiment_id)
+    (tmp_path / "digits_recognition_mlp" / "model.keras").write_bytes(b"not a model")
+    weights.write_manifest(tmp_path / "digits_recognition_mlp")
+    monkeypatch.setattr(weights, "WEIGHTS_DIR", tmp_path)
+
+    app = build_hub(DIGITS)
+    assert "This experiment is unavailable" not in markdown_text(app)
+    _, url, _ = launch(app, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(url, verbose=False, analytics_enabled=False)
+        example = str(ROOT / "ui" / "examples" / "digits_recognition" / "3.png")
+        value = {"background": None, "layers": [], "composite": handle_file(example)}
+        for _ in range(2):  # the same message every time, and the hub still serving
+            with pytest.raises(AppError, match="its model could not be loaded"):
+                client.predict(value, api_name="/digits_recognition_mlp")
+        assert client.predict(value, api_name="/digits_recognition_cnn")["label"] == "3"
+    finally:
+        app.close()
+
+
+@pytest.mark.slow  # a Python of its own
+def test_building_the_hub_imports_no_tensorflow_and_its_loader_does():
+    # hub.launch serves first, then loads app.models_to_load (core/models.py).
+    check = (
+        "import sys\n"
+        "from hub import build_hub\n"
+        "from core.models import load_deferred\n"
+        "app = build_hub()\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
+        "load_deferred(app.models_to_load[:1]).join()\n"
+        "print(len(app.models_to_load), 'tensorflow' in sys.modules)\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", check], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.splitlines()[-1]  # the line printed last (gradio prints its own before)
+    # Every experiment's model but the objects detector's (LiteRT, read when first used).
+    assert shown == f"{len(EXPERIMENTS) - 1} True"
 
 
 def test_building_the_hub_leaves_gradio_making_server_apps_again():

@@ -23,6 +23,7 @@ from training.text_generation import (
     split_documents,
     stream_ids,
 )
+from ui import arrival
 
 IDS = list(text_generator.SPECS)
 PLAIN = ["text_generation_shakespeare_rnn", "text_generation_wikipedia_rnn"]
@@ -118,6 +119,13 @@ def generator(request):
 @pytest.fixture(scope="module", params=PLAIN)
 def plain(request):
     return text_generator.load_generator(request.param, warn=warnings.warn)
+
+
+def test_the_text_a_tab_opens_with_is_the_served_models(generator):
+    # Kept in ui/gallery by tools/make_gallery.py: the tab opens before its model loads.
+    (experiment_id,) = [i for i in IDS if text_generator.SPECS[i] is generator.spec]
+    kept = arrival(experiment_id, ".txt").read_text()
+    assert len(kept) > 100 and kept == generator.arrival_text()
 
 
 @pytest.mark.parametrize("length", [100, 400, 1400])

@@ -1,7 +1,9 @@
 """The Home tab's pictures, ``ui/gallery/<id>.webp``: an example input next to the served
 model's answer to it. Builds each experiment's tab as the hub does (the weights in
 weights/ or the Hub, as served) and calls its request function, found by its API name, as
-gradio would.
+gradio would. Also what the generators' tabs show when they open, before their models
+are loaded (``ui.arrival``): ``<id>.arrival.txt`` for the text generators,
+``clothes_generation_dcgan.arrival.png``.
 
     python -m tools.make_gallery                  # every experiment
     python -m tools.make_gallery --only objects_detection
@@ -18,9 +20,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from core.dcgan import noise
+from core.dcgan import generators, noise
 from core.experiments import EXPERIMENTS
-from ui import GALLERY, build_tab
+from core.models import load_keras
+from core.text_generator import SPECS, load_generator
+from ui import GALLERY, arrival, build_tab
+from ui.clothes_generation_dcgan_tab import DEFAULTS
 from ui.shared import EXAMPLES
 
 SIDE = 200  # each half of a picture is SIDE x SIDE pixels
@@ -162,6 +167,21 @@ def picture(experiment_id: str, fn) -> Image.Image:
     return both
 
 
+def write_arrival(experiment_id: str) -> Path | None:
+    """The served generator's answer to its tab's default inputs, in ui/gallery/, before
+    the tab (which reads it) is built; None for the other experiments."""
+    if experiment_id == "clothes_generation_dcgan":
+        from_noise, _ = generators(load_keras(experiment_id))
+        path = arrival(experiment_id, ".png")
+        Image.fromarray(from_noise(*DEFAULTS)).save(path, optimize=True)
+        return path
+    if experiment_id in SPECS:
+        path = arrival(experiment_id, ".txt")
+        path.write_text(load_generator(experiment_id).arrival_text())
+        return path
+    return None
+
+
 def request_functions(experiment) -> dict:
     """The request functions of the experiment's tab, by API name (gradio's ``fns``)."""
     tab = build_tab(experiment)
@@ -176,13 +196,17 @@ def main() -> None:
     for experiment in EXPERIMENTS:
         if only and experiment.id not in only:
             continue
+        arrival_file = write_arrival(experiment.id)
         functions = request_functions(experiment)
         if experiment.id not in functions:
             print(f"{experiment.id}: unavailable, no picture")
             continue
         out = GALLERY / f"{experiment.id}.webp"
         picture(experiment.id, functions[experiment.id]).save(out, quality=80, method=6)
-        print(f"{out.relative_to(GALLERY.parent.parent)}: {out.stat().st_size / 1024:.0f} KB")
+        for path in (out, arrival_file):
+            if path is not None:
+                size = path.stat().st_size / 1024
+                print(f"{path.relative_to(GALLERY.parent.parent)}: {size:.0f} KB")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,13 @@ log = logging.getLogger(__name__)
 GALLERY = Path(__file__).parent / "gallery"  # the Home cards' pictures (tools/make_gallery.py)
 
 
+def arrival(experiment_id: str, suffix: str) -> Path:
+    """What a generator's tab shows when it opens, before its model is loaded: the served
+    model's answer to the tab's default inputs, kept by tools/make_gallery.py (the
+    experiment's tests check it against the model)."""
+    return GALLERY / f"{experiment_id}.arrival{suffix}"
+
+
 def build_tab(experiment: Experiment) -> gr.Blocks:
     """The experiment's tab under its header (hub.py: title, description, "Similar
     experiment"), or a tab that explains why it is unavailable."""

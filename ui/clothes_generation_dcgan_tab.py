@@ -7,11 +7,13 @@ import gradio as gr
 
 from core.dcgan import MAX_SAMPLES, MAX_SEED, generators
 from core.experiments import Experiment
-from core.models import load_keras, weights_file
+from core.models import later, load_keras, weights_file
+from ui import arrival
 from ui.inputs import Number, Slider
 from ui.shared import examples_of, model_card_panel, named, shows_errors, sketchpad, unwrapped
 
 SEEDS = [[0, 16], [42, 16], [2026, 36]]  # the noise examples: seed, number of samples
+DEFAULTS = (42, 16)  # the inputs' values when the tab opens: seed, number of samples
 DOC = f"""Generate clothes (Fashion-MNIST style) with a DCGAN from random noise.
 
 Takes a seed (a whole number from 0 to {MAX_SEED:,}: the same seed gives the same
@@ -38,7 +40,8 @@ def request_functions(model, name: str):
 
 
 def build(experiment: Experiment) -> gr.Blocks:
-    from_noise, from_drawing = request_functions(load_keras(experiment.id), experiment.id)
+    model = later(load_keras, experiment.id)  # loaded once the hub serves (core/models.py)
+    from_noise, from_drawing = request_functions(model, experiment.id)
     gif = weights_file(experiment.id, "training.gif")
     metrics = experiment.metrics()
     real = metrics.get("real_reference", {})
@@ -49,11 +52,14 @@ def build(experiment: Experiment) -> gr.Blocks:
             gr.Interface(
                 fn=from_noise,
                 inputs=[
-                    Number(42, precision=0, minimum=0, maximum=MAX_SEED, label="Seed"),
-                    Slider(1, MAX_SAMPLES, value=16, step=1, label="Number of samples"),
+                    Number(DEFAULTS[0], precision=0, minimum=0, maximum=MAX_SEED, label="Seed"),
+                    Slider(1, MAX_SAMPLES, value=DEFAULTS[1], step=1, label="Number of samples"),
                 ],
-                # The grid of the inputs' defaults is there when the tab opens.
-                outputs=gr.Image(from_noise(42, 16), label="Generated clothes", format="png"),
+                # The grid of the inputs' defaults is there when the tab opens (kept in a
+                # file by tools/make_gallery.py: the model loads once the hub serves).
+                outputs=gr.Image(
+                    str(arrival(experiment.id, ".png")), label="Generated clothes", format="png"
+                ),
                 examples=SEEDS,
                 # A row of buttons that say what each example draws, not a table of numbers.
                 example_labels=[f"Seed {seed}: {count} clothes" for seed, count in SEEDS],

@@ -8,7 +8,7 @@ import numpy as np
 from core.drawing import to_mnist
 from core.errors import BadInput
 from core.experiments import Experiment
-from core.models import load_keras
+from core.models import later, load_keras
 from ui.shared import (
     classifier_fn,
     examples_of,
@@ -43,7 +43,7 @@ def network_input(drawing) -> np.ndarray | None:
 
 
 def build(experiment: Experiment) -> gr.Blocks:
-    model = load_keras(experiment.id)
+    model = later(load_keras, experiment.id)  # loaded once the hub serves (core/models.py)
     recognise = classifier_fn(model, prepare, answer, experiment.id, DOC)
     with gr.Blocks() as tab:
         demo = gr.Interface(

@@ -10,11 +10,12 @@ from core.image_classifier import (
     CANNOT,
     THRESHOLD,
     TOP_K,
+    class_names,
     load_classifier,
     prepare,
     top_classes,
 )
-from core.models import predict_one
+from core.models import later, predict_one
 from core.weights import resolve
 from ui.shared import classifier_fn, examples_of, model_card_panel, photo_input
 
@@ -24,9 +25,16 @@ Takes an image (a photo); returns the {TOP_K} most likely classes with their
 probabilities, or the text "{CANNOT}" when even the best class is below {THRESHOLD:.0%}."""
 
 
+def warmed_network(experiment_id: str):
+    """The network, its predict function built by a first photo."""
+    model, _ = load_classifier(resolve(experiment_id))
+    predict_one(model, prepare(photo.warm_up_photo()))
+    return model
+
+
 def build(experiment: Experiment) -> gr.Blocks:
-    model, names = load_classifier(resolve(experiment.id))
-    predict_one(model, prepare(photo.warm_up_photo()))  # build the predict function now
+    names = class_names(resolve(experiment.id))
+    model = later(warmed_network, experiment.id)  # loaded once the hub serves (core/models.py)
     with gr.Blocks() as tab:
         gr.Interface(
             **classifier_fn(model, prepare, top_classes(names), experiment.id, DOC),

@@ -12,16 +12,17 @@ import numpy as np
 import pandas as pd
 
 from core.experiments import Experiment
-from core.models import load_keras, predict_one, weights_file
+from core.models import later, load_keras, predict_one, weights_file
 from core.numbers_summation import ANSWER_LEN, ID, RULE, VOCAB, decode, encode_questions, parse
 from ui.shared import model_card_panel, shows_errors
 
 
 @cache
 def _served() -> tuple[Any, frozenset[tuple[int, int]]]:
-    """The model and the held-out pairs, loaded once; MissingWeights goes up to the hub."""
+    """The model (loaded once the hub serves, core/models.py) and the held-out pairs;
+    MissingWeights goes up to the hub."""
     heldout = json.loads(weights_file(ID, "heldout.json").read_text())
-    return load_keras(ID), frozenset(tuple(pair) for pair in heldout)
+    return later(load_keras, ID), frozenset(tuple(pair) for pair in heldout)
 
 
 @shows_errors
@@ -45,7 +46,7 @@ def numbers_summation_rnn(text: str) -> tuple[str, pd.DataFrame, str]:
 
 def build(experiment: Experiment) -> gr.Blocks:
     """The tab: a question box, the network's answer and its per-position probabilities."""
-    _served()  # load at build time, so a missing model shows as an unavailable tab
+    _served()  # checked at build time, so missing weights show as an unavailable tab
     with gr.Blocks() as tab:
         gr.Interface(
             numbers_summation_rnn,

@@ -26,6 +26,7 @@ from core.gestures import (
     real_photo_answers_text,
     winner,
 )
+from core.models import later
 from ui.shared import (
     STREAMS,
     array_image,
@@ -109,7 +110,7 @@ def countdown() -> Iterator[str]:
 
 
 def build(experiment: Experiment) -> gr.Blocks:
-    classify = load_classifier(experiment.id)
+    classify = later(load_classifier, experiment.id)  # loaded once the hub serves (core/models.py)
     play = game_function(classify)
     private = {"api_visibility": "private"}
     with gr.Blocks() as tab:

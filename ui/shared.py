@@ -12,7 +12,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from core.errors import BadInput
+from core.errors import BadInput, ModelUnavailable
 from core.experiments import DISCLAIMER, Experiment
 from core.models import predict_one
 from ui.inputs import Drawing, Image
@@ -35,15 +35,16 @@ def examples_of(family: str, pattern: str = "*.png") -> list[str]:
 
 
 def shows_errors(fn: Callable) -> Callable:
-    """``fn`` with core's ``BadInput`` shown to the visitor as a gr.Error; the same name,
-    docstring and signature (gradio reads them), generator functions stay generators."""
+    """``fn`` with core's ``BadInput`` and ``ModelUnavailable`` shown to the visitor as a
+    gr.Error; the same name, docstring and signature (gradio reads them), generator
+    functions stay generators."""
     if inspect.isgeneratorfunction(fn):
 
         @functools.wraps(fn)
         def stream(*args, **kwargs):
             try:
                 yield from fn(*args, **kwargs)
-            except BadInput as error:
+            except (BadInput, ModelUnavailable) as error:
                 raise gr.Error(str(error)) from None
 
         return stream
@@ -52,7 +53,7 @@ def shows_errors(fn: Callable) -> Callable:
     def call(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except BadInput as error:
+        except (BadInput, ModelUnavailable) as error:
             raise gr.Error(str(error)) from None
 
     return call

@@ -13,7 +13,7 @@ import numpy as np
 from core.drawing import BRUSH_SIZE, to_both, to_mnist
 from core.errors import BadInput
 from core.experiments import Experiment
-from core.models import load_keras, weights_file
+from core.models import later, load_keras, weights_file
 from ui.shared import (
     classifier_fn,
     examples_of,
@@ -49,8 +49,13 @@ def _checked(image: np.ndarray | None) -> np.ndarray:
 
 
 def preparation(model):
-    """The preprocessing that ``model`` takes, read from its input's channels."""
-    return prepare if model.input_shape[-1] == 2 else prepare_mnist
+    """The preprocessing that ``model`` takes, read from its input's channels when a
+    drawing first comes (a deferred model is not loaded before)."""
+
+    def prepare_input(drawing) -> np.ndarray:
+        return (prepare if model.input_shape[-1] == 2 else prepare_mnist)(drawing)
+
+    return prepare_input
 
 
 def top_guesses(labels: list[str]):
@@ -64,7 +69,7 @@ def top_guesses(labels: list[str]):
 
 
 def build(experiment: Experiment) -> gr.Blocks:
-    model = load_keras(experiment.id)
+    model = later(load_keras, experiment.id)  # loaded once the hub serves (core/models.py)
     labels = json.loads(weights_file(experiment.id, "labels.json").read_text())
 
     prepare_input = preparation(model)

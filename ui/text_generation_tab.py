@@ -15,6 +15,7 @@ from core.text_generator import (
     MIN_TEMPERATURE,
     load_generator,
 )
+from ui import arrival
 from ui.inputs import Number, Slider
 from ui.shared import model_card_panel, named, shows_errors, unwrapped
 
@@ -38,7 +39,9 @@ def request_function(generator, name: str):
 
 
 def build(experiment: Experiment) -> gr.Blocks:
-    generator = load_generator(experiment.id, warn=gr.Warning)
+    # The sampler is loaded once the hub serves (core/models.py).
+    generator = load_generator(experiment.id, warn=gr.Warning, deferred=True)
+    arrival_text = arrival(experiment.id, ".txt").read_text()
     spec = generator.spec
     with gr.Blocks() as tab:
         gr.Interface(
@@ -61,8 +64,8 @@ def build(experiment: Experiment) -> gr.Blocks:
                     label="Seed (optional: the same seed gives the same text)",
                 ),
             ],
-            # The text sampled when the model was loaded is there when the tab opens.
-            outputs=gr.Textbox(generator.sample, label="Generated text", lines=12),
+            # A text is there when the tab opens: generator.arrival_text(), kept in a file.
+            outputs=gr.Textbox(arrival_text, label="Generated text", lines=12),
             examples=[[prompt, spec.length, spec.temperature, 1] for prompt in spec.examples],
             cache_examples=True,
             cache_mode="lazy",  # an example's answer comes with it, from its first click
