@@ -132,7 +132,8 @@ def test_held_out_photos_recall_their_labelled_objects(find_objects):
 
 def test_the_stream_model_recalls_the_held_out_objects_as_the_512_model_does(served, stream_model):
     """The webcam's smaller input on the held-out photos (measured when STREAM_INPUT was
-    chosen: 3 of 4 at 384x288, 416x320, 448x352 and 384x384 alike, the clock missed)."""
+    chosen: 3 of 4 at 320x256, 352x256, 384x288, 416x320, 448x352 and 384x384 alike, the
+    clock missed; so these photos chose the size, with the example photos' recall)."""
     names = served[1]
 
     def find_objects(path, score):

@@ -13,7 +13,7 @@ import numpy as np
 from gradio.data_classes import ImageData
 from PIL import Image
 
-JPEG_QUALITY = 80  # a webcam frame with boxes: ~20 KB at 384x288
+JPEG_QUALITY = 80  # a webcam frame with boxes: ~15 KB at 320x256
 
 
 class InlineImage(gr.Image):
