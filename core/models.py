@@ -49,15 +49,20 @@ def input_side(model) -> int:
     return int(model.input_shape[1])
 
 
+# One load at a time, in whichever thread asks: Keras and TensorFlow's imports keep
+# process-wide state, and two loads at once would only share the same cores.
+_ONE_LOAD = threading.RLock()  # reentrant: a load may use another deferred model
+
+
 class Deferred:
     """A model (or anything a loader makes) loaded on first use, or before that by
     ``load_deferred`` once the hub serves. Attribute reads and calls go to the loaded
     object, so a tab passes it where the model goes: ``model.predict_on_batch(x)`` waits
     for the load. A load that fails raises ``ModelUnavailable`` on every use, saying why.
 
-    Why: importing TensorFlow and loading the Keras models took 11 of the hub's 17.5 s of
-    start-up on the 2-core machine; deferred, the hub serves its page and /ping first
-    (README, Speed)."""
+    Why: importing TensorFlow and loading the Keras models took about 11 s of the hub's
+    18-24 s start-up on the 2-core machine; deferred, the hub serves its page and /ping
+    after 8-9 s (README, Speed)."""
 
     def __init__(self, load: Callable[[], object], name: str):
         self._load, self._name = load, name
@@ -71,7 +76,8 @@ class Deferred:
         with self._lock:
             if not self._loaded:
                 try:
-                    self._value = self._load()
+                    with _ONE_LOAD:
+                        self._value = self._load()
                 except Exception as error:  # a broken model costs only its own tab
                     log.warning("%s could not be loaded: %s", self._name, error)
                     self._error = error
