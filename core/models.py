@@ -62,7 +62,7 @@ class Deferred:
 
     Why: importing TensorFlow and loading the Keras models took about 11 s of the hub's
     18-24 s start-up on the 2-core machine; deferred, the hub serves its page and /ping
-    after 8-9 s (README, Speed)."""
+    after 8-11 s (README, Speed)."""
 
     def __init__(self, load: Callable[[], object], name: str):
         self._load, self._name = load, name
